@@ -1,0 +1,27 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+  // Ask before destructive actions (forms marked data-confirm).
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var msg = form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      e.preventDefault();
+    }
+  });
+  // Copy buttons for secrets shown once (API keys).
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy]");
+    if (!btn || !navigator.clipboard) return;
+    var target = document.getElementById(btn.getAttribute("data-copy"));
+    if (!target) return;
+    navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+      btn.textContent = btn.getAttribute("data-copied") || "✓";
+    });
+  });
+  // Show times in the viewer's time zone (elements <time data-local>).
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang);
+  });
+})();

@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE outbox;
+DROP TABLE api_keys;
+DROP TABLE org_invitations;
+DROP TABLE org_members;
+DROP TABLE orgs;
+DROP TABLE login_attempts;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE email_tokens;
+DROP TABLE users;

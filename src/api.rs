@@ -1,0 +1,79 @@
+//! Shared pieces of the JSON API: body parsing errors, RFC 3339 times, the
+//! fallback that turns framework errors into problem+json.
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::{web, HttpRequest};
+
+use crate::error::AppError;
+
+/// Largest JSON body accepted unless a route says otherwise.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// JSON extractor settings: 1 MiB, and every failure as problem+json.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(JSON_LIMIT)
+        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> AppError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            AppError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) => {
+            AppError::bad_request("invalid_json", format!("The body is not valid for this request: {e}"))
+        }
+        other => AppError::bad_request("invalid_body", other.to_string()),
+    }
+}
+
+/// Query string errors as problem+json.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| match err {
+        QueryPayloadError::Deserialize(e) => {
+            AppError::bad_request("invalid_query", e.to_string()).into()
+        }
+        other => AppError::bad_request("invalid_query", other.to_string()).into(),
+    })
+}
+
+/// Path parameter errors as problem+json.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into())
+}
+
+/// Form errors for the HTML pages (413 / 415 / 400), never a panic.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|err, _req| match err {
+            UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
+            UrlencodedError::ContentType => AppError::UnsupportedMediaType.into(),
+            other => AppError::bad_request("invalid_form", other.to_string()).into(),
+        })
+}
+
+/// `NaiveDateTime` (UTC) as RFC 3339 with `Z`.
+pub mod rfc3339 {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+/// `Option<NaiveDateTime>` (UTC) as RFC 3339 with `Z`, or null.
+pub mod rfc3339_opt {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)),
+            None => s.serialize_none(),
+        }
+    }
+}

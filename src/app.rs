@@ -1,0 +1,144 @@
+//! The app: building the state, the middleware stack and the route table.
+//! Every route of Tribu is listed here, in [`routes`].
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::{from_fn, Condition};
+use actix_web::web::{self, delete, get, patch, post};
+use actix_web::{App, HttpServer};
+use tokio::sync::Notify;
+
+use crate::auth::crypto::JwtKeys;
+use crate::config::Config;
+use crate::notify::mail::Mailer;
+use crate::notify::worker::Worker;
+use crate::state::AppState;
+use crate::{api, auth, db, frontend, health, openapi, orgs, web as w};
+
+/// Builds the shared state: connects, migrates, loads the signing secret.
+pub fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let pool = db::connect(config.database_url.expose(), config.db_pool_size)?;
+    {
+        let mut conn = pool.get()?;
+        let applied = db::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+    }
+    let secret = config.signing_secret()?;
+    let jwt = JwtKeys::new(secret.expose().as_bytes(), config.access_token_ttl);
+    Ok(AppState {
+        pool,
+        config: Arc::new(config),
+        jwt: Arc::new(jwt),
+        wake: Arc::new(Notify::new()),
+    })
+}
+
+/// The outbox worker for this state.
+pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
+    let mailer = Mailer::from_config(&state.config).map_err(anyhow::Error::msg)?;
+    Ok(Worker {
+        pool: state.pool.clone(),
+        mailer: Arc::new(mailer),
+        from: state.config.mail_from.clone(),
+        wake: state.wake.clone(),
+        poll: Duration::from_millis(state.config.worker_poll_ms.max(50)),
+    })
+}
+
+/// A bound, not yet running HTTP server.
+pub struct Running {
+    pub server: actix_web::dev::Server,
+    pub port: u16,
+}
+
+/// Binds `listener` and builds the HTTP server around `state`.
+pub fn http_server(state: AppState, listener: TcpListener) -> anyhow::Result<Running> {
+    let port = listener.local_addr()?.port();
+    let workers = match state.config.http_workers {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        n => n,
+    };
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let cors_origins = data.config.cors_origin_list();
+        let mut cors = actix_cors::Cors::default()
+            .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+            .allowed_headers(["authorization", "content-type", "idempotency-key", "x-request-id"])
+            .expose_headers(["x-request-id", "retry-after"])
+            .max_age(3600);
+        for o in &cors_origins {
+            cors = cors.allowed_origin(o);
+        }
+        App::new()
+            .app_data(data.clone())
+            .app_data(api::json_config())
+            .app_data(api::query_config())
+            .app_data(api::path_config())
+            .app_data(api::form_config())
+            .configure(routes)
+            .wrap(Condition::new(!cors_origins.is_empty(), cors))
+            .wrap(w::security_headers())
+            .wrap(from_fn(w::request_id))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(Running { server, port })
+}
+
+/// A resource whose unsupported methods answer 405 as problem+json.
+fn r(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(w::api_method_not_allowed))
+}
+
+/// Every route. API routes live between the markers: a test reads them and
+/// checks the OpenAPI document lists exactly these.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(get().to(health::healthz)))
+        .service(web::resource("/readyz").route(get().to(health::readyz)));
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(from_fn(w::api_problems))
+            // API ROUTES BEGIN
+            .service(r("/openapi.json").route(get().to(openapi::spec)))
+            .service(r("/auth/register").route(post().to(auth::api::register)))
+            .service(r("/auth/verify-email").route(post().to(auth::api::verify_email)))
+            .service(r("/auth/verify-email/resend").route(post().to(auth::api::resend_verification)))
+            .service(r("/auth/login").route(post().to(auth::api::login)))
+            .service(r("/auth/refresh").route(post().to(auth::api::refresh)))
+            .service(r("/auth/logout").route(post().to(auth::api::logout)))
+            .service(r("/auth/password-reset").route(post().to(auth::api::password_reset)))
+            .service(r("/auth/password-reset/confirm").route(post().to(auth::api::password_reset_confirm)))
+            .service(r("/me").route(get().to(auth::api::me)).route(patch().to(auth::api::update_me)))
+            .service(r("/me/password").route(post().to(auth::api::change_password)))
+            .service(r("/me/sessions").route(get().to(auth::api::sessions)))
+            .service(r("/me/sessions/{id}").route(delete().to(auth::api::revoke_session)))
+            .service(r("/me/orgs").route(get().to(orgs::api::mine)))
+            .service(r("/orgs").route(post().to(orgs::api::create)))
+            .service(r("/orgs/{slug}").route(get().to(orgs::api::show)))
+            .service(r("/orgs/{slug}/members").route(get().to(orgs::api::members)).route(post().to(orgs::api::invite)))
+            .service(r("/orgs/{slug}/members/{user_id}").route(patch().to(orgs::api::set_role)).route(delete().to(orgs::api::remove_member)))
+            .service(r("/orgs/{slug}/invitations/{id}").route(delete().to(orgs::api::revoke_invitation)))
+            .service(r("/orgs/{slug}/api-keys").route(get().to(orgs::api::list_keys)).route(post().to(orgs::api::create_key)))
+            .service(r("/orgs/{slug}/api-keys/{id}").route(delete().to(orgs::api::revoke_key)))
+            .service(r("/orgs/{slug}/audit").route(get().to(orgs::api::audit_log)))
+            .service(r("/invitations/accept").route(post().to(orgs::api::accept)))
+            // API ROUTES END
+            .default_service(web::to(w::api_not_found)),
+    );
+    cfg.service(web::resource("/api/docs").route(get().to(openapi::docs_page)));
+    cfg.service(web::resource("/static/{file:.*}").route(get().to(frontend::static_file)));
+    // Pages: the session middleware refreshes cookies and hands out CSRF tokens.
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(frontend::page_errors))
+            .wrap(from_fn(w::page_session))
+            .configure(frontend::routes)
+            .default_service(web::to(frontend::not_found)),
+    );
+}

@@ -1,0 +1,289 @@
+//! JSON handlers for accounts: `/api/v1/auth/*` and `/api/v1/me*`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::AuthUser;
+use super::model::Language;
+use super::service::{self, Login, Registration, Tokens};
+use super::store::{self, Session, User};
+use crate::db::now;
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+use crate::web::{client_ip, request_language};
+
+/// A user as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub language: Language,
+    pub email_verified: bool,
+    pub is_platform_admin: bool,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339")]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            language: u.lang(),
+            email_verified: u.email_verified_at.is_some(),
+            is_platform_admin: u.is_platform_admin,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub display_name: String,
+    /// At least 12 characters.
+    pub password: String,
+    /// `en` or `fr`; defaults to the request's `Accept-Language`.
+    pub language: Option<String>,
+}
+
+/// Register a new account; a verification email is sent.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = UserView), (status = 409, body = Problem, description = "email_taken"),
+              (status = 422, body = Problem, description = "validation_failed")))]
+pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: web::Json<RegisterRequest>) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let user = service::register(
+        &state,
+        Registration {
+            email: b.email,
+            display_name: b.display_name,
+            password: b.password,
+            language: b.language,
+        },
+        request_language(&req),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(UserView::from(&user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub token: String,
+}
+
+/// Verify an email address with the token from the verification link.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = UserView), (status = 400, body = Problem, description = "invalid_token")))]
+pub async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
+    let user = service::verify_email(&state, body.into_inner().token).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailRequest {
+    pub email: String,
+}
+
+/// Send the verification link again (answers 202 whether or not the account exists).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, description = "Queued if the account exists and is unverified")))]
+pub async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> AppResult<HttpResponse> {
+    service::resend_verification(&state, &body.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new access token (JWT, short-lived) and refresh token (rotating).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub session_id: String,
+}
+
+impl From<Tokens> for TokenResponse {
+    fn from(t: Tokens) -> Self {
+        TokenResponse {
+            access_token: t.access_token,
+            token_type: "Bearer",
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            session_id: t.session_id,
+        }
+    }
+}
+
+/// Sign in. After 5 failures for an account or an IP within 15 minutes: 429.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "invalid_credentials"),
+              (status = 403, body = Problem, description = "email_unverified"),
+              (status = 429, body = Problem, description = "rate_limited, with Retry-After")))]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let (_, tokens) = service::login(
+        &state,
+        Login {
+            email: b.email,
+            password: b.password,
+            ip: client_ip(&req),
+            user_agent: crate::web::user_agent(&req),
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for a new pair. A token used twice revokes its session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "invalid_refresh_token or refresh_token_reused")))]
+pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> AppResult<HttpResponse> {
+    let tokens = service::refresh(&state, body.into_inner().refresh_token, 0).await?;
+    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+pub struct LogoutRequest {
+    pub refresh_token: Option<String>,
+}
+
+/// End the session of the bearer token, or of the given refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Option<web::Json<LogoutRequest>>) -> AppResult<HttpResponse> {
+    if let Some(rt) = body.and_then(|b| b.into_inner().refresh_token) {
+        service::logout_by_refresh(&state, rt).await?;
+    } else {
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split_once(' ').map(|(_, t)| t.trim().to_owned()));
+        match super::extract::resolve(&state, token).await? {
+            Some(super::extract::Principal::User(u)) => service::logout(&state, u.user.id, u.session_id).await?,
+            _ => return Err(crate::error::AppError::Unauthorized("unauthenticated")),
+        }
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask for a password reset link (answers 202 whether or not the account exists).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, description = "Queued if the account exists")))]
+pub async fn password_reset(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> AppResult<HttpResponse> {
+    service::request_password_reset(&state, &body.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetConfirmRequest {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Set a new password with the token from the reset link. Every session ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmRequest,
+    responses((status = 204, description = "Password changed"), (status = 400, body = Problem, description = "invalid_token"),
+              (status = 422, body = Problem)))]
+pub async fn password_reset_confirm(state: web::Data<AppState>, body: web::Json<ResetConfirmRequest>) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    service::confirm_password_reset(&state, b.token, b.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = Problem)))]
+pub async fn me(user: AuthUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(UserView::from(&user.user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    pub display_name: Option<String>,
+    /// `en` or `fr`.
+    pub language: Option<String>,
+}
+
+/// Change the display name or language.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMeRequest,
+    responses((status = 200, body = UserView), (status = 422, body = Problem)))]
+pub async fn update_me(state: web::Data<AppState>, user: AuthUser, body: web::Json<UpdateMeRequest>) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    let u = service::update_profile(&state, user.user.id, b.display_name, b.language).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the password; every other session is revoked.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed"), (status = 422, body = Problem)))]
+pub async fn change_password(state: web::Data<AppState>, user: AuthUser, body: web::Json<ChangePasswordRequest>) -> AppResult<HttpResponse> {
+    let b = body.into_inner();
+    service::change_password(&state, &user.user, user.session_id, b.current_password, b.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A session as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    #[serde(flatten)]
+    pub session: Session,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// The live sessions of the signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub data: Vec<SessionView>,
+}
+
+/// List the live sessions.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = SessionList)))]
+pub async fn sessions(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let uid = user.user.id.clone();
+    let list = state.db(move |c| Ok(store::list_sessions(c, &uid, now())?)).await?;
+    let data = list
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == user.session_id,
+            session: s,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(SessionList { data }))
+}
+
+/// Revoke one of the signed-in user's sessions.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_session(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+    service::revoke_own_session(&state, user.user.id, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

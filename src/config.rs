@@ -1,0 +1,269 @@
+//! Settings: built-in defaults < an optional `tribu.toml` < `TRIBU_*` variables.
+//!
+//! With no configuration at all Tribu runs on `sqlite://data/tribu.db`, listens
+//! on 127.0.0.1:8080, writes mail as `.eml` files under `data/outbox/` and keeps
+//! a generated signing secret in `data/secret.key`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+/// A value that must never reach logs or `Debug` output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The value itself; call only where it is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How outgoing mail leaves the worker.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// One `.eml` file per message under `<data_dir>/outbox/`.
+    File,
+    /// An SMTP relay given by `smtp_url`.
+    Smtp,
+    /// Only logged (subject and recipient, never the body).
+    Log,
+}
+
+/// Which payment provider moves money.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProvider {
+    /// A platform admin records money received and payouts sent.
+    Manual,
+    /// Stripe Connect.
+    Stripe,
+}
+
+/// Every setting of a running Tribu.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to listen on (`TRIBU_LISTEN`).
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://…` (`TRIBU_DATABASE_URL`).
+    pub database_url: Secret,
+    /// Folder for the SQLite file, mail files, attachments and the secret (`TRIBU_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Public URL used in links in emails (`TRIBU_BASE_URL`); defaults to `http://LISTEN`.
+    pub base_url: Option<String>,
+    /// `file`, `smtp` or `log` (`TRIBU_MAIL_TRANSPORT`).
+    pub mail_transport: MailTransport,
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://…:465` (`TRIBU_SMTP_URL`).
+    pub smtp_url: Option<Secret>,
+    /// The From header of outgoing mail (`TRIBU_MAIL_FROM`).
+    pub mail_from: String,
+    /// `manual` or `stripe` (`TRIBU_PAYMENT_PROVIDER`).
+    pub payment_provider: PaymentProvider,
+    /// HMAC key for access tokens (`TRIBU_JWT_SECRET`); generated under the data folder if unset.
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of an access token in seconds, at most 900 (`TRIBU_ACCESS_TOKEN_TTL`).
+    pub access_token_ttl: i64,
+    /// Lifetime of a session (refresh token family) in days (`TRIBU_SESSION_TTL_DAYS`).
+    pub session_ttl_days: i64,
+    /// Comma-separated origins allowed by CORS (`TRIBU_CORS_ORIGINS`).
+    pub cors_origins: String,
+    /// Largest connection pool (`TRIBU_DB_POOL_SIZE`).
+    pub db_pool_size: u32,
+    /// HTTP worker threads; 0 means one per core (`TRIBU_HTTP_WORKERS`).
+    pub http_workers: usize,
+    /// How often the worker looks at the outbox when nothing wakes it, in ms (`TRIBU_WORKER_POLL_MS`).
+    pub worker_poll_ms: u64,
+    /// Tracing filter, e.g. `info` or `tribu=debug` (`TRIBU_LOG`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: Secret::new("sqlite://data/tribu.db"),
+            data_dir: PathBuf::from("data"),
+            base_url: None,
+            mail_transport: MailTransport::File,
+            smtp_url: None,
+            mail_from: "Tribu <no-reply@tribu.localhost>".into(),
+            payment_provider: PaymentProvider::Manual,
+            jwt_secret: None,
+            access_token_ttl: 900,
+            session_ttl_days: 30,
+            cors_origins: String::new(),
+            db_pool_size: 8,
+            http_workers: 0,
+            worker_poll_ms: 2000,
+            log: "info".into(),
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` if it exists (or `tribu.toml` when `None`), then `TRIBU_*`.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let path = file.unwrap_or(Path::new("tribu.toml"));
+        if file.is_some() && !path.exists() {
+            return Err(ConfigError::Invalid(format!(
+                "config file {} not found",
+                path.display()
+            )));
+        }
+        let config: Config = Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("TRIBU_").ignore(&["config"]))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that serde alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(60..=900).contains(&self.access_token_ttl) {
+            return Err(ConfigError::Invalid(
+                "access_token_ttl must be between 60 and 900 seconds".into(),
+            ));
+        }
+        if self.session_ttl_days < 1 {
+            return Err(ConfigError::Invalid("session_ttl_days must be at least 1".into()));
+        }
+        if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {
+            return Err(ConfigError::Invalid(
+                "mail_transport = smtp needs TRIBU_SMTP_URL".into(),
+            ));
+        }
+        crate::db::Target::parse(self.database_url.expose())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn base_url(&self) -> String {
+        match &self.base_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Whether cookies must carry `Secure` (the site is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url().starts_with("https://")
+    }
+
+    /// Where `.eml` files go with the `file` transport.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The allowed CORS origins.
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The JWT signing secret: configured, or read from (and on first start
+    /// written to) `<data_dir>/secret.key` with owner-only permissions.
+    pub fn signing_secret(&self) -> std::io::Result<Secret> {
+        if let Some(s) = &self.jwt_secret {
+            return Ok(s.clone());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let existing = existing.trim();
+            if existing.len() >= 32 {
+                return Ok(Secret::new(existing));
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let value = hex::encode(rand::random::<[u8; 32]>());
+        write_private(&path, &value)?;
+        Ok(Secret::new(value))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(value.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let c = Config {
+            jwt_secret: Some(Secret::new("hunter2-very-secret")),
+            smtp_url: Some(Secret::new("smtp://u:pw-secret@h")),
+            database_url: Secret::new("postgres://u:db-secret@h/db"),
+            ..Config::default()
+        };
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("hunter2"));
+        assert!(!dbg.contains("pw-secret"));
+        assert!(!dbg.contains("db-secret"));
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = Config::default();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url.expose(), "sqlite://data/tribu.db");
+        assert_eq!(c.mail_dir(), PathBuf::from("data/outbox"));
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080");
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn access_tokens_live_at_most_fifteen_minutes() {
+        let c = Config {
+            access_token_ttl: 901,
+            ..Config::default()
+        };
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,254 @@
+//! Database access: one connection type over SQLite and PostgreSQL.
+//!
+//! Conventions that hold for every store in the crate:
+//! - ids are UUIDv7 rendered as TEXT ([`new_id`]);
+//! - times are UTC `NaiveDateTime`, truncated to microseconds ([`now`]) so both
+//!   backends store and compare the same value;
+//! - anything that reads then writes goes through [`write_tx`], which takes
+//!   SQLite's write lock up front (`BEGIN IMMEDIATE`) so it waits on
+//!   `busy_timeout` instead of failing with "database is locked";
+//! - per-backend SQL stays inside this module.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend; every store takes `&mut DbConnection`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// The pool every request and the worker draw from.
+pub type Pool = r2d2::Pool<Manager>;
+/// A connection checked out of the [`Pool`].
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which backend a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A SQLite file at this path.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL, passed as is to libpq.
+    Postgres(String),
+}
+
+/// Why a database URL was refused or a connection could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("unsupported database URL scheme in {0:?}: use sqlite://PATH or postgres://…")]
+    UnknownScheme(String),
+    #[error("empty SQLite path in database URL")]
+    EmptyPath,
+    #[error("cannot create the folder for the SQLite database {0}: {1}")]
+    Folder(PathBuf, std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl Target {
+    /// Parses `sqlite://relative/path`, `sqlite:///absolute/path`, `postgres://…`
+    /// or `postgresql://…`. Anything else is an error: a typo must never
+    /// silently create a new SQLite file somewhere.
+    pub fn parse(url: &str) -> Result<Self, DbSetupError> {
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            if rest.is_empty() {
+                return Err(DbSetupError::EmptyPath);
+            }
+            return Ok(Target::Sqlite(PathBuf::from(rest)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        Err(DbSetupError::UnknownScheme(redact_url(url)))
+    }
+
+    /// A name for logs, without credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Sqlite(p) => format!("sqlite {}", p.display()),
+            Target::Postgres(u) => format!("postgres {}", redact_url(u)),
+        }
+    }
+}
+
+/// Hides the password of a URL (`scheme://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// An r2d2 manager that knows its backend, so connection errors are reported
+/// as they are (the derived `establish` tries each backend and loses them).
+#[derive(Debug)]
+pub struct Manager {
+    target: Target,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.target {
+            Target::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Target::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout makes a
+                // writer wait for the lock rather than fail.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Opens a pool on `url`, creating the SQLite folder if needed, and checks one
+/// connection right away so a bad URL fails at start with its real cause.
+pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
+    let target = Target::parse(url)?;
+    if let Target::Sqlite(path) = &target {
+        ensure_parent(path)?;
+    }
+    let manager = Manager { target };
+    // Fail fast with the backend's own message rather than r2d2's timeout.
+    manager.connect().map_err(|e| match e {
+        r2d2::Error::ConnectionError(c) => DbSetupError::Connect(c),
+        r2d2::Error::QueryError(q) => DbSetupError::Query(q),
+    })?;
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size.max(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)?;
+    Ok(pool)
+}
+
+fn ensure_parent(path: &Path) -> Result<(), DbSetupError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| DbSetupError::Folder(dir.to_path_buf(), e)),
+        _ => Ok(()),
+    }
+}
+
+/// Applies every pending embedded migration of the connection's backend and
+/// returns the names of those it applied.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, DbSetupError> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| DbSetupError::Migrations(e.to_string()))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `IMMEDIATE`.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(f);
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let DbConnection::Sqlite(c) = conn {
+        match &result {
+            Ok(_) => {
+                if let Err(e) =
+                    <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c)
+                {
+                    let _ = <AnsiTransactionManager as TransactionManager<
+                        diesel::SqliteConnection,
+                    >>::rollback_transaction(c);
+                    return Err(e.into());
+                }
+            }
+            Err(_) => {
+                <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c)?;
+            }
+        }
+    }
+    result
+}
+
+/// The current UTC time, truncated to microseconds (PostgreSQL's precision).
+pub fn now() -> NaiveDateTime {
+    let t = Utc::now().naive_utc();
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+}
+
+/// A new UUIDv7 id as text: sortable by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The `(table, column)` pairs of the connected database, sorted, for the
+/// test that keeps both migration folders in step.
+pub fn columns(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    #[derive(QueryableByName)]
+    struct Col {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        c: String,
+    }
+    let sql = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name NOT LIKE '__diesel%' ORDER BY 1, 2"
+        }
+        DbConnection::Postgresql(_) => {
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name NOT LIKE '__diesel%' ORDER BY 1, 2"
+        }
+    };
+    let rows: Vec<Col> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.t, r.c)).collect())
+}
+
+/// Whether the database answers (for `/readyz`).
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}

@@ -1,0 +1,166 @@
+//! The one diesel schema both backends share. Kept in step with
+//! `migrations/sqlite` and `migrations/postgres` (a test compares them).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        email_verified_at -> Nullable<Timestamp>,
+        language -> Text,
+        is_platform_admin -> Bool,
+        suspended_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        session_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_attempts (id) {
+        id -> Text,
+        email -> Text,
+        ip -> Text,
+        succeeded -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orgs (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_members (org_id, user_id) {
+        org_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_invitations (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_user_id -> Nullable<Text>,
+        actor_api_key_id -> Nullable<Text>,
+        org_id -> Nullable<Text>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(org_members -> orgs (org_id));
+diesel::joinable!(org_members -> users (user_id));
+diesel::joinable!(org_invitations -> orgs (org_id));
+diesel::joinable!(api_keys -> orgs (org_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    email_tokens,
+    sessions,
+    refresh_tokens,
+    login_attempts,
+    orgs,
+    org_members,
+    org_invitations,
+    api_keys,
+    outbox,
+    audit_log,
+);

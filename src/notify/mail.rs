@@ -1,0 +1,214 @@
+//! Composing emails from templates in the recipient's language, and the
+//! transports that deliver them (file, SMTP, log).
+
+use askama::Template;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+
+use crate::config::{Config, MailTransport};
+use crate::i18n::{Language, Tr};
+
+/// A rendered email, ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The emails Tribu sends.
+#[derive(Debug, Clone)]
+pub enum EmailKind {
+    VerifyEmail { url: String },
+    PasswordReset { url: String },
+    PasswordChanged,
+    OrgInvitation { org_name: String, inviter: String, url: String },
+}
+
+#[derive(Template)]
+#[template(path = "email/action.html")]
+struct ActionHtml<'a> {
+    t: Tr,
+    subject: &'a str,
+    greeting: &'a str,
+    intro: &'a str,
+    action_label: &'a str,
+    action_url: Option<&'a str>,
+    outro: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/action.txt")]
+struct ActionText<'a> {
+    greeting: &'a str,
+    intro: &'a str,
+    action_label: &'a str,
+    action_url: Option<&'a str>,
+    outro: &'a str,
+}
+
+/// Renders an email of `kind` for `to` (greeted as `name`) in `lang`.
+pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result<Outgoing, String> {
+    let t = Tr::new(lang);
+    let greeting = if name.is_empty() {
+        t.get("email.greeting_anonymous").to_owned()
+    } else {
+        t.fmt("email.greeting", &[("name", name)])
+    };
+    let (id, subject, intro, label, url, outro) = match kind {
+        EmailKind::VerifyEmail { url } => (
+            "verify_email",
+            t.get("email.verify.subject").to_owned(),
+            t.get("email.verify.intro").to_owned(),
+            t.get("email.verify.action"),
+            Some(url.as_str()),
+            t.get("email.verify.outro").to_owned(),
+        ),
+        EmailKind::PasswordReset { url } => (
+            "password_reset",
+            t.get("email.reset.subject").to_owned(),
+            t.get("email.reset.intro").to_owned(),
+            t.get("email.reset.action"),
+            Some(url.as_str()),
+            t.get("email.reset.outro").to_owned(),
+        ),
+        EmailKind::PasswordChanged => (
+            "password_changed",
+            t.get("email.password_changed.subject").to_owned(),
+            t.get("email.password_changed.intro").to_owned(),
+            "",
+            None,
+            t.get("email.password_changed.outro").to_owned(),
+        ),
+        EmailKind::OrgInvitation { org_name, inviter, url } => (
+            "org_invitation",
+            t.fmt("email.invite.subject", &[("org", org_name)]),
+            t.fmt("email.invite.intro", &[("org", org_name), ("inviter", inviter)]),
+            t.get("email.invite.action"),
+            Some(url.as_str()),
+            t.get("email.invite.outro").to_owned(),
+        ),
+    };
+    let html = ActionHtml {
+        t,
+        subject: &subject,
+        greeting: &greeting,
+        intro: &intro,
+        action_label: label,
+        action_url: url,
+        outro: &outro,
+    }
+    .render()
+    .map_err(|e| e.to_string())?;
+    let text = ActionText {
+        greeting: &greeting,
+        intro: &intro,
+        action_label: label,
+        action_url: url,
+        outro: &outro,
+    }
+    .render()
+    .map_err(|e| e.to_string())?;
+    Ok(Outgoing {
+        kind: id,
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    })
+}
+
+/// A configured way of delivering mail.
+pub enum Mailer {
+    File(FileTransport),
+    Smtp(Box<SmtpTransport>),
+    Log,
+}
+
+impl Mailer {
+    /// Builds the transport the configuration names.
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        match config.mail_transport {
+            MailTransport::File => {
+                let dir = config.mail_dir();
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                Ok(Mailer::File(FileTransport::new(dir)))
+            }
+            MailTransport::Smtp => {
+                let url = config
+                    .smtp_url
+                    .as_ref()
+                    .ok_or("mail_transport = smtp needs TRIBU_SMTP_URL")?;
+                let transport = SmtpTransport::from_url(url.expose())
+                    .map_err(|e| format!("invalid TRIBU_SMTP_URL: {e}"))?
+                    .timeout(Some(std::time::Duration::from_secs(20)))
+                    .build();
+                Ok(Mailer::Smtp(Box::new(transport)))
+            }
+            MailTransport::Log => Ok(Mailer::Log),
+        }
+    }
+
+    /// Delivers one message (blocking).
+    pub fn send(&self, from: &str, to: &str, subject: &str, text: &str, html: &str) -> Result<(), String> {
+        if let Mailer::Log = self {
+            tracing::info!(%to, %subject, "email (log transport)");
+            return Ok(());
+        }
+        let from: Mailbox = from.parse().map_err(|e| format!("invalid sender: {e}"))?;
+        let to_box: Mailbox = to.parse().map_err(|e| format!("invalid recipient: {e}"))?;
+        let message = Message::builder()
+            .from(from)
+            .to(to_box)
+            .subject(subject)
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(text.to_owned()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(html.to_owned()),
+                    ),
+            )
+            .map_err(|e| format!("cannot build message: {e}"))?;
+        match self {
+            Mailer::File(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Log => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_written_in_the_recipients_language() {
+        let kind = EmailKind::VerifyEmail { url: "http://x/verify?token=abc".into() };
+        let en = compose(&kind, "a@b.org", "Ada", Language::En).unwrap_or_else(|e| panic!("{e}"));
+        let fr = compose(&kind, "a@b.org", "Ada", Language::Fr).unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(en.subject, fr.subject);
+        assert!(en.text.contains("http://x/verify?token=abc"));
+        assert!(fr.html.contains("http://x/verify?token=abc"));
+        assert!(fr.html.contains("lang=\"fr\""));
+    }
+
+    #[test]
+    fn html_bodies_escape_names() {
+        let kind = EmailKind::OrgInvitation {
+            org_name: "<script>x</script>".into(),
+            inviter: "Eve".into(),
+            url: "http://x/i".into(),
+        };
+        let m = compose(&kind, "a@b.org", "", Language::En).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!m.html.contains("<script>x"));
+    }
+}

@@ -1,0 +1,65 @@
+//! The background worker: delivers the outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::mail::Mailer;
+use super::store;
+use crate::db::{now, Pool};
+
+/// Everything the worker needs.
+#[derive(Clone)]
+pub struct Worker {
+    pub pool: Pool,
+    pub mailer: Arc<Mailer>,
+    pub from: String,
+    pub wake: Arc<Notify>,
+    pub poll: Duration,
+}
+
+impl Worker {
+    /// Runs until the task is dropped: sends what is due, then sleeps until
+    /// woken by a new outbox row or the poll interval passes.
+    pub async fn run(self) {
+        tracing::info!("worker started");
+        loop {
+            let this = self.clone();
+            match tokio::task::spawn_blocking(move || this.run_once()).await {
+                Ok(Ok(n)) if n > 0 => continue,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "worker pass failed"),
+                Err(e) => tracing::error!(error = %e, "worker pass panicked"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+    }
+
+    /// One pass over the due messages (blocking); returns how many it handled.
+    pub fn run_once(&self) -> Result<usize, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20))
+            .map_err(|e: diesel::result::Error| e.to_string())?;
+        let n = rows.len();
+        for row in rows {
+            let result = self.mailer.send(&self.from, &row.recipient, &row.subject, &row.body_text, &row.body_html);
+            let outcome = match &result {
+                Ok(()) => store::mark_sent(&mut conn, &row.id, now()),
+                Err(e) => {
+                    tracing::warn!(id = %row.id, kind = %row.kind, attempt = row.attempts, error = %e, "email delivery failed");
+                    store::mark_failed(&mut conn, &row, e, now())
+                }
+            };
+            if let Err(e) = outcome {
+                tracing::error!(id = %row.id, error = %e, "cannot record delivery outcome");
+            } else if result.is_ok() {
+                tracing::info!(id = %row.id, kind = %row.kind, "email sent");
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,237 @@
+//! JSON handlers for organisations: `/api/v1/orgs/*` and invitations.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{OrgAction, Role, Scope};
+use super::service::{self, NewKey};
+use super::store::{self, ApiKey, Invitation, Member, Org};
+use crate::audit::{self, AuditRecord};
+use crate::auth::extract::{AuthUser, Principal};
+use crate::db::now;
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrgRequest {
+    /// 3–40 of `a-z0-9-`, unique.
+    pub slug: String,
+    pub name: String,
+}
+
+/// Create an organisation; the caller becomes its owner.
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
+    responses((status = 201, body = Org), (status = 422, body = Problem, description = "validation_failed (slug_taken)")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateOrgRequest>) -> AppResult<HttpResponse> {
+    let org = service::create(&state, &user, &body.slug, &body.name).await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// An organisation and the caller's role in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    #[serde(flatten)]
+    pub org: Org,
+    /// The caller's role, for a person.
+    pub role: Option<Role>,
+}
+
+/// An organisation (for its members and its API keys).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
+pub async fn show(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let a = state.db(move |c| service::access(c, &who, &slug, OrgAction::View)).await?;
+    Ok(HttpResponse::Ok().json(OrgView { org: a.org, role: a.role }))
+}
+
+/// The organisations of the signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyOrgs {
+    pub data: Vec<OrgView>,
+}
+
+/// List the caller's organisations.
+#[utoipa::path(get, path = "/api/v1/me/orgs", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyOrgs)))]
+pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let uid = user.user.id;
+    let rows = state.db(move |c| Ok(store::orgs_of_user(c, &uid)?)).await?;
+    let data = rows.into_iter().map(|(org, role)| OrgView { org, role: Some(role) }).collect();
+    Ok(HttpResponse::Ok().json(MyOrgs { data }))
+}
+
+/// Members and pending invitations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberList {
+    pub data: Vec<Member>,
+    /// Shown to owners and admins only.
+    pub invitations: Vec<Invitation>,
+}
+
+/// List members (any member, or a key with `members:read`).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/members", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
+pub async fn members(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let list = state
+        .db(move |c| {
+            let a = service::access(c, &who, &slug, OrgAction::ViewMembers)?;
+            let members = store::list_members(c, &a.org.id)?;
+            let invitations = if super::model::allowed(&a.who, OrgAction::ManageMembers) {
+                store::pending_invitations(c, &a.org.id, now())?
+            } else {
+                Vec::new()
+            };
+            Ok(MemberList { data: members, invitations })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+}
+
+/// Invite someone by email (owners and admins, or `members:write`).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/members", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    request_body = InviteRequest,
+    responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn invite(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<InviteRequest>) -> AppResult<HttpResponse> {
+    let inv = service::invite(&state, &who, &path.into_inner(), &body.email, &body.role).await?;
+    Ok(HttpResponse::Created().json(inv))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: String,
+}
+
+/// Change a member's role.
+#[utoipa::path(patch, path = "/api/v1/orgs/{slug}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+    params(("slug" = String, Path), ("user_id" = String, Path)), request_body = RoleRequest,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_owner")))]
+pub async fn set_role(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>, body: web::Json<RoleRequest>) -> AppResult<HttpResponse> {
+    let (slug, user_id) = path.into_inner();
+    service::set_role(&state, &who, &slug, user_id, &body.role).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Remove a member, or leave (your own id). The last owner cannot leave.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+    params(("slug" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_owner")))]
+pub async fn remove_member(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (slug, user_id) = path.into_inner();
+    service::remove_member(&state, &who, &slug, user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Withdraw a pending invitation.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/invitations/{id}", tag = "orgs", security(("bearer" = [])),
+    params(("slug" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_invitation(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    service::revoke_invitation(&state, &who, &slug, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AcceptRequest {
+    pub token: String,
+}
+
+/// Accept an invitation (the signed-in account's email must be the invited one).
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptRequest,
+    responses((status = 200, body = Org), (status = 400, body = Problem, description = "invalid_token"), (status = 403, body = Problem)))]
+pub async fn accept(state: web::Data<AppState>, user: AuthUser, body: web::Json<AcceptRequest>) -> AppResult<HttpResponse> {
+    let org = service::accept_invitation(&state, &user, body.into_inner().token).await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// An API key as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    pub scopes: Vec<Scope>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(key: ApiKey) -> Self {
+        ApiKeyView { scopes: key.scope_list(), key }
+    }
+}
+
+/// The organisation's API keys.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub data: Vec<ApiKeyView>,
+}
+
+/// List API keys (owners and admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/api-keys", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = ApiKeyList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_keys(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let keys = state
+        .db(move |c| {
+            let a = service::access(c, &who, &slug, OrgAction::ManageApiKeys)?;
+            Ok(store::list_api_keys(c, &a.org.id)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ApiKeyList { data: keys.into_iter().map(ApiKeyView::from).collect() }))
+}
+
+/// A new key with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// `tribu_sk_…`: store it now, it is never shown again.
+    pub secret: String,
+}
+
+/// Create an API key (owners and admins).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/api-keys", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    request_body = NewKey,
+    responses((status = 201, body = CreatedKey), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_key(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<NewKey>) -> AppResult<HttpResponse> {
+    let (key, secret) = service::create_key(&state, &who, &path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(CreatedKey { key: key.into(), secret }))
+}
+
+/// Revoke an API key.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/api-keys/{id}", tag = "orgs", security(("bearer" = [])),
+    params(("slug" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_key(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (slug, id) = path.into_inner();
+    service::revoke_key(&state, &who, &slug, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The organisation's audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub data: Vec<AuditRecord>,
+}
+
+/// The latest 200 audit records (owners and admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/audit", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = AuditList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn audit_log(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let slug = path.into_inner();
+    let data = state
+        .db(move |c| {
+            let a = service::access(c, &who, &slug, OrgAction::ViewAudit)?;
+            Ok(audit::for_org(c, &a.org.id, 200)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AuditList { data }))
+}

@@ -1,0 +1,7 @@
+//! Organisations: members with roles, invitations by email, API keys.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;

@@ -1,0 +1,6 @@
+//! Organisation pages.
+
+use actix_web::web;
+
+/// Organisation page routes.
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

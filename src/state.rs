@@ -1,0 +1,66 @@
+//! The shared state of a running app, and the one way handlers reach the
+//! database: off the async threads, through the pool.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use tokio::sync::Notify;
+
+use crate::auth::crypto::JwtKeys;
+use crate::config::Config;
+use crate::db::{write_tx, DbConnection, Pool};
+use crate::error::{AppError, AppResult};
+
+/// Everything a handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    /// Wakes the worker when a change wrote to the outbox.
+    pub wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// Runs `f` on a pooled connection in the blocking thread pool.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Like [`AppState::db`], inside a write transaction (immediate on SQLite).
+    pub async fn tx<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| write_tx(conn, f)).await
+    }
+
+    /// Runs CPU-heavy work (password hashing) off the async threads.
+    pub async fn cpu<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        web::block(f).await.map_err(AppError::from)
+    }
+
+    /// Tells the worker the outbox has something new.
+    pub fn wake_worker(&self) {
+        self.wake.notify_one();
+    }
+
+    /// An absolute URL for a path of the site (for emails).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url(), path)
+    }
+}
