@@ -119,10 +119,12 @@ impl ManageConnection for Manager {
             Target::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the writer; busy_timeout makes a
-                // writer wait for the lock rather than fail.
+                // busy_timeout first: the pool opens connections in parallel
+                // and switching a new file to WAL needs the lock. WAL lets
+                // readers run beside the writer; busy_timeout makes a writer
+                // wait for the lock rather than fail.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
