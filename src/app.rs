@@ -128,6 +128,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/orgs/{slug}/api-keys/{id}").route(delete().to(orgs::api::revoke_key)))
             .service(r("/orgs/{slug}/audit").route(get().to(orgs::api::audit_log)))
             .service(r("/invitations/accept").route(post().to(orgs::api::accept)))
+            .service(r("/admin/users/{id}/suspend").route(post().to(auth::api::suspend)))
+            .service(r("/admin/users/{id}/reinstate").route(post().to(auth::api::reinstate)))
             // API ROUTES END
             .default_service(web::to(w::api_not_found)),
     );

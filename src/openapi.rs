@@ -39,6 +39,7 @@ impl Modify for Security {
         orgs::api::mine, orgs::api::create, orgs::api::show, orgs::api::members, orgs::api::invite,
         orgs::api::set_role, orgs::api::remove_member, orgs::api::revoke_invitation,
         orgs::api::list_keys, orgs::api::create_key, orgs::api::revoke_key, orgs::api::audit_log, orgs::api::accept,
+        auth::api::suspend, auth::api::reinstate,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

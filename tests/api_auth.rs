@@ -292,3 +292,29 @@ async fn registration_language_follows_accept_language() {
     assert_eq!(v["language"], "fr");
     app.wait_for_email("fr@example.org", "Confirmez votre adresse").await;
 }
+
+#[tokio::test]
+async fn platform_admins_suspend_and_reinstate_accounts() {
+    let app = TestApp::spawn().await;
+    let user = app.signed_in("member@example.org", "Mo").await;
+    let admin = app.signed_in("admin@example.org", "Ad").await;
+    let me: Value = app.get("/api/v1/me", Some(&user.access)).await.json().await.unwrap_or_default();
+    let uid = me["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/api/v1/admin/users/{uid}/suspend");
+    // Not an admin yet.
+    assert_problem(app.post(&path, Some(&admin.access), json!({})).await, 403, "admin_required").await;
+    {
+        let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        tribu::auth::service::create_admin(&mut conn, "admin@example.org", "Ad", None).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let r = app.post(&path, Some(&admin.access), json!({})).await;
+    assert_eq!(r.status(), 200);
+    // Suspended: sessions gone, sign-in refused.
+    assert_eq!(app.get("/api/v1/me", Some(&user.access)).await.status(), 401);
+    let r = app.post("/api/v1/auth/login", None, json!({ "email": "member@example.org", "password": PASSWORD })).await;
+    assert_problem(r, 403, "account_suspended").await;
+    let r = app.post(&format!("/api/v1/admin/users/{uid}/reinstate"), Some(&admin.access), json!({})).await;
+    assert_eq!(r.status(), 200);
+    app.login("member@example.org", PASSWORD).await;
+    assert_problem(app.post("/api/v1/admin/users/nobody/suspend", Some(&admin.access), json!({})).await, 404, "not_found").await;
+}

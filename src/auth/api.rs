@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::AuthUser;
+use super::extract::{AuthUser, PlatformAdmin};
 use super::model::Language;
 use super::service::{self, Login, Registration, Tokens};
 use super::store::{self, Session, User};
@@ -22,6 +22,7 @@ pub struct UserView {
     pub language: Language,
     pub email_verified: bool,
     pub is_platform_admin: bool,
+    pub suspended: bool,
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "crate::api::rfc3339")]
     pub created_at: chrono::NaiveDateTime,
@@ -36,6 +37,7 @@ impl From<&User> for UserView {
             language: u.lang(),
             email_verified: u.email_verified_at.is_some(),
             is_platform_admin: u.is_platform_admin,
+            suspended: u.suspended_at.is_some(),
             created_at: u.created_at,
         }
     }
@@ -286,4 +288,22 @@ pub async fn sessions(state: web::Data<AppState>, user: AuthUser) -> AppResult<H
 pub async fn revoke_session(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>) -> AppResult<HttpResponse> {
     service::revoke_own_session(&state, user.user.id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Suspend an account: its sessions end and it can no longer sign in (platform admins).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = Problem, description = "admin_required"), (status = 404, body = Problem)))]
+pub async fn suspend(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let u = service::set_suspended(&state, &admin.0.user, path.into_inner(), true).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
+}
+
+/// Reinstate a suspended account (platform admins).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/reinstate", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reinstate(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let u = service::set_suspended(&state, &admin.0.user, path.into_inner(), false).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }

@@ -266,7 +266,7 @@ mod tests {
                 Throttle::Allow => prop_assert!(recent < MAX_FAILED_LOGINS),
                 Throttle::Wait { retry_after_secs } => {
                     prop_assert!(recent >= MAX_FAILED_LOGINS);
-                    prop_assert!(retry_after_secs >= 1 && retry_after_secs <= 900);
+                    prop_assert!((1..=900).contains(&retry_after_secs));
                     // Waiting that long really frees the account.
                     let later = now + retry_after_secs as i64;
                     let recent_later = offsets.iter().filter(|o| **o > later - 900 && **o <= now).count();

@@ -461,3 +461,29 @@ pub fn create_admin(conn: &mut DbConnection, email: &str, name: &str, password: 
         Ok((user, true))
     })
 }
+
+/// Suspends an account (every session ends) or reinstates it. Platform admins only.
+pub async fn set_suspended(state: &AppState, admin: &User, user_id: String, suspended: bool) -> AppResult<User> {
+    if admin.id == user_id && suspended {
+        return Err(AppError::conflict("cannot_suspend_self", "You cannot suspend your own account."));
+    }
+    let admin_id = admin.id.clone();
+    state
+        .tx(move |c| {
+            let user = store::find_user(c, &user_id)?;
+            store::set_suspended(c, &user.id, suspended, now())?;
+            if suspended {
+                store::revoke_sessions_except(c, &user.id, None, "suspended", now())?;
+            }
+            audit::record(c, Entry {
+                actor: &Actor::user(&admin_id),
+                org_id: None,
+                action: if suspended { "user.suspended" } else { "user.reinstated" },
+                subject_type: "user",
+                subject_id: &user.id,
+                data: serde_json::json!({}),
+            })?;
+            Ok(store::find_user(c, &user.id)?)
+        })
+        .await
+}

@@ -298,6 +298,9 @@ pub struct Rotated {
     pub refresh_token: String,
 }
 
+/// Token id, session id, token used at, session revoked at, session expiry, user id.
+type RefreshRow = (String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, NaiveDateTime, String);
+
 /// What presenting a refresh token led to.
 pub enum RotateOutcome {
     Rotated(Rotated),
@@ -316,8 +319,7 @@ pub fn rotate_refresh(
     grace_secs: i64,
     now: NaiveDateTime,
 ) -> AppResult<RotateOutcome> {
-    let row: Option<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, NaiveDateTime, String)> =
-        refresh_tokens::table
+    let row: Option<RefreshRow> = refresh_tokens::table
             .inner_join(sessions::table)
             .filter(refresh_tokens::token_hash.eq(token_hash(token)))
             .select((
@@ -430,4 +432,11 @@ pub fn user_for_session(
         .select(User::as_select())
         .first(conn)
         .optional()
+}
+
+/// Suspends or reinstates an account.
+pub fn set_suspended(conn: &mut DbConnection, user_id: &str, suspended: bool, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set((users::suspended_at.eq(suspended.then_some(now)), users::updated_at.eq(now)))
+        .execute(conn)
 }
