@@ -1,0 +1,165 @@
+//! Real Chromium, driven through chromedriver: sign up → open the verification
+//! link from the `.eml` file → sign in → create an organisation.
+//!
+//! Needs /usr/bin/chromium and /usr/bin/chromedriver. Without them the test
+//! says so and passes, unless TRIBU_TEST_REQUIRE_ALL=1 (CI) makes it fail.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{require_all, TestApp, PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A browser session, or `None` (after saying why) when Chromium is missing.
+async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        if require_all() {
+            panic!("browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("chromedriver: {e}")),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("webdriver session: {e}"));
+    Some((driver, client, profile))
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.send_keys(value).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap_or_else(|e| panic!("submit button: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click: {e}"));
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap_or_else(|e| panic!("body: {e}"))
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
+async fn path(c: &Client) -> String {
+    c.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default()
+}
+
+/// Saves a screenshot under target/screenshots for people to look at.
+async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
+#[tokio::test]
+async fn sign_up_verify_sign_in_and_create_an_organisation() {
+    let Some((_driver, c, _profile)) = browser().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+
+    c.goto(&app.url("/signup")).await.unwrap_or_else(|e| panic!("{e}"));
+    fill(&c, "input[name=display_name]", "Grace Hopper").await;
+    fill(&c, "input[name=email]", "grace@example.org").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    shot(&c, "signup").await;
+    submit(&c).await;
+    let body = text(&c).await;
+    assert!(body.contains("grace@example.org"), "check-email page: {body}");
+
+    // The verification link, read from the .eml file the worker wrote.
+    let mail = app.wait_for_email("grace@example.org", "/verify-email?token=").await;
+    let token = common::link_token(&mail, "/verify-email?token=").unwrap_or_default();
+    c.goto(&app.url(&format!("/verify-email?token={token}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    shot(&c, "verified").await;
+    assert!(c.find(Locator::Css("a[href^='/login']")).await.is_ok(), "verified page links to sign in");
+
+    c.goto(&app.url("/login")).await.unwrap_or_else(|e| panic!("{e}"));
+    fill(&c, "input[name=email]", "grace@example.org").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    submit(&c).await;
+    assert_eq!(path(&c).await, "/orgs");
+    assert!(text(&c).await.contains("Grace Hopper"), "signed in as Grace");
+
+    c.goto(&app.url("/orgs/new")).await.unwrap_or_else(|e| panic!("{e}"));
+    fill(&c, "input[name=name]", "Compiler Guild").await;
+    fill(&c, "input[name=slug]", "compiler-guild").await;
+    submit(&c).await;
+    assert_eq!(path(&c).await, "/orgs/compiler-guild");
+    let body = text(&c).await;
+    assert!(body.contains("Compiler Guild") && body.contains("grace@example.org"), "{body}");
+    shot(&c, "org-members").await;
+
+    // The same organisation is visible through the API with the owner role.
+    let t = app.login("grace@example.org", PASSWORD).await;
+    let v: serde_json::Value = app.get("/api/v1/orgs/compiler-guild", Some(&t.access)).await.json().await.unwrap_or_default();
+    assert_eq!(v["role"], "owner");
+
+    // Sign out from the header.
+    c.find(Locator::Css("header form button[type=submit]"))
+        .await
+        .unwrap_or_else(|e| panic!("sign out: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url("/settings")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(path(&c).await, "/login");
+    let _ = c.close().await;
+}
