@@ -99,6 +99,32 @@ async fn path(c: &Client) -> String {
     c.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default()
 }
 
+/// Waits (up to 10 s) for the browser to reach `expected` after a click.
+async fn wait_path(c: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p = path(c).await;
+        if p == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "expected {expected}, still on {p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (up to 10 s) for the page text to contain `needle`; returns the text.
+async fn wait_text(c: &Client, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = text(c).await;
+        if t.contains(needle) {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "page never showed {needle:?}: {t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Saves a screenshot under target/screenshots for people to look at.
 async fn shot(c: &Client, name: &str) {
     if let Ok(png) = c.screenshot().await {
@@ -121,8 +147,8 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     fill(&c, "input[name=password]", PASSWORD).await;
     shot(&c, "signup").await;
     submit(&c).await;
-    let body = text(&c).await;
-    assert!(body.contains("grace@example.org"), "check-email page: {body}");
+    // The check-email page names the address.
+    wait_text(&c, "grace@example.org").await;
 
     // The verification link, read from the .eml file the worker wrote.
     let mail = app.wait_for_email("grace@example.org", "/verify-email?token=").await;
@@ -135,16 +161,16 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     fill(&c, "input[name=email]", "grace@example.org").await;
     fill(&c, "input[name=password]", PASSWORD).await;
     submit(&c).await;
-    assert_eq!(path(&c).await, "/orgs");
-    assert!(text(&c).await.contains("Grace Hopper"), "signed in as Grace");
+    wait_path(&c, "/orgs").await;
+    wait_text(&c, "Grace Hopper").await;
 
     c.goto(&app.url("/orgs/new")).await.unwrap_or_else(|e| panic!("{e}"));
     fill(&c, "input[name=name]", "Compiler Guild").await;
     fill(&c, "input[name=slug]", "compiler-guild").await;
     submit(&c).await;
-    assert_eq!(path(&c).await, "/orgs/compiler-guild");
-    let body = text(&c).await;
-    assert!(body.contains("Compiler Guild") && body.contains("grace@example.org"), "{body}");
+    wait_path(&c, "/orgs/compiler-guild").await;
+    let body = wait_text(&c, "Compiler Guild").await;
+    assert!(body.contains("grace@example.org"), "{body}");
     shot(&c, "org-members").await;
 
     // The same organisation is visible through the API with the owner role.
@@ -159,7 +185,8 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
         .click()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    wait_path(&c, "/").await;
     c.goto(&app.url("/settings")).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(path(&c).await, "/login");
+    wait_path(&c, "/login").await;
     let _ = c.close().await;
 }
