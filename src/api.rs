@@ -22,9 +22,10 @@ fn json_error(err: JsonPayloadError) -> AppError {
             AppError::PayloadTooLarge
         }
         JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(e) => {
-            AppError::bad_request("invalid_json", format!("The body is not valid for this request: {e}"))
-        }
+        JsonPayloadError::Deserialize(e) => AppError::bad_request(
+            "invalid_json",
+            format!("The body is not valid for this request: {e}"),
+        ),
         other => AppError::bad_request("invalid_body", other.to_string()),
     }
 }

@@ -59,7 +59,9 @@ pub struct Running {
 pub fn http_server(state: AppState, listener: TcpListener) -> anyhow::Result<Running> {
     let port = listener.local_addr()?.port();
     let workers = match state.config.http_workers {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
         n => n,
     };
     let data = web::Data::new(state);
@@ -67,7 +69,12 @@ pub fn http_server(state: AppState, listener: TcpListener) -> anyhow::Result<Run
         let cors_origins = data.config.cors_origin_list();
         let mut cors = actix_cors::Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-            .allowed_headers(["authorization", "content-type", "idempotency-key", "x-request-id"])
+            .allowed_headers([
+                "authorization",
+                "content-type",
+                "idempotency-key",
+                "x-request-id",
+            ])
             .expose_headers(["x-request-id", "retry-after"])
             .max_age(3600);
         for o in &cors_origins {
@@ -108,23 +115,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/openapi.json").route(get().to(openapi::spec)))
             .service(r("/auth/register").route(post().to(auth::api::register)))
             .service(r("/auth/verify-email").route(post().to(auth::api::verify_email)))
-            .service(r("/auth/verify-email/resend").route(post().to(auth::api::resend_verification)))
+            .service(
+                r("/auth/verify-email/resend").route(post().to(auth::api::resend_verification)),
+            )
             .service(r("/auth/login").route(post().to(auth::api::login)))
             .service(r("/auth/refresh").route(post().to(auth::api::refresh)))
             .service(r("/auth/logout").route(post().to(auth::api::logout)))
             .service(r("/auth/password-reset").route(post().to(auth::api::password_reset)))
-            .service(r("/auth/password-reset/confirm").route(post().to(auth::api::password_reset_confirm)))
-            .service(r("/me").route(get().to(auth::api::me)).route(patch().to(auth::api::update_me)))
+            .service(
+                r("/auth/password-reset/confirm")
+                    .route(post().to(auth::api::password_reset_confirm)),
+            )
+            .service(
+                r("/me")
+                    .route(get().to(auth::api::me))
+                    .route(patch().to(auth::api::update_me)),
+            )
             .service(r("/me/password").route(post().to(auth::api::change_password)))
             .service(r("/me/sessions").route(get().to(auth::api::sessions)))
             .service(r("/me/sessions/{id}").route(delete().to(auth::api::revoke_session)))
             .service(r("/me/orgs").route(get().to(orgs::api::mine)))
             .service(r("/orgs").route(post().to(orgs::api::create)))
             .service(r("/orgs/{slug}").route(get().to(orgs::api::show)))
-            .service(r("/orgs/{slug}/members").route(get().to(orgs::api::members)).route(post().to(orgs::api::invite)))
-            .service(r("/orgs/{slug}/members/{user_id}").route(patch().to(orgs::api::set_role)).route(delete().to(orgs::api::remove_member)))
-            .service(r("/orgs/{slug}/invitations/{id}").route(delete().to(orgs::api::revoke_invitation)))
-            .service(r("/orgs/{slug}/api-keys").route(get().to(orgs::api::list_keys)).route(post().to(orgs::api::create_key)))
+            .service(
+                r("/orgs/{slug}/members")
+                    .route(get().to(orgs::api::members))
+                    .route(post().to(orgs::api::invite)),
+            )
+            .service(
+                r("/orgs/{slug}/members/{user_id}")
+                    .route(patch().to(orgs::api::set_role))
+                    .route(delete().to(orgs::api::remove_member)),
+            )
+            .service(
+                r("/orgs/{slug}/invitations/{id}").route(delete().to(orgs::api::revoke_invitation)),
+            )
+            .service(
+                r("/orgs/{slug}/api-keys")
+                    .route(get().to(orgs::api::list_keys))
+                    .route(post().to(orgs::api::create_key)),
+            )
             .service(r("/orgs/{slug}/api-keys/{id}").route(delete().to(orgs::api::revoke_key)))
             .service(r("/orgs/{slug}/audit").route(get().to(orgs::api::audit_log)))
             .service(r("/invitations/accept").route(post().to(orgs::api::accept)))

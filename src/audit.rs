@@ -79,7 +79,11 @@ pub fn for_org(conn: &mut DbConnection, org_id: &str, limit: i64) -> QueryResult
 }
 
 /// The latest entries about a subject.
-pub fn for_subject(conn: &mut DbConnection, subject_type: &str, subject_id: &str) -> QueryResult<Vec<AuditRecord>> {
+pub fn for_subject(
+    conn: &mut DbConnection,
+    subject_type: &str,
+    subject_id: &str,
+) -> QueryResult<Vec<AuditRecord>> {
     audit_log::table
         .filter(audit_log::subject_type.eq(subject_type))
         .filter(audit_log::subject_id.eq(subject_id))

@@ -152,7 +152,9 @@ impl Config {
             ));
         }
         if self.session_ttl_days < 1 {
-            return Err(ConfigError::Invalid("session_ttl_days must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "session_ttl_days must be at least 1".into(),
+            ));
         }
         if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {
             return Err(ConfigError::Invalid(

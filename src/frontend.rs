@@ -3,7 +3,7 @@
 //!
 //! Page handlers live in each area's `pages.rs`. They build a template whose
 //! first field is `page: PageCtx` (language, signed-in user, CSRF token) and
-//! return it through [`render`]. Every string shown goes through `t.get("…")`.
+//! return it through [`render`]. Every string shown goes through the translator.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -108,7 +108,10 @@ pub struct ErrorPage {
 
 /// Turns error responses of page handlers (problem+json from `AppError`) into
 /// an HTML page in the visitor's language.
-pub async fn page_errors(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn page_errors(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let res = next.call(req).await?;
     let status = res.status();
     let is_problem = res
@@ -132,17 +135,37 @@ pub async fn page_errors(req: ServiceRequest, next: Next<BoxBody>) -> Result<Ser
 }
 
 /// Builds the HTML error page for a status and error code.
-pub fn error_page(req: &HttpRequest, user: &MaybeUser, status: StatusCode, code: &str) -> HttpResponse {
+pub fn error_page(
+    req: &HttpRequest,
+    user: &MaybeUser,
+    status: StatusCode,
+    code: &str,
+) -> HttpResponse {
     let ctx = PageCtx::new(req, user);
     let t = ctx.t;
     let (heading, message) = match status.as_u16() {
-        404 => (t.get("error.not_found.title"), t.get("error.not_found.body")),
+        404 => (
+            t.get("error.not_found.title"),
+            t.get("error.not_found.body"),
+        ),
         403 if code == "csrf_failed" => (t.get("error.forbidden.title"), t.get("error.csrf.body")),
-        403 => (t.get("error.forbidden.title"), t.get("error.forbidden.body")),
-        401 => (t.get("error.unauthorized.title"), t.get("error.unauthorized.body")),
-        429 => (t.get("error.rate_limited.title"), t.get("error.rate_limited.body")),
+        403 => (
+            t.get("error.forbidden.title"),
+            t.get("error.forbidden.body"),
+        ),
+        401 => (
+            t.get("error.unauthorized.title"),
+            t.get("error.unauthorized.body"),
+        ),
+        429 => (
+            t.get("error.rate_limited.title"),
+            t.get("error.rate_limited.body"),
+        ),
         s if s >= 500 => (t.get("error.server.title"), t.get("error.server.body")),
-        _ => (t.get("error.bad_request.title"), t.get("error.bad_request.body")),
+        _ => (
+            t.get("error.bad_request.title"),
+            t.get("error.bad_request.body"),
+        ),
     };
     let page = ErrorPage {
         page: ctx,
@@ -185,7 +208,11 @@ pub struct LangForm {
 
 /// Switches the visitor's language (a cookie; signed-in users also change
 /// their account setting in the settings page).
-pub async fn set_language(req: HttpRequest, state: web::Data<crate::state::AppState>, q: web::Query<LangForm>) -> HttpResponse {
+pub async fn set_language(
+    req: HttpRequest,
+    state: web::Data<crate::state::AppState>,
+    q: web::Query<LangForm>,
+) -> HttpResponse {
     let lang = Language::parse(&q.lang).unwrap_or_default();
     let next = q
         .next
@@ -207,9 +234,21 @@ pub async fn set_language(req: HttpRequest, state: web::Data<crate::state::AppSt
 
 /// Static files, embedded at build time.
 const STATIC: &[(&str, &str, &[u8])] = &[
-    ("app.css", "text/css; charset=utf-8", include_bytes!("../frontend/static/app.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../frontend/static/app.js")),
-    ("favicon.svg", "image/svg+xml", include_bytes!("../frontend/static/favicon.svg")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../frontend/static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../frontend/static/app.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../frontend/static/favicon.svg"),
+    ),
 ];
 
 /// `/static/{file}`.

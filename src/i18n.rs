@@ -103,7 +103,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from en.toml: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from en.toml: {missing:#?}"
+        );
     }
 
     fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

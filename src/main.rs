@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use tribu::config::Config;
 
 #[derive(Parser)]
-#[command(name = "tribu", version, about = "Tribu: an open innovation challenge marketplace")]
+#[command(
+    name = "tribu",
+    version,
+    about = "Tribu: an open innovation challenge marketplace"
+)]
 struct Cli {
     /// A TOML config file (default: ./tribu.toml when present).
     #[arg(long, global = true, env = "TRIBU_CONFIG")]
@@ -98,15 +102,29 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Admin { command: AdminCommand::Create { email, name, password } } => {
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    password,
+                },
+        } => {
             let state = tribu::app::build_state(config)?;
             let mut conn = state.pool.get()?;
-            match tribu::auth::service::create_admin(&mut conn, &email, &name, password.as_deref()) {
+            match tribu::auth::service::create_admin(&mut conn, &email, &name, password.as_deref())
+            {
                 Ok((user, true)) => println!("created platform admin {} ({})", user.email, user.id),
-                Ok((user, false)) => println!("promoted {} ({}) to platform admin", user.email, user.id),
+                Ok((user, false)) => {
+                    println!("promoted {} ({}) to platform admin", user.email, user.id)
+                }
                 Err(e) => {
                     let p = e.problem();
-                    let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+                    let fields: Vec<String> = p
+                        .errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect();
                     anyhow::bail!("{} {}", p.code, fields.join("; "));
                 }
             }

@@ -18,7 +18,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An access token (JWT) or an organisation API key (tribu_sk_…)."))
+                    .description(Some(
+                        "An access token (JWT) or an organisation API key (tribu_sk_…).",
+                    ))
                     .build(),
             ),
         );
@@ -82,7 +84,9 @@ struct DocsPage {
 
 fn ref_name(r: &utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) -> String {
     match r {
-        utoipa::openapi::RefOr::Ref(r) => r.ref_location.rsplit('/').next().unwrap_or("").to_owned(),
+        utoipa::openapi::RefOr::Ref(r) => {
+            r.ref_location.rsplit('/').next().unwrap_or("").to_owned()
+        }
         utoipa::openapi::RefOr::T(_) => "inline".to_owned(),
     }
 }
@@ -100,7 +104,11 @@ fn groups(doc: &utoipa::openapi::OpenApi) -> Vec<Group> {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
-            let tag = op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_else(|| "other".into());
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_else(|| "other".into());
             let body = op.request_body.as_ref().and_then(|b| {
                 b.content
                     .values()
@@ -130,7 +138,11 @@ fn groups(doc: &utoipa::openapi::OpenApi) -> Vec<Group> {
                 path: path.clone(),
                 summary: op.summary.clone().unwrap_or_default(),
                 description: op.description.clone().unwrap_or_default(),
-                anchor: format!("{}-{}", method.to_lowercase(), path.replace(['/', '{', '}'], "-")),
+                anchor: format!(
+                    "{}-{}",
+                    method.to_lowercase(),
+                    path.replace(['/', '{', '}'], "-")
+                ),
                 params,
                 body,
                 responses,
@@ -154,7 +166,12 @@ pub async fn docs_page() -> Result<HttpResponse, error::AppError> {
         .map(|c| {
             c.schemas
                 .iter()
-                .map(|(name, s)| (name.clone(), serde_json::to_string_pretty(s).unwrap_or_default()))
+                .map(|(name, s)| {
+                    (
+                        name.clone(),
+                        serde_json::to_string_pretty(s).unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -166,5 +183,7 @@ pub async fn docs_page() -> Result<HttpResponse, error::AppError> {
         schemas,
     };
     let html = page.render().map_err(error::AppError::internal)?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
 }

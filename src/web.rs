@@ -23,12 +23,18 @@ pub struct RequestId(pub String);
 const REQUEST_ID: &str = "x-request-id";
 
 fn acceptable_request_id(v: &str) -> bool {
-    !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// Gives every request an id (the caller's `X-Request-Id` if sane), runs it in
 /// a tracing span carrying that id, logs its outcome, and returns the id.
-pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = req
         .headers()
         .get(REQUEST_ID)
@@ -49,7 +55,8 @@ pub async fn request_id(req: ServiceRequest, next: Next<impl MessageBody + 'stat
             tracing::info!(status, ms, "request");
         }
         if let Ok(v) = HeaderValue::from_str(&id) {
-            res.headers_mut().insert(header::HeaderName::from_static(REQUEST_ID), v);
+            res.headers_mut()
+                .insert(header::HeaderName::from_static(REQUEST_ID), v);
         }
         Ok(res)
     }
@@ -69,12 +76,18 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
 }
 
 /// Makes sure every error answered under `/api` is problem+json, including
 /// those the framework produces itself (unknown route, wrong method, …).
-pub async fn api_problems(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn api_problems(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let res = next.call(req).await?;
     let status = res.status();
     if status.as_u16() < 400 {
@@ -94,7 +107,10 @@ pub async fn api_problems(req: ServiceRequest, next: Next<BoxBody>) -> Result<Se
         413 => AppError::PayloadTooLarge,
         415 => AppError::UnsupportedMediaType,
         401 => AppError::Unauthorized("unauthenticated"),
-        s if s < 500 => AppError::bad_request("bad_request", status.canonical_reason().unwrap_or("Bad request")),
+        s if s < 500 => AppError::bad_request(
+            "bad_request",
+            status.canonical_reason().unwrap_or("Bad request"),
+        ),
         _ => AppError::internal(format!("status {status}")),
     };
     let (req, _) = res.into_parts();
@@ -147,7 +163,12 @@ pub fn request_language(req: &HttpRequest) -> Language {
 }
 
 /// A cookie with the flags every Tribu cookie carries.
-pub fn cookie(state: &AppState, name: &'static str, value: String, max_age: Option<CookieDuration>) -> Cookie<'static> {
+pub fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age: Option<CookieDuration>,
+) -> Cookie<'static> {
     let mut c = Cookie::build(name, value)
         .path("/")
         .http_only(true)
@@ -170,7 +191,12 @@ pub fn expired_cookie(state: &AppState, name: &'static str) -> Cookie<'static> {
 /// The two session cookies of the pages for a token pair.
 pub fn session_cookies(state: &AppState, t: &Tokens) -> [Cookie<'static>; 2] {
     [
-        cookie(state, ACCESS_COOKIE, t.access_token.clone(), Some(CookieDuration::seconds(t.expires_in))),
+        cookie(
+            state,
+            ACCESS_COOKIE,
+            t.access_token.clone(),
+            Some(CookieDuration::seconds(t.expires_in)),
+        ),
         cookie(
             state,
             REFRESH_COOKIE,
@@ -192,12 +218,17 @@ pub fn csrf_token(req: &HttpRequest) -> String {
     if let Some(t) = req.extensions().get::<CsrfToken>() {
         return t.0.clone();
     }
-    req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default()
+    req.cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default()
 }
 
 /// Checks a form's CSRF field against the cookie (constant time).
 pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), AppError> {
-    let expected = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let expected = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let ok = !expected.is_empty()
         && expected.len() == submitted.len()
         && expected
@@ -214,8 +245,13 @@ pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), AppError> {
 
 /// For the pages: hands out the CSRF cookie, and when the access cookie has
 /// expired, rotates the refresh cookie into a new pair for this request.
-pub async fn page_session(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req.app_data::<web::Data<AppState>>().map(|d| d.get_ref().clone());
+pub async fn page_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .map(|d| d.get_ref().clone());
     let Some(state) = state else {
         return next.call(req).await;
     };
@@ -235,7 +271,8 @@ pub async fn page_session(req: ServiceRequest, next: Next<impl MessageBody + 'st
             // Two requests racing on one cookie must not log the user out.
             match crate::auth::service::refresh(&state, rt, 30).await {
                 Ok(tokens) => {
-                    req.extensions_mut().insert(FreshAccess(tokens.access_token.clone()));
+                    req.extensions_mut()
+                        .insert(FreshAccess(tokens.access_token.clone()));
                     set.extend(session_cookies(&state, &tokens));
                 }
                 Err(AppError::Unauthorized(_)) => {

@@ -33,7 +33,10 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
         eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0);
     let driver = Driver(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -72,9 +75,14 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
-    let el = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
     el.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    el.send_keys(value).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 async fn submit(c: &Client) {
@@ -96,7 +104,10 @@ async fn text(c: &Client) -> String {
 }
 
 async fn path(c: &Client) -> String {
-    c.current_url().await.map(|u| u.path().to_owned()).unwrap_or_default()
+    c.current_url()
+        .await
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default()
 }
 
 /// Waits (up to 10 s) for the browser to reach `expected` after a click.
@@ -107,7 +118,10 @@ async fn wait_path(c: &Client, expected: &str) {
         if p == expected {
             return;
         }
-        assert!(Instant::now() < deadline, "expected {expected}, still on {p}");
+        assert!(
+            Instant::now() < deadline,
+            "expected {expected}, still on {p}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -120,7 +134,10 @@ async fn wait_text(c: &Client, needle: &str) -> String {
         if t.contains(needle) {
             return t;
         }
-        assert!(Instant::now() < deadline, "page never showed {needle:?}: {t}");
+        assert!(
+            Instant::now() < deadline,
+            "page never showed {needle:?}: {t}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -141,7 +158,9 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     };
     let app = TestApp::spawn().await;
 
-    c.goto(&app.url("/signup")).await.unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url("/signup"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     fill(&c, "input[name=display_name]", "Grace Hopper").await;
     fill(&c, "input[name=email]", "grace@example.org").await;
     fill(&c, "input[name=password]", PASSWORD).await;
@@ -151,20 +170,31 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     wait_text(&c, "grace@example.org").await;
 
     // The verification link, read from the .eml file the worker wrote.
-    let mail = app.wait_for_email("grace@example.org", "/verify-email?token=").await;
+    let mail = app
+        .wait_for_email("grace@example.org", "/verify-email?token=")
+        .await;
     let token = common::link_token(&mail, "/verify-email?token=").unwrap_or_default();
-    c.goto(&app.url(&format!("/verify-email?token={token}"))).await.unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url(&format!("/verify-email?token={token}")))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     shot(&c, "verified").await;
-    assert!(c.find(Locator::Css("a[href^='/login']")).await.is_ok(), "verified page links to sign in");
+    assert!(
+        c.find(Locator::Css("a[href^='/login']")).await.is_ok(),
+        "verified page links to sign in"
+    );
 
-    c.goto(&app.url("/login")).await.unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url("/login"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     fill(&c, "input[name=email]", "grace@example.org").await;
     fill(&c, "input[name=password]", PASSWORD).await;
     submit(&c).await;
     wait_path(&c, "/orgs").await;
     wait_text(&c, "Grace Hopper").await;
 
-    c.goto(&app.url("/orgs/new")).await.unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url("/orgs/new"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     fill(&c, "input[name=name]", "Compiler Guild").await;
     fill(&c, "input[name=slug]", "compiler-guild").await;
     submit(&c).await;
@@ -175,7 +205,12 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
 
     // The same organisation is visible through the API with the owner role.
     let t = app.login("grace@example.org", PASSWORD).await;
-    let v: serde_json::Value = app.get("/api/v1/orgs/compiler-guild", Some(&t.access)).await.json().await.unwrap_or_default();
+    let v: serde_json::Value = app
+        .get("/api/v1/orgs/compiler-guild", Some(&t.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["role"], "owner");
 
     // Sign out from the header.
@@ -186,7 +221,9 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     wait_path(&c, "/").await;
-    c.goto(&app.url("/settings")).await.unwrap_or_else(|e| panic!("{e}"));
+    c.goto(&app.url("/settings"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     wait_path(&c, "/login").await;
     let _ = c.close().await;
 }

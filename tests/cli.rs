@@ -22,7 +22,10 @@ fn tribu(dir: &std::path::Path) -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// Kills the child when dropped.
@@ -50,25 +53,54 @@ async fn wait_ready(port: u16) -> bool {
 #[test]
 fn help_everywhere() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["worker", "--help"], vec!["migrate", "--help"], vec!["admin", "create", "--help"]] {
-        let out = tribu(dir.path()).args(&args).output().unwrap_or_else(|e| panic!("{e}"));
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["worker", "--help"],
+        vec!["migrate", "--help"],
+        vec!["admin", "create", "--help"],
+    ] {
+        let out = tribu(dir.path())
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
 #[test]
 fn migrate_then_admin_create() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out = tribu(dir.path()).arg("migrate").output().unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tribu(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
     assert!(dir.path().join("data/tribu.db").exists());
-    let out = tribu(dir.path()).arg("migrate").output().unwrap_or_else(|e| panic!("{e}"));
+    let out = tribu(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
 
     let out = tribu(dir.path())
-        .args(["admin", "create", "--email", "root@example.org", "--password", "short"])
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "root@example.org",
+            "--password",
+            "short",
+        ])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!out.status.success());
@@ -77,8 +109,14 @@ fn migrate_then_admin_create() {
         .env("TRIBU_ADMIN_PASSWORD", "a long admin password")
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created platform admin root@example.org"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("created platform admin root@example.org")
+    );
     let out = tribu(dir.path())
         .args(["admin", "create", "--email", "root@example.org"])
         .output()
@@ -117,7 +155,9 @@ async fn serve_with_no_configuration() {
     );
     assert!(wait_ready(port).await, "tribu serve did not become ready");
     assert!(dir.path().join("data/tribu.db").exists());
-    let page = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap_or_else(|e| panic!("{e}"));
+    let page = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap_or_default().contains("Tribu"));
     // Mail goes to data/outbox as .eml files.
@@ -131,7 +171,13 @@ async fn serve_with_no_configuration() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let outbox = dir.path().join("data/outbox");
     loop {
-        let n = std::fs::read_dir(&outbox).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count()).unwrap_or(0);
+        let n = std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .count()
+            })
+            .unwrap_or(0);
         if n > 0 {
             break;
         }
@@ -141,9 +187,15 @@ async fn serve_with_no_configuration() {
     // The secret never reaches the logs.
     let mut server = _server;
     let _ = server.0.kill();
-    let out = std::mem::replace(&mut server.0, tribu(dir.path()).arg("--version").spawn().unwrap_or_else(|e| panic!("{e}")))
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let out = std::mem::replace(
+        &mut server.0,
+        tribu(dir.path())
+            .arg("--version")
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .wait_with_output()
+    .unwrap_or_else(|e| panic!("{e}"));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("tribu serving"), "{log}");
     assert!(!log.contains("do-not-log-this-secret"), "secret in logs");
@@ -153,7 +205,10 @@ async fn serve_with_no_configuration() {
 #[test]
 fn without_a_configured_secret_one_is_generated_and_kept() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = tribu::config::Config { data_dir: dir.path().join("data"), ..Default::default() };
+    let config = tribu::config::Config {
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    };
     let a = config.signing_secret().unwrap_or_else(|e| panic!("{e}"));
     let b = config.signing_secret().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(a, b);
@@ -161,7 +216,9 @@ fn without_a_configured_secret_one_is_generated_and_kept() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("data/secret.key")).map(|m| m.permissions().mode()).unwrap_or(0);
+        let mode = std::fs::metadata(dir.path().join("data/secret.key"))
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
         assert_eq!(mode & 0o077, 0, "secret.key readable by others");
     }
 }
@@ -188,7 +245,10 @@ async fn the_same_binary_serves_on_postgresql() {
                 .unwrap_or_else(|e| panic!("{e}")),
         );
         let ready = wait_ready(port).await;
-        let r = reqwest::get(format!("http://127.0.0.1:{port}/")).await.map(|r| r.status().as_u16()).unwrap_or(0);
+        let r = reqwest::get(format!("http://127.0.0.1:{port}/"))
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
         ready && r == 200
     };
     let tables = {
@@ -211,5 +271,8 @@ async fn the_same_binary_serves_on_postgresql() {
     common::drop_pg_database(&server_url, &name);
     assert!(ready, "tribu serve on PostgreSQL did not become ready");
     assert_eq!(tables, 3);
-    assert!(!dir.path().join("data/tribu.db").exists(), "no SQLite file on PostgreSQL");
+    assert!(
+        !dir.path().join("data/tribu.db").exists(),
+        "no SQLite file on PostgreSQL"
+    );
 }

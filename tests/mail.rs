@@ -21,12 +21,19 @@ impl Drop for Smtpd {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// Starts aiosmtpd writing each message into the maildir `dir`, or says why not.
 fn start_smtpd(dir: &std::path::Path, port: u16) -> Option<Smtpd> {
-    let has = Command::new("python3").args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
+    let has = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !has {
         if require_all() {
             panic!("python3 with aiosmtpd is required (pip install aiosmtpd)");
@@ -35,7 +42,15 @@ fn start_smtpd(dir: &std::path::Path, port: u16) -> Option<Smtpd> {
         return None;
     }
     let child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
         .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -78,14 +93,27 @@ async fn the_smtp_transport_delivers_to_a_real_server() {
         if let Some(m) = found {
             break m;
         }
-        assert!(Instant::now() < deadline, "no message reached the SMTP server");
+        assert!(
+            Instant::now() < deadline,
+            "no message reached the SMTP server"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let text = common::decode_qp(&message);
-    assert!(text.contains("Subject: Confirm your email address for Tribu"), "{text}");
-    assert!(text.contains("multipart/alternative") && text.contains("text/html") && text.contains("text/plain"));
-    let token = common::link_token(&text, "/verify-email?token=").unwrap_or_else(|| panic!("no link in {text}"));
-    let r = app.post("/api/v1/auth/verify-email", None, json!({ "token": token })).await;
+    assert!(
+        text.contains("Subject: Confirm your email address for Tribu"),
+        "{text}"
+    );
+    assert!(
+        text.contains("multipart/alternative")
+            && text.contains("text/html")
+            && text.contains("text/plain")
+    );
+    let token = common::link_token(&text, "/verify-email?token=")
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    let r = app
+        .post("/api/v1/auth/verify-email", None, json!({ "token": token }))
+        .await;
     assert_eq!(r.status(), 200);
     // Nothing went to the file outbox.
     assert!(!app.mail_dir().exists());
@@ -100,7 +128,11 @@ async fn a_failed_delivery_is_recorded_and_retried_later() {
     })
     .await;
     let r = app
-        .post("/api/v1/auth/register", None, json!({ "email": "retry@example.org", "display_name": "Retry", "password": PASSWORD }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": "retry@example.org", "display_name": "Retry", "password": PASSWORD }),
+        )
         .await;
     // The request does not wait for mail: it succeeds with the relay down.
     assert_eq!(r.status(), 201);
@@ -108,7 +140,10 @@ async fn a_failed_delivery_is_recorded_and_retried_later() {
     let row = loop {
         let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
         let rows = tribu::notify::store::recent(&mut conn, 10).unwrap_or_default();
-        if let Some(r) = rows.into_iter().find(|r| r.attempts > 0 && r.last_error.is_some()) {
+        if let Some(r) = rows
+            .into_iter()
+            .find(|r| r.attempts > 0 && r.last_error.is_some())
+        {
             break r;
         }
         assert!(Instant::now() < deadline, "delivery failure not recorded");
@@ -117,5 +152,8 @@ async fn a_failed_delivery_is_recorded_and_retried_later() {
     assert_eq!(row.status, "pending");
     assert_eq!(row.attempts, 1);
     let wait = row.next_attempt_at - tribu::db::now();
-    assert!(wait > chrono::Duration::seconds(20) && wait <= chrono::Duration::seconds(30), "backoff {wait}");
+    assert!(
+        wait > chrono::Duration::seconds(20) && wait <= chrono::Duration::seconds(30),
+        "backoff {wait}"
+    );
 }

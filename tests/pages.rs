@@ -21,7 +21,10 @@ impl Visitor {
     fn with_header(app: &TestApp, accept_language: Option<&str>) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(l) = accept_language {
-            headers.insert("accept-language", l.parse().unwrap_or_else(|e| panic!("{e}")));
+            headers.insert(
+                "accept-language",
+                l.parse().unwrap_or_else(|e| panic!("{e}")),
+            );
         }
         Visitor {
             http: Client::builder()
@@ -35,7 +38,11 @@ impl Visitor {
     }
 
     async fn get(&self, path: &str) -> Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     async fn html(&self, path: &str) -> String {
@@ -60,7 +67,13 @@ impl Visitor {
 fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     html.find(marker)
-        .map(|i| html[i + marker.len()..].split('"').next().unwrap_or("").to_owned())
+        .map(|i| {
+            html[i + marker.len()..]
+                .split('"')
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
         .unwrap_or_default()
 }
 
@@ -75,7 +88,13 @@ fn set_cookies(r: &Response) -> Vec<String> {
 async fn signed_in_visitor(app: &TestApp, email: &str, name: &str) -> Visitor {
     app.signed_in(email, name).await;
     let v = Visitor::new(app);
-    let r = v.post_form("/login", "/login", &[("email", email), ("password", PASSWORD)]).await;
+    let r = v
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(r.status(), 303, "login");
     v
 }
@@ -85,31 +104,76 @@ async fn the_account_flow_through_forms() {
     let app = TestApp::spawn().await;
     let v = Visitor::new(&app);
     let r = v
-        .post_form("/signup", "/signup", &[("display_name", "Mary Somerville"), ("email", "mary@example.org"), ("password", PASSWORD), ("language", "en")])
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("display_name", "Mary Somerville"),
+                ("email", "mary@example.org"),
+                ("password", PASSWORD),
+                ("language", "en"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap_or_default().contains("mary@example.org"));
+    assert!(r
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("mary@example.org"));
 
     // A short password re-renders the form with the message and keeps the entries.
     let r = v
-        .post_form("/signup", "/signup", &[("display_name", "Other"), ("email", "other@example.org"), ("password", "short"), ("language", "en")])
+        .post_form(
+            "/signup",
+            "/signup",
+            &[
+                ("display_name", "Other"),
+                ("email", "other@example.org"),
+                ("password", "short"),
+                ("language", "en"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap_or_default();
-    assert!(html.contains("other@example.org") && html.contains("12"), "{html}");
+    assert!(
+        html.contains("other@example.org") && html.contains("12"),
+        "{html}"
+    );
     assert!(!html.contains("value=\"short\""), "password echoed back");
 
-    let token = app.token_from_email("mary@example.org", "/verify-email?token=").await;
+    let token = app
+        .token_from_email("mary@example.org", "/verify-email?token=")
+        .await;
     let r = v.get(&format!("/verify-email?token={token}")).await;
     assert_eq!(r.status(), 200);
 
-    let r = v.post_form("/login", "/login", &[("email", "mary@example.org"), ("password", "wrong password!!")]).await;
+    let r = v
+        .post_form(
+            "/login",
+            "/login",
+            &[
+                ("email", "mary@example.org"),
+                ("password", "wrong password!!"),
+            ],
+        )
+        .await;
     assert!(r.status().is_client_error() || r.status() == 200);
-    let r = v.post_form("/login", "/login", &[("email", "mary@example.org"), ("password", PASSWORD)]).await;
+    let r = v
+        .post_form(
+            "/login",
+            "/login",
+            &[("email", "mary@example.org"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     let cookies = set_cookies(&r);
     for name in ["tribu_access=", "tribu_refresh="] {
-        let c = cookies.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} not set: {cookies:?}"));
+        let c = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not set: {cookies:?}"));
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
         assert!(!c.contains("Secure"), "plain http: {c}");
     }
@@ -124,7 +188,12 @@ async fn the_account_flow_through_forms() {
     assert_eq!(r.status(), 303);
     let r = v.get("/settings").await;
     assert_eq!(r.status(), 303, "signed out");
-    assert!(r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("").starts_with("/login"));
+    assert!(r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .starts_with("/login"));
 }
 
 #[tokio::test]
@@ -133,18 +202,46 @@ async fn forms_without_the_csrf_token_are_refused() {
     app.signed_in("csrf@example.org", "Cee").await;
     let v = Visitor::new(&app);
     v.get("/login").await; // gets the cookie
-    for body in [vec![("email", "csrf@example.org"), ("password", PASSWORD)], vec![("email", "csrf@example.org"), ("password", PASSWORD), ("csrf", "forged")]] {
-        let r = v.http.post(format!("{}/login", v.base)).form(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
+    for body in [
+        vec![("email", "csrf@example.org"), ("password", PASSWORD)],
+        vec![
+            ("email", "csrf@example.org"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ],
+    ] {
+        let r = v
+            .http
+            .post(format!("{}/login", v.base))
+            .form(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.status(), 403);
-        assert!(r.headers().get("content-type").and_then(|c| c.to_str().ok()).unwrap_or("").starts_with("text/html"));
-        assert!(set_cookies(&r).iter().all(|c| !c.starts_with("tribu_access=")));
+        assert!(r
+            .headers()
+            .get("content-type")
+            .and_then(|c| c.to_str().ok())
+            .unwrap_or("")
+            .starts_with("text/html"));
+        assert!(set_cookies(&r)
+            .iter()
+            .all(|c| !c.starts_with("tribu_access=")));
     }
     // Every form on the pages carries the token.
-    for page in ["/signup", "/login", "/forgot-password", "/verify-email/resend"] {
+    for page in [
+        "/signup",
+        "/login",
+        "/forgot-password",
+        "/verify-email/resend",
+    ] {
         let html = v.html(page).await;
         let forms = html.matches("<form").count();
         let tokens = html.matches("name=\"csrf\"").count();
-        assert!(forms > 0 && forms == tokens, "{page}: {forms} forms, {tokens} tokens");
+        assert!(
+            forms > 0 && forms == tokens,
+            "{page}: {forms} forms, {tokens} tokens"
+        );
     }
 }
 
@@ -163,8 +260,15 @@ async fn an_expired_access_cookie_is_refreshed_from_the_refresh_cookie() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
     let cookies = set_cookies(&r);
-    assert!(cookies.iter().any(|c| c.starts_with("tribu_access=")), "{cookies:?}");
-    let new_refresh = cookies.iter().find(|c| c.starts_with("tribu_refresh=")).cloned().unwrap_or_default();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("tribu_access=")),
+        "{cookies:?}"
+    );
+    let new_refresh = cookies
+        .iter()
+        .find(|c| c.starts_with("tribu_refresh="))
+        .cloned()
+        .unwrap_or_default();
     assert!(!new_refresh.contains(&t.refresh), "rotated");
     assert!(r.text().await.unwrap_or_default().contains("Ray"));
 }
@@ -175,8 +279,15 @@ async fn cookies_are_secure_behind_https() {
     let v = Visitor::new(&app);
     let r = v.get("/login").await;
     let cookies = set_cookies(&r);
-    let csrf = cookies.iter().find(|c| c.starts_with("tribu_csrf=")).cloned().unwrap_or_default();
-    assert!(csrf.contains("Secure") && csrf.contains("HttpOnly"), "{cookies:?}");
+    let csrf = cookies
+        .iter()
+        .find(|c| c.starts_with("tribu_csrf="))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        csrf.contains("Secure") && csrf.contains("HttpOnly"),
+        "{cookies:?}"
+    );
 }
 
 #[tokio::test]
@@ -184,20 +295,39 @@ async fn language_by_account_then_cookie_then_accept_language() {
     let app = TestApp::spawn().await;
     let fr = Visitor::with_header(&app, Some("fr-FR,fr;q=0.9"));
     let html = fr.html("/").await;
-    assert!(html.contains("lang=\"fr\"") && html.contains("Créer un compte"), "Accept-Language");
+    assert!(
+        html.contains("lang=\"fr\"") && html.contains("Créer un compte"),
+        "Accept-Language"
+    );
     // The cookie wins over the header.
     let r = fr.get("/language?lang=en&next=/login").await;
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers().get("location").and_then(|l| l.to_str().ok()), Some("/login"));
+    assert_eq!(
+        r.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/login")
+    );
     assert!(fr.html("/").await.contains("lang=\"en\""));
     // An open redirect is not possible.
     let r = fr.get("/language?lang=en&next=//evil.example").await;
-    assert_eq!(r.headers().get("location").and_then(|l| l.to_str().ok()), Some("/"));
+    assert_eq!(
+        r.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/")
+    );
     // The account wins over both.
     let t = app.signed_in("langue@example.org", "Lea").await;
-    app.patch("/api/v1/me", Some(&t.access), serde_json::json!({ "language": "fr" })).await;
+    app.patch(
+        "/api/v1/me",
+        Some(&t.access),
+        serde_json::json!({ "language": "fr" }),
+    )
+    .await;
     let v = Visitor::with_header(&app, Some("en"));
-    v.post_form("/login", "/login", &[("email", "langue@example.org"), ("password", PASSWORD)]).await;
+    v.post_form(
+        "/login",
+        "/login",
+        &[("email", "langue@example.org"), ("password", PASSWORD)],
+    )
+    .await;
     v.get("/language?lang=en").await;
     let html = v.html("/settings").await;
     assert!(html.contains("lang=\"fr\""), "account language");
@@ -207,36 +337,85 @@ async fn language_by_account_then_cookie_then_accept_language() {
 async fn error_pages_are_html_and_private_pages_do_not_leak() {
     let app = TestApp::spawn().await;
     let owner = signed_in_visitor(&app, "own@example.org", "Own").await;
-    let r = owner.post_form("/orgs/new", "/orgs/new", &[("name", "Secret Lab"), ("slug", "secret-lab")]).await;
+    let r = owner
+        .post_form(
+            "/orgs/new",
+            "/orgs/new",
+            &[("name", "Secret Lab"), ("slug", "secret-lab")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     assert!(owner.html("/orgs/secret-lab").await.contains("Secret Lab"));
 
     let stranger = signed_in_visitor(&app, "stranger@example.org", "Str").await;
-    for path in ["/orgs/secret-lab", "/orgs/secret-lab/api-keys", "/no/such/page"] {
+    for path in [
+        "/orgs/secret-lab",
+        "/orgs/secret-lab/api-keys",
+        "/no/such/page",
+    ] {
         let r = stranger.get(path).await;
         assert_eq!(r.status(), 404, "{path}");
-        let ct = r.headers().get("content-type").and_then(|c| c.to_str().ok()).unwrap_or("").to_owned();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|c| c.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         assert!(ct.starts_with("text/html"), "{path}: {ct}");
         assert!(!r.text().await.unwrap_or_default().contains("Secret Lab"));
     }
     // A plain member sees members but not API keys.
-    let r = owner.post_form("/orgs/secret-lab", "/orgs/secret-lab/invite", &[("email", "stranger@example.org"), ("role", "member")]).await;
+    let r = owner
+        .post_form(
+            "/orgs/secret-lab",
+            "/orgs/secret-lab/invite",
+            &[("email", "stranger@example.org"), ("role", "member")],
+        )
+        .await;
     assert_eq!(r.status(), 303);
-    let token = app.token_from_email("stranger@example.org", "/invitations/").await;
-    let r = stranger.post_form(&format!("/invitations/{token}"), &format!("/invitations/{token}/accept"), &[]).await;
+    let token = app
+        .token_from_email("stranger@example.org", "/invitations/")
+        .await;
+    let r = stranger
+        .post_form(
+            &format!("/invitations/{token}"),
+            &format!("/invitations/{token}/accept"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(stranger.get("/orgs/secret-lab").await.status(), 200);
-    assert_eq!(stranger.get("/orgs/secret-lab/api-keys").await.status(), 403);
+    assert_eq!(
+        stranger.get("/orgs/secret-lab/api-keys").await.status(),
+        403
+    );
 
     // The owner creates a key; its secret is shown once.
     let r = owner
-        .post_form("/orgs/secret-lab/api-keys", "/orgs/secret-lab/api-keys", &[("name", "Importer"), ("scopes", "org:read")])
+        .post_form(
+            "/orgs/secret-lab/api-keys",
+            "/orgs/secret-lab/api-keys",
+            &[("name", "Importer"), ("scopes", "org:read")],
+        )
         .await;
     let status = r.status();
     let html = r.text().await.unwrap_or_default();
     assert_eq!(status, 200, "{html}");
-    let start = html.find("tribu_sk_").unwrap_or_else(|| panic!("secret not shown"));
-    let secret: String = html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
-    assert_eq!(app.get("/api/v1/orgs/secret-lab", Some(&secret)).await.status(), 200);
-    assert!(!owner.html("/orgs/secret-lab/api-keys").await.contains(&secret));
+    let start = html
+        .find("tribu_sk_")
+        .unwrap_or_else(|| panic!("secret not shown"));
+    let secret: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    assert_eq!(
+        app.get("/api/v1/orgs/secret-lab", Some(&secret))
+            .await
+            .status(),
+        200
+    );
+    assert!(!owner
+        .html("/orgs/secret-lab/api-keys")
+        .await
+        .contains(&secret));
 }

@@ -23,9 +23,24 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn every_api_error_is_problem_json() {
     let app = TestApp::spawn().await;
-    assert_problem(app.get("/api/v1/no-such-thing", None).await, 404, "not_found").await;
-    assert_problem(app.delete("/api/v1/auth/login", None).await, 405, "method_not_allowed").await;
-    assert_problem(app.get("/api/v1/auth/register", None).await, 405, "method_not_allowed").await;
+    assert_problem(
+        app.get("/api/v1/no-such-thing", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.delete("/api/v1/auth/login", None).await,
+        405,
+        "method_not_allowed",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/auth/register", None).await,
+        405,
+        "method_not_allowed",
+    )
+    .await;
 
     // Wrong content type.
     let r = app
@@ -48,7 +63,9 @@ async fn every_api_error_is_problem_json() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_problem(r, 400, "invalid_json").await;
-    let r = app.post("/api/v1/auth/login", None, json!({ "email": 3 })).await;
+    let r = app
+        .post("/api/v1/auth/login", None, json!({ "email": 3 }))
+        .await;
     assert_problem(r, 400, "invalid_json").await;
 
     // Over 1 MiB.
@@ -58,7 +75,11 @@ async fn every_api_error_is_problem_json() {
 
     // Unknown fields are refused where the schema is strict.
     let r = app
-        .post("/api/v1/auth/register", None, json!({ "email": "a@b.org", "display_name": "A", "password": PASSWORD, "admin": true }))
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({ "email": "a@b.org", "display_name": "A", "password": PASSWORD, "admin": true }),
+        )
         .await;
     assert_problem(r, 400, "invalid_json").await;
 }
@@ -66,20 +87,53 @@ async fn every_api_error_is_problem_json() {
 #[tokio::test]
 async fn request_ids_and_security_headers() {
     let app = TestApp::spawn().await;
-    let r = app.http.get(app.url("/healthz")).header("x-request-id", "trace-123").send().await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-123"));
+    let r = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-123")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        r.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("trace-123")
+    );
     // An unreasonable id is replaced, not echoed.
-    let r = app.http.get(app.url("/healthz")).header("x-request-id", "bad id\twith spaces").send().await.unwrap_or_else(|e| panic!("{e}"));
-    let id = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let r = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id\twith spaces")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     assert_eq!(id.len(), 36, "{id}");
 
     for path in ["/", "/api/v1/me", "/api/docs"] {
         let r = app.get(path, None).await;
         let h = r.headers();
         assert!(h.get("x-request-id").is_some(), "{path}");
-        assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"), "{path}");
-        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(
+            h.get("x-content-type-options")
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff"),
+            "{path}"
+        );
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+            "{path}: {csp}"
+        );
     }
 }
 
@@ -94,7 +148,9 @@ async fn cors_follows_the_allow_list() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        r.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        r.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
         Some("https://partner.example")
     );
     let r = app
@@ -132,7 +188,11 @@ async fn openapi_documents_every_route() {
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status(), 200);
     let doc: Value = r.json().await.unwrap_or_default();
-    assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap_or("").starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (m, _) in item.as_object().into_iter().flatten() {
@@ -151,10 +211,16 @@ async fn openapi_documents_every_route() {
 
     // And each documented route answers something other than "no such route".
     for (m, p) in &routed {
-        let path = p.replace("{slug}", "x-lab").replace("{id}", "x").replace("{user_id}", "x");
+        let path = p
+            .replace("{slug}", "x-lab")
+            .replace("{id}", "x")
+            .replace("{user_id}", "x");
         let r = app
             .http
-            .request(reqwest::Method::from_bytes(m.as_bytes()).unwrap_or(reqwest::Method::GET), app.url(&path))
+            .request(
+                reqwest::Method::from_bytes(m.as_bytes()).unwrap_or(reqwest::Method::GET),
+                app.url(&path),
+            )
             .json(&json!({}))
             .send()
             .await
@@ -166,8 +232,13 @@ async fn openapi_documents_every_route() {
     let r = app.get("/api/docs", None).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap_or_default();
-    assert!(html.contains("/api/v1/auth/register") && html.contains("/api/v1/orgs/{slug}/api-keys"));
-    assert!(!html.contains("https://"), "the docs page must work offline");
+    assert!(
+        html.contains("/api/v1/auth/register") && html.contains("/api/v1/orgs/{slug}/api-keys")
+    );
+    assert!(
+        !html.contains("https://"),
+        "the docs page must work offline"
+    );
 }
 
 #[tokio::test]
@@ -184,21 +255,52 @@ async fn sqlite_connections_are_configured() {
     use diesel::RunQueryDsl;
     let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
     let q = |conn: &mut tribu::db::DbConnection, sql: &str| -> String {
-        diesel::sql_query(sql).get_result::<V>(conn).map(|r| r.v).unwrap_or_else(|e| panic!("{sql}: {e}"))
+        diesel::sql_query(sql)
+            .get_result::<V>(conn)
+            .map(|r| r.v)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     };
-    assert_eq!(q(&mut conn, "SELECT journal_mode AS v FROM pragma_journal_mode"), "wal");
-    assert!(q(&mut conn, "SELECT CAST(timeout AS TEXT) AS v FROM pragma_busy_timeout").parse::<i64>().unwrap_or(0) >= 5000);
-    assert_eq!(q(&mut conn, "SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys"), "1");
-    assert_eq!(q(&mut conn, "SELECT CAST(synchronous AS TEXT) AS v FROM pragma_synchronous"), "1");
+    assert_eq!(
+        q(
+            &mut conn,
+            "SELECT journal_mode AS v FROM pragma_journal_mode"
+        ),
+        "wal"
+    );
+    assert!(
+        q(
+            &mut conn,
+            "SELECT CAST(timeout AS TEXT) AS v FROM pragma_busy_timeout"
+        )
+        .parse::<i64>()
+        .unwrap_or(0)
+            >= 5000
+    );
+    assert_eq!(
+        q(
+            &mut conn,
+            "SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys"
+        ),
+        "1"
+    );
+    assert_eq!(
+        q(
+            &mut conn,
+            "SELECT CAST(synchronous AS TEXT) AS v FROM pragma_synchronous"
+        ),
+        "1"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writes_never_hit_database_is_locked() {
-    let app = std::sync::Arc::new(TestApp::spawn_with(|c| {
-        c.http_workers = 4;
-        c.db_pool_size = 8;
-    })
-    .await);
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(|c| {
+            c.http_workers = 4;
+            c.db_pool_size = 8;
+        })
+        .await,
+    );
     let mut tasks = Vec::new();
     for i in 0..24 {
         let app = app.clone();
@@ -218,7 +320,11 @@ async fn concurrent_writes_never_hit_database_is_locked() {
 fn both_migration_folders_hold_the_same_migrations() {
     let names = |dir: &str| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -235,7 +341,11 @@ fn both_backends_end_with_the_same_tables_and_columns() {
         return;
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let sqlite = tribu::db::connect(&format!("sqlite://{}", dir.path().join("p.db").display()), 1).unwrap_or_else(|e| panic!("{e}"));
+    let sqlite = tribu::db::connect(
+        &format!("sqlite://{}", dir.path().join("p.db").display()),
+        1,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut s = sqlite.get().unwrap_or_else(|e| panic!("{e}"));
     tribu::db::migrate(&mut s).unwrap_or_else(|e| panic!("{e}"));
     let name = format!("tribu_t_{}", uuid::Uuid::new_v4().simple());
@@ -258,14 +368,31 @@ fn both_backends_end_with_the_same_tables_and_columns() {
 #[test]
 fn a_mistyped_database_url_is_an_error_not_a_new_file() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for url in ["sqlite:/x.db", "sqlit://x.db", "mysql://x", "data/tribu.db", "sqlite://"] {
-        let err = tribu::db::connect(url, 1).err().map(|e| e.to_string()).unwrap_or_default();
+    for url in [
+        "sqlite:/x.db",
+        "sqlit://x.db",
+        "mysql://x",
+        "data/tribu.db",
+        "sqlite://",
+    ] {
+        let err = tribu::db::connect(url, 1)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(!err.is_empty(), "{url} should fail");
     }
-    assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(1), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(1),
+        0
+    );
     // An unreachable PostgreSQL reports the real cause quickly.
     let started = std::time::Instant::now();
-    let err = tribu::db::connect("postgres://postgres@127.0.0.1:1/nothing", 1).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = tribu::db::connect("postgres://postgres@127.0.0.1:1/nothing", 1)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("connect"), "{err}");
     assert!(started.elapsed().as_secs() < 10);
 }

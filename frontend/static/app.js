@@ -9,7 +9,13 @@
       e.preventDefault();
     }
   });
-  // Copy buttons for secrets shown once (API keys).
+  // Copy buttons for secrets shown once (API keys): hidden until the
+  // clipboard is there to make them work.
+  if (navigator.clipboard) {
+    document.querySelectorAll("[data-copy][hidden]").forEach(function (b) {
+      b.hidden = false;
+    });
+  }
   document.addEventListener("click", function (e) {
     var btn = e.target.closest && e.target.closest("[data-copy]");
     if (!btn || !navigator.clipboard) return;

@@ -58,7 +58,11 @@ pub struct RegisterRequest {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 409, body = Problem, description = "email_taken"),
               (status = 422, body = Problem, description = "validation_failed")))]
-pub async fn register(state: web::Data<AppState>, req: HttpRequest, body: web::Json<RegisterRequest>) -> AppResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RegisterRequest>,
+) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let user = service::register(
         &state,
@@ -82,7 +86,10 @@ pub struct TokenRequest {
 /// Verify an email address with the token from the verification link.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = UserView), (status = 400, body = Problem, description = "invalid_token")))]
-pub async fn verify_email(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> AppResult<HttpResponse> {
     let user = service::verify_email(&state, body.into_inner().token).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
@@ -95,7 +102,10 @@ pub struct EmailRequest {
 /// Send the verification link again (answers 202 whether or not the account exists).
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", request_body = EmailRequest,
     responses((status = 202, description = "Queued if the account exists and is unverified")))]
-pub async fn resend_verification(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> AppResult<HttpResponse> {
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    body: web::Json<EmailRequest>,
+) -> AppResult<HttpResponse> {
     service::resend_verification(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -135,7 +145,11 @@ impl From<Tokens> for TokenResponse {
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "invalid_credentials"),
               (status = 403, body = Problem, description = "email_unverified"),
               (status = 429, body = Problem, description = "rate_limited, with Retry-After")))]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let (_, tokens) = service::login(
         &state,
@@ -158,7 +172,10 @@ pub struct RefreshRequest {
 /// Exchange a refresh token for a new pair. A token used twice revokes its session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "invalid_refresh_token or refresh_token_reused")))]
-pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> AppResult<HttpResponse> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
     let tokens = service::refresh(&state, body.into_inner().refresh_token, 0).await?;
     Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
 }
@@ -171,7 +188,11 @@ pub struct LogoutRequest {
 /// End the session of the bearer token, or of the given refresh token.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
     responses((status = 204, description = "Signed out")))]
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Option<web::Json<LogoutRequest>>) -> AppResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Option<web::Json<LogoutRequest>>,
+) -> AppResult<HttpResponse> {
     if let Some(rt) = body.and_then(|b| b.into_inner().refresh_token) {
         service::logout_by_refresh(&state, rt).await?;
     } else {
@@ -181,7 +202,9 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Option<w
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.split_once(' ').map(|(_, t)| t.trim().to_owned()));
         match super::extract::resolve(&state, token).await? {
-            Some(super::extract::Principal::User(u)) => service::logout(&state, u.user.id, u.session_id).await?,
+            Some(super::extract::Principal::User(u)) => {
+                service::logout(&state, u.user.id, u.session_id).await?
+            }
             _ => return Err(crate::error::AppError::Unauthorized("unauthenticated")),
         }
     }
@@ -191,7 +214,10 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Option<w
 /// Ask for a password reset link (answers 202 whether or not the account exists).
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = EmailRequest,
     responses((status = 202, description = "Queued if the account exists")))]
-pub async fn password_reset(state: web::Data<AppState>, body: web::Json<EmailRequest>) -> AppResult<HttpResponse> {
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    body: web::Json<EmailRequest>,
+) -> AppResult<HttpResponse> {
     service::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -206,7 +232,10 @@ pub struct ResetConfirmRequest {
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirmRequest,
     responses((status = 204, description = "Password changed"), (status = 400, body = Problem, description = "invalid_token"),
               (status = 422, body = Problem)))]
-pub async fn password_reset_confirm(state: web::Data<AppState>, body: web::Json<ResetConfirmRequest>) -> AppResult<HttpResponse> {
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    body: web::Json<ResetConfirmRequest>,
+) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     service::confirm_password_reset(&state, b.token, b.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -230,7 +259,11 @@ pub struct UpdateMeRequest {
 /// Change the display name or language.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses((status = 200, body = UserView), (status = 422, body = Problem)))]
-pub async fn update_me(state: web::Data<AppState>, user: AuthUser, body: web::Json<UpdateMeRequest>) -> AppResult<HttpResponse> {
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<UpdateMeRequest>,
+) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let u = service::update_profile(&state, user.user.id, b.display_name, b.language).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
@@ -245,9 +278,20 @@ pub struct ChangePasswordRequest {
 /// Change the password; every other session is revoked.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204, description = "Changed"), (status = 422, body = Problem)))]
-pub async fn change_password(state: web::Data<AppState>, user: AuthUser, body: web::Json<ChangePasswordRequest>) -> AppResult<HttpResponse> {
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
     let b = body.into_inner();
-    service::change_password(&state, &user.user, user.session_id, b.current_password, b.new_password).await?;
+    service::change_password(
+        &state,
+        &user.user,
+        user.session_id,
+        b.current_password,
+        b.new_password,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -271,7 +315,9 @@ pub struct SessionList {
     responses((status = 200, body = SessionList)))]
 pub async fn sessions(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let uid = user.user.id.clone();
-    let list = state.db(move |c| Ok(store::list_sessions(c, &uid, now())?)).await?;
+    let list = state
+        .db(move |c| Ok(store::list_sessions(c, &uid, now())?))
+        .await?;
     let data = list
         .into_iter()
         .map(|s| SessionView {
@@ -285,7 +331,11 @@ pub async fn sessions(state: web::Data<AppState>, user: AuthUser) -> AppResult<H
 /// Revoke one of the signed-in user's sessions.
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_session(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     service::revoke_own_session(&state, user.user.id, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -294,7 +344,11 @@ pub async fn revoke_session(state: web::Data<AppState>, user: AuthUser, path: we
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = UserView), (status = 403, body = Problem, description = "admin_required"), (status = 404, body = Problem)))]
-pub async fn suspend(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn suspend(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let u = service::set_suspended(&state, &admin.0.user, path.into_inner(), true).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
@@ -303,7 +357,11 @@ pub async fn suspend(state: web::Data<AppState>, admin: PlatformAdmin, path: web
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/reinstate", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn reinstate(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn reinstate(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let u = service::set_suspended(&state, &admin.0.user, path.into_inner(), false).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }

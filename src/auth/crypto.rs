@@ -112,9 +112,13 @@ impl JwtKeys {
             iat: now,
             exp: now + self.ttl_secs,
         };
-        encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
-            .map(|t| (t, self.ttl_secs))
-            .map_err(|e| e.to_string())
+        encode(
+            &Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )
+        .map(|t| (t, self.ttl_secs))
+        .map_err(|e| e.to_string())
     }
 
     /// Verifies signature, algorithm, `iss`, `aud`, `exp` and that `iat` is

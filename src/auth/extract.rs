@@ -74,7 +74,10 @@ fn credential(req: &HttpRequest) -> Option<String> {
 }
 
 /// Resolves the caller; `Ok(None)` when the request carries no credential.
-pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<Principal>, AppError> {
+pub async fn resolve(
+    state: &AppState,
+    token: Option<String>,
+) -> Result<Option<Principal>, AppError> {
     let Some(token) = token else {
         return Ok(None);
     };
@@ -90,7 +93,10 @@ pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<P
         .verify(&token)
         .ok_or(AppError::Unauthorized("invalid_token"))?;
     let user = state
-        .db(move |c| Ok(store::user_for_session(c, &claims.sub, &claims.sid, now())?.map(|u| (u, claims.sid))))
+        .db(move |c| {
+            Ok(store::user_for_session(c, &claims.sub, &claims.sid, now())?
+                .map(|u| (u, claims.sid)))
+        })
         .await?
         .ok_or(AppError::Unauthorized("invalid_token"))?;
     Ok(Some(Principal::User(AuthUser {

@@ -56,7 +56,11 @@ pub fn parse_display_name(field: &str, raw: &str) -> Result<String, FieldError> 
         return Err(FieldError::new(field, "required", "Enter a name."));
     }
     if n > 80 || s.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "invalid", "Use at most 80 characters."));
+        return Err(FieldError::new(
+            field,
+            "invalid",
+            "Use at most 80 characters.",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -135,7 +139,9 @@ impl Language {
 pub enum Throttle {
     Allow,
     /// Refuse, and say when to come back.
-    Wait { retry_after_secs: u64 },
+    Wait {
+        retry_after_secs: u64,
+    },
 }
 
 /// Decides whether a login may be tried, given the times of recent failures
@@ -212,8 +218,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("e", " Ada@Example.ORG ").map(|e| e.0), Ok("ada@example.org".into()));
-        for bad in ["", "ada", "ada@", "@x.org", "a b@x.org", "a@x", "a@.org", "a@x..org"] {
+        assert_eq!(
+            Email::parse("e", " Ada@Example.ORG ").map(|e| e.0),
+            Ok("ada@example.org".into())
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.org",
+            "a b@x.org",
+            "a@x",
+            "a@.org",
+            "a@x..org",
+        ] {
             assert!(Email::parse("e", bad).is_err(), "{bad}");
         }
     }
@@ -228,8 +246,14 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_the_highest_q() {
-        assert_eq!(Language::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"), Some(Language::Fr));
-        assert_eq!(Language::from_accept_language("de,en;q=0.5,fr;q=0.4"), Some(Language::En));
+        assert_eq!(
+            Language::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"),
+            Some(Language::Fr)
+        );
+        assert_eq!(
+            Language::from_accept_language("de,en;q=0.5,fr;q=0.4"),
+            Some(Language::En)
+        );
         assert_eq!(Language::from_accept_language("de"), None);
     }
 
@@ -240,7 +264,9 @@ mod tests {
         let fails: Vec<_> = (0..5).map(|i| t(i * 10)).collect();
         assert_eq!(
             throttle(t(60), &fails, &[]),
-            Throttle::Wait { retry_after_secs: 15 * 60 - 60 }
+            Throttle::Wait {
+                retry_after_secs: 15 * 60 - 60
+            }
         );
         // After the window, allowed again.
         assert_eq!(throttle(t(15 * 60 + 1), &fails, &[]), Throttle::Allow);
@@ -248,10 +274,22 @@ mod tests {
 
     #[test]
     fn refresh_reuse_revokes_the_family() {
-        assert_eq!(refresh_decision(t(0), false, false, t(10)), RefreshDecision::Rotate);
-        assert_eq!(refresh_decision(t(0), true, false, t(10)), RefreshDecision::RevokeFamily);
-        assert_eq!(refresh_decision(t(0), false, true, t(10)), RefreshDecision::Reject);
-        assert_eq!(refresh_decision(t(10), false, false, t(10)), RefreshDecision::Reject);
+        assert_eq!(
+            refresh_decision(t(0), false, false, t(10)),
+            RefreshDecision::Rotate
+        );
+        assert_eq!(
+            refresh_decision(t(0), true, false, t(10)),
+            RefreshDecision::RevokeFamily
+        );
+        assert_eq!(
+            refresh_decision(t(0), false, true, t(10)),
+            RefreshDecision::Reject
+        );
+        assert_eq!(
+            refresh_decision(t(10), false, false, t(10)),
+            RefreshDecision::Reject
+        );
     }
 
     proptest! {

@@ -35,30 +35,53 @@ fn collect(errors: Vec<FieldError>) -> AppResult<()> {
 }
 
 fn parse_language(field: &str, raw: &str) -> Result<Language, FieldError> {
-    Language::parse(raw).ok_or_else(|| FieldError::new(field, "invalid_language", "Choose English (en) or French (fr)."))
+    Language::parse(raw).ok_or_else(|| {
+        FieldError::new(
+            field,
+            "invalid_language",
+            "Choose English (en) or French (fr).",
+        )
+    })
 }
 
 /// Queues an email for `user` in their language.
 fn send(conn: &mut DbConnection, user: &User, kind: EmailKind) -> AppResult<()> {
-    let mail = compose(&kind, &user.email, &user.display_name, user.lang()).map_err(AppError::internal)?;
+    let mail =
+        compose(&kind, &user.email, &user.display_name, user.lang()).map_err(AppError::internal)?;
     enqueue(conn, &mail, now())?;
     Ok(())
 }
 
 fn queue_verification(state: &AppState, conn: &mut DbConnection, user: &User) -> AppResult<()> {
-    let token = store::create_email_token(conn, &user.id, purpose::VERIFY_EMAIL, Duration::hours(VERIFY_TTL_HOURS), now())?;
+    let token = store::create_email_token(
+        conn,
+        &user.id,
+        purpose::VERIFY_EMAIL,
+        Duration::hours(VERIFY_TTL_HOURS),
+        now(),
+    )?;
     let url = state.url(&format!("/verify-email?token={token}"));
     send(conn, user, EmailKind::VerifyEmail { url })
 }
 
 /// Creates an account and queues its verification email.
-pub async fn register(state: &AppState, r: Registration, fallback_lang: Language) -> AppResult<User> {
+pub async fn register(
+    state: &AppState,
+    r: Registration,
+    fallback_lang: Language,
+) -> AppResult<User> {
     let mut errors = Vec::new();
-    let email = Email::parse("email", &r.email).map_err(|e| errors.push(e)).ok();
-    let name = parse_display_name("display_name", &r.display_name).map_err(|e| errors.push(e)).ok();
+    let email = Email::parse("email", &r.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = parse_display_name("display_name", &r.display_name)
+        .map_err(|e| errors.push(e))
+        .ok();
     let _ = check_password("password", &r.password).map_err(|e| errors.push(e));
     let lang = match r.language.as_deref() {
-        Some(l) => parse_language("language", l).map_err(|e| errors.push(e)).ok(),
+        Some(l) => parse_language("language", l)
+            .map_err(|e| errors.push(e))
+            .ok(),
         None => Some(fallback_lang),
     };
     collect(errors)?;
@@ -66,7 +89,10 @@ pub async fn register(state: &AppState, r: Registration, fallback_lang: Language
         return Err(AppError::internal("validated fields missing"));
     };
     let password = r.password;
-    let hash = state.cpu(move || hash_password(&password)).await?.map_err(AppError::internal)?;
+    let hash = state
+        .cpu(move || hash_password(&password))
+        .await?
+        .map_err(AppError::internal)?;
     let st = state.clone();
     let user = state
         .tx(move |c| {
@@ -83,14 +109,17 @@ pub async fn register(state: &AppState, r: Registration, fallback_lang: Language
                 now(),
             )?;
             queue_verification(&st, c, &user)?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user.id),
-                org_id: None,
-                action: "user.registered",
-                subject_type: "user",
-                subject_id: &user.id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user.id),
+                    org_id: None,
+                    action: "user.registered",
+                    subject_type: "user",
+                    subject_id: &user.id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(user)
         })
         .await?;
@@ -106,15 +135,15 @@ pub async fn resend_verification(state: &AppState, email: &str) -> AppResult<()>
     };
     let st = state.clone();
     let sent = state
-        .tx(move |c| {
-            match store::find_user_by_email(c, email.as_str())? {
+        .tx(
+            move |c| match store::find_user_by_email(c, email.as_str())? {
                 Some(u) if u.email_verified_at.is_none() => {
                     queue_verification(&st, c, &u)?;
                     Ok(true)
                 }
                 _ => Ok(false),
-            }
-        })
+            },
+        )
         .await?;
     if sent {
         state.wake_worker();
@@ -127,16 +156,21 @@ pub async fn verify_email(state: &AppState, token: String) -> AppResult<User> {
     state
         .tx(move |c| {
             let user_id = store::consume_email_token(c, purpose::VERIFY_EMAIL, &token, now())?
-                .ok_or_else(|| AppError::bad_request("invalid_token", "This link is invalid or has expired."))?;
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_token", "This link is invalid or has expired.")
+                })?;
             store::mark_verified(c, &user_id, now())?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user_id),
-                org_id: None,
-                action: "user.email_verified",
-                subject_type: "user",
-                subject_id: &user_id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user_id),
+                    org_id: None,
+                    action: "user.email_verified",
+                    subject_type: "user",
+                    subject_id: &user_id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(store::find_user(c, &user_id)?)
         })
         .await
@@ -175,7 +209,9 @@ pub async fn login(state: &AppState, l: Login) -> AppResult<(User, Tokens)> {
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     let e3 = email.clone();
-    let user = state.db(move |c| Ok(store::find_user_by_email(c, &e3)?)).await?;
+    let user = state
+        .db(move |c| Ok(store::find_user_by_email(c, &e3)?))
+        .await?;
     let password = l.password;
     let ok = match &user {
         Some(u) => {
@@ -209,18 +245,24 @@ pub async fn login(state: &AppState, l: Login) -> AppResult<(User, Tokens)> {
     let (sid, refresh) = state
         .tx(move |c| {
             let s = store::create_session(c, &uid, ua.as_deref(), Some(&ip), ttl, now())?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&uid),
-                org_id: None,
-                action: "session.created",
-                subject_type: "session",
-                subject_id: &s.0,
-                data: serde_json::json!({ "ip": ip }),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&uid),
+                    org_id: None,
+                    action: "session.created",
+                    subject_type: "session",
+                    subject_id: &s.0,
+                    data: serde_json::json!({ "ip": ip }),
+                },
+            )?;
             Ok(s)
         })
         .await?;
-    let (access, expires_in) = state.jwt.issue(&user.id, &sid).map_err(AppError::internal)?;
+    let (access, expires_in) = state
+        .jwt
+        .issue(&user.id, &sid)
+        .map_err(AppError::internal)?;
     Ok((
         user,
         Tokens {
@@ -241,7 +283,10 @@ pub async fn refresh(state: &AppState, token: String, grace_secs: i64) -> AppRes
         store::RotateOutcome::Rotated(r) => r,
         store::RotateOutcome::Reused => return Err(AppError::Unauthorized("refresh_token_reused")),
     };
-    let (access, expires_in) = state.jwt.issue(&r.user_id, &r.session_id).map_err(AppError::internal)?;
+    let (access, expires_in) = state
+        .jwt
+        .issue(&r.user_id, &r.session_id)
+        .map_err(AppError::internal)?;
     Ok(Tokens {
         access_token: access,
         expires_in,
@@ -255,14 +300,17 @@ pub async fn logout(state: &AppState, user_id: String, session_id: String) -> Ap
     state
         .tx(move |c| {
             if store::revoke_session(c, &session_id, "logout", now())? > 0 {
-                audit::record(c, Entry {
-                    actor: &Actor::user(&user_id),
-                    org_id: None,
-                    action: "session.revoked",
-                    subject_type: "session",
-                    subject_id: &session_id,
-                    data: serde_json::json!({ "reason": "logout" }),
-                })?;
+                audit::record(
+                    c,
+                    Entry {
+                        actor: &Actor::user(&user_id),
+                        org_id: None,
+                        action: "session.revoked",
+                        subject_type: "session",
+                        subject_id: &session_id,
+                        data: serde_json::json!({ "reason": "logout" }),
+                    },
+                )?;
             }
             Ok(())
         })
@@ -271,7 +319,9 @@ pub async fn logout(state: &AppState, user_id: String, session_id: String) -> Ap
 
 /// Ends the session a refresh token belongs to (logout without an access token).
 pub async fn logout_by_refresh(state: &AppState, token: String) -> AppResult<()> {
-    let found = state.db(move |c| Ok(store::session_of_refresh(c, &token)?)).await?;
+    let found = state
+        .db(move |c| Ok(store::session_of_refresh(c, &token)?))
+        .await?;
     if let Some((sid, uid)) = found {
         logout(state, uid, sid).await?;
     }
@@ -279,11 +329,19 @@ pub async fn logout_by_refresh(state: &AppState, token: String) -> AppResult<()>
 }
 
 /// Revokes one session of the user (from the sessions page or API).
-pub async fn revoke_own_session(state: &AppState, user_id: String, session_id: String) -> AppResult<()> {
+pub async fn revoke_own_session(
+    state: &AppState,
+    user_id: String,
+    session_id: String,
+) -> AppResult<()> {
     let uid = user_id.clone();
     let sid = session_id.clone();
     let owned = state
-        .db(move |c| Ok(store::list_sessions(c, &uid, now())?.iter().any(|s| s.id == sid)))
+        .db(move |c| {
+            Ok(store::list_sessions(c, &uid, now())?
+                .iter()
+                .any(|s| s.id == sid))
+        })
         .await?;
     if !owned {
         return Err(AppError::NotFound);
@@ -302,7 +360,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<
             let Some(user) = store::find_user_by_email(c, email.as_str())? else {
                 return Ok(false);
             };
-            let token = store::create_email_token(c, &user.id, purpose::PASSWORD_RESET, Duration::minutes(RESET_TTL_MINUTES), now())?;
+            let token = store::create_email_token(
+                c,
+                &user.id,
+                purpose::PASSWORD_RESET,
+                Duration::minutes(RESET_TTL_MINUTES),
+                now(),
+            )?;
             let url = st.url(&format!("/reset-password?token={token}"));
             send(c, &user, EmailKind::PasswordReset { url })?;
             Ok(true)
@@ -315,27 +379,44 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<
 }
 
 /// Sets a new password from a reset link; every session of the account ends.
-pub async fn confirm_password_reset(state: &AppState, token: String, new_password: String) -> AppResult<()> {
-    collect(check_password("new_password", &new_password).err().into_iter().collect())?;
-    let hash = state.cpu(move || hash_password(&new_password)).await?.map_err(AppError::internal)?;
+pub async fn confirm_password_reset(
+    state: &AppState,
+    token: String,
+    new_password: String,
+) -> AppResult<()> {
+    collect(
+        check_password("new_password", &new_password)
+            .err()
+            .into_iter()
+            .collect(),
+    )?;
+    let hash = state
+        .cpu(move || hash_password(&new_password))
+        .await?
+        .map_err(AppError::internal)?;
     state
         .tx(move |c| {
             let user_id = store::consume_email_token(c, purpose::PASSWORD_RESET, &token, now())?
-                .ok_or_else(|| AppError::bad_request("invalid_token", "This link is invalid or has expired."))?;
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_token", "This link is invalid or has expired.")
+                })?;
             store::set_password(c, &user_id, &hash, now())?;
             // Following the link proves the mailbox is theirs.
             store::mark_verified(c, &user_id, now())?;
             store::revoke_sessions_except(c, &user_id, None, "password_reset", now())?;
             let user = store::find_user(c, &user_id)?;
             send(c, &user, EmailKind::PasswordChanged)?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user_id),
-                org_id: None,
-                action: "user.password_reset",
-                subject_type: "user",
-                subject_id: &user_id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user_id),
+                    org_id: None,
+                    action: "user.password_reset",
+                    subject_type: "user",
+                    subject_id: &user_id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(())
         })
         .await?;
@@ -351,26 +432,47 @@ pub async fn change_password(
     current: String,
     new_password: String,
 ) -> AppResult<()> {
-    collect(check_password("new_password", &new_password).err().into_iter().collect())?;
+    collect(
+        check_password("new_password", &new_password)
+            .err()
+            .into_iter()
+            .collect(),
+    )?;
     let hash = user.password_hash.clone();
     if !state.cpu(move || verify_password(&hash, &current)).await? {
-        return Err(AppError::field("current_password", "incorrect", "The current password is not correct."));
+        return Err(AppError::field(
+            "current_password",
+            "incorrect",
+            "The current password is not correct.",
+        ));
     }
-    let new_hash = state.cpu(move || hash_password(&new_password)).await?.map_err(AppError::internal)?;
+    let new_hash = state
+        .cpu(move || hash_password(&new_password))
+        .await?
+        .map_err(AppError::internal)?;
     let user = user.clone();
     state
         .tx(move |c| {
             store::set_password(c, &user.id, &new_hash, now())?;
-            let n = store::revoke_sessions_except(c, &user.id, Some(&keep_session), "password_changed", now())?;
+            let n = store::revoke_sessions_except(
+                c,
+                &user.id,
+                Some(&keep_session),
+                "password_changed",
+                now(),
+            )?;
             send(c, &user, EmailKind::PasswordChanged)?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user.id),
-                org_id: None,
-                action: "user.password_changed",
-                subject_type: "user",
-                subject_id: &user.id,
-                data: serde_json::json!({ "sessions_revoked": n }),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user.id),
+                    org_id: None,
+                    action: "user.password_changed",
+                    subject_type: "user",
+                    subject_id: &user.id,
+                    data: serde_json::json!({ "sessions_revoked": n }),
+                },
+            )?;
             Ok(())
         })
         .await?;
@@ -418,23 +520,33 @@ pub async fn update_profile(
 }
 
 /// Creates a verified platform admin, or promotes an existing account (CLI).
-pub fn create_admin(conn: &mut DbConnection, email: &str, name: &str, password: Option<&str>) -> AppResult<(User, bool)> {
+pub fn create_admin(
+    conn: &mut DbConnection,
+    email: &str,
+    name: &str,
+    password: Option<&str>,
+) -> AppResult<(User, bool)> {
     let email = Email::parse("email", email).map_err(|e| AppError::Validation(vec![e]))?;
     crate::db::write_tx(conn, |c| {
         if let Some(u) = store::find_user_by_email(c, email.as_str())? {
             store::set_platform_admin(c, &u.id, true, now())?;
             store::mark_verified(c, &u.id, now())?;
-            audit::record(c, Entry {
-                actor: &Actor::default(),
-                org_id: None,
-                action: "user.promoted_admin",
-                subject_type: "user",
-                subject_id: &u.id,
-                data: serde_json::json!({ "via": "cli" }),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::default(),
+                    org_id: None,
+                    action: "user.promoted_admin",
+                    subject_type: "user",
+                    subject_id: &u.id,
+                    data: serde_json::json!({ "via": "cli" }),
+                },
+            )?;
             return Ok((store::find_user(c, &u.id)?, false));
         }
-        let password = password.ok_or_else(|| AppError::field("password", "required", "A new admin needs a password."))?;
+        let password = password.ok_or_else(|| {
+            AppError::field("password", "required", "A new admin needs a password.")
+        })?;
         check_password("password", password).map_err(|e| AppError::Validation(vec![e]))?;
         let name = parse_display_name("name", name).map_err(|e| AppError::Validation(vec![e]))?;
         let hash = hash_password(password).map_err(AppError::internal)?;
@@ -450,22 +562,33 @@ pub fn create_admin(conn: &mut DbConnection, email: &str, name: &str, password: 
             },
             now(),
         )?;
-        audit::record(c, Entry {
-            actor: &Actor::default(),
-            org_id: None,
-            action: "user.created_admin",
-            subject_type: "user",
-            subject_id: &user.id,
-            data: serde_json::json!({ "via": "cli" }),
-        })?;
+        audit::record(
+            c,
+            Entry {
+                actor: &Actor::default(),
+                org_id: None,
+                action: "user.created_admin",
+                subject_type: "user",
+                subject_id: &user.id,
+                data: serde_json::json!({ "via": "cli" }),
+            },
+        )?;
         Ok((user, true))
     })
 }
 
 /// Suspends an account (every session ends) or reinstates it. Platform admins only.
-pub async fn set_suspended(state: &AppState, admin: &User, user_id: String, suspended: bool) -> AppResult<User> {
+pub async fn set_suspended(
+    state: &AppState,
+    admin: &User,
+    user_id: String,
+    suspended: bool,
+) -> AppResult<User> {
     if admin.id == user_id && suspended {
-        return Err(AppError::conflict("cannot_suspend_self", "You cannot suspend your own account."));
+        return Err(AppError::conflict(
+            "cannot_suspend_self",
+            "You cannot suspend your own account.",
+        ));
     }
     let admin_id = admin.id.clone();
     state
@@ -475,14 +598,21 @@ pub async fn set_suspended(state: &AppState, admin: &User, user_id: String, susp
             if suspended {
                 store::revoke_sessions_except(c, &user.id, None, "suspended", now())?;
             }
-            audit::record(c, Entry {
-                actor: &Actor::user(&admin_id),
-                org_id: None,
-                action: if suspended { "user.suspended" } else { "user.reinstated" },
-                subject_type: "user",
-                subject_id: &user.id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&admin_id),
+                    org_id: None,
+                    action: if suspended {
+                        "user.suspended"
+                    } else {
+                        "user.reinstated"
+                    },
+                    subject_type: "user",
+                    subject_id: &user.id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(store::find_user(c, &user.id)?)
         })
         .await

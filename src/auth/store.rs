@@ -138,20 +138,40 @@ pub fn consume_email_token(
     let Some((id, user_id)) = row else {
         return Ok(None);
     };
-    let n = diesel::update(email_tokens::table.find(&id).filter(email_tokens::used_at.is_null()))
-        .set(email_tokens::used_at.eq(Some(now)))
-        .execute(conn)?;
+    let n = diesel::update(
+        email_tokens::table
+            .find(&id)
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(Some(now)))
+    .execute(conn)?;
     Ok((n == 1).then_some(user_id))
 }
 
-pub fn mark_verified(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id).filter(users::email_verified_at.is_null()))
-        .set((users::email_verified_at.eq(Some(now)), users::updated_at.eq(now)))
-        .execute(conn)?;
+pub fn mark_verified(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(user_id)
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((
+        users::email_verified_at.eq(Some(now)),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
-pub fn set_password(conn: &mut DbConnection, user_id: &str, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_password(
+    conn: &mut DbConnection,
+    user_id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)?;
@@ -179,9 +199,17 @@ pub fn update_profile(
     Ok(())
 }
 
-pub fn set_platform_admin(conn: &mut DbConnection, user_id: &str, admin: bool, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_platform_admin(
+    conn: &mut DbConnection,
+    user_id: &str,
+    admin: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
-        .set((users::is_platform_admin.eq(admin), users::updated_at.eq(now)))
+        .set((
+            users::is_platform_admin.eq(admin),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -278,7 +306,11 @@ pub fn create_session(
     Ok((sid, token))
 }
 
-fn insert_refresh_token(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<String> {
+fn insert_refresh_token(
+    conn: &mut DbConnection,
+    session_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let token = random_token("");
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -299,7 +331,14 @@ pub struct Rotated {
 }
 
 /// Token id, session id, token used at, session revoked at, session expiry, user id.
-type RefreshRow = (String, String, Option<NaiveDateTime>, Option<NaiveDateTime>, NaiveDateTime, String);
+type RefreshRow = (
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    String,
+);
 
 /// What presenting a refresh token led to.
 pub enum RotateOutcome {
@@ -320,18 +359,18 @@ pub fn rotate_refresh(
     now: NaiveDateTime,
 ) -> AppResult<RotateOutcome> {
     let row: Option<RefreshRow> = refresh_tokens::table
-            .inner_join(sessions::table)
-            .filter(refresh_tokens::token_hash.eq(token_hash(token)))
-            .select((
-                refresh_tokens::id,
-                sessions::id,
-                refresh_tokens::used_at,
-                sessions::revoked_at,
-                sessions::expires_at,
-                sessions::user_id,
-            ))
-            .first(conn)
-            .optional()?;
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash(token)))
+        .select((
+            refresh_tokens::id,
+            sessions::id,
+            refresh_tokens::used_at,
+            sessions::revoked_at,
+            sessions::expires_at,
+            sessions::user_id,
+        ))
+        .first(conn)
+        .optional()?;
     let Some((token_id, sid, used_at, revoked_at, expires_at, user_id)) = row else {
         return Err(AppError::Unauthorized("invalid_refresh_token"));
     };
@@ -371,7 +410,10 @@ pub fn rotate_refresh(
 }
 
 /// The session a refresh token belongs to, if any.
-pub fn session_of_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(String, String)>> {
+pub fn session_of_refresh(
+    conn: &mut DbConnection,
+    token: &str,
+) -> QueryResult<Option<(String, String)>> {
     refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash(token)))
@@ -380,10 +422,22 @@ pub fn session_of_refresh(conn: &mut DbConnection, token: &str) -> QueryResult<O
         .optional()
 }
 
-pub fn revoke_session(conn: &mut DbConnection, session_id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Some(now)), sessions::revoked_reason.eq(Some(reason))))
-        .execute(conn)
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    session_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(Some(now)),
+        sessions::revoked_reason.eq(Some(reason)),
+    ))
+    .execute(conn)
 }
 
 /// Revokes every live session of a user except `keep` (if given).
@@ -399,12 +453,19 @@ pub fn revoke_sessions_except(
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::id.ne(keep.unwrap_or("")));
     diesel::update(q)
-        .set((sessions::revoked_at.eq(Some(now)), sessions::revoked_reason.eq(Some(reason))))
+        .set((
+            sessions::revoked_at.eq(Some(now)),
+            sessions::revoked_reason.eq(Some(reason)),
+        ))
         .execute(conn)
 }
 
 /// The live sessions of a user, newest first.
-pub fn list_sessions(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> QueryResult<Vec<Session>> {
+pub fn list_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Session>> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
@@ -435,8 +496,16 @@ pub fn user_for_session(
 }
 
 /// Suspends or reinstates an account.
-pub fn set_suspended(conn: &mut DbConnection, user_id: &str, suspended: bool, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_suspended(
+    conn: &mut DbConnection,
+    user_id: &str,
+    suspended: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
-        .set((users::suspended_at.eq(suspended.then_some(now)), users::updated_at.eq(now)))
+        .set((
+            users::suspended_at.eq(suspended.then_some(now)),
+            users::updated_at.eq(now),
+        ))
         .execute(conn)
 }

@@ -134,7 +134,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -164,8 +165,9 @@ pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbSetupError> {
 
 fn ensure_parent(path: &Path) -> Result<(), DbSetupError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|e| DbSetupError::Folder(dir.to_path_buf(), e)),
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| DbSetupError::Folder(dir.to_path_buf(), e))
+        }
         _ => Ok(()),
     }
 }
@@ -197,8 +199,9 @@ where
     if let DbConnection::Sqlite(c) = conn {
         match &result {
             Ok(_) => {
-                if let Err(e) =
-                    <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c)
+                if let Err(e) = <AnsiTransactionManager as TransactionManager<
+                    diesel::SqliteConnection,
+                >>::commit_transaction(c)
                 {
                     let _ = <AnsiTransactionManager as TransactionManager<
                         diesel::SqliteConnection,
@@ -217,7 +220,8 @@ where
 /// The current UTC time, truncated to microseconds (PostgreSQL's precision).
 pub fn now() -> NaiveDateTime {
     let t = Utc::now().naive_utc();
-    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
 }
 
 /// A new UUIDv7 id as text: sortable by creation time.

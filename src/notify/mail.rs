@@ -21,10 +21,18 @@ pub struct Outgoing {
 /// The emails Tribu sends.
 #[derive(Debug, Clone)]
 pub enum EmailKind {
-    VerifyEmail { url: String },
-    PasswordReset { url: String },
+    VerifyEmail {
+        url: String,
+    },
+    PasswordReset {
+        url: String,
+    },
     PasswordChanged,
-    OrgInvitation { org_name: String, inviter: String, url: String },
+    OrgInvitation {
+        org_name: String,
+        inviter: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -82,10 +90,17 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             None,
             t.get("email.password_changed.outro").to_owned(),
         ),
-        EmailKind::OrgInvitation { org_name, inviter, url } => (
+        EmailKind::OrgInvitation {
+            org_name,
+            inviter,
+            url,
+        } => (
             "org_invitation",
             t.fmt("email.invite.subject", &[("org", org_name)]),
-            t.fmt("email.invite.intro", &[("org", org_name), ("inviter", inviter)]),
+            t.fmt(
+                "email.invite.intro",
+                &[("org", org_name), ("inviter", inviter)],
+            ),
             t.get("email.invite.action"),
             Some(url.as_str()),
             t.get("email.invite.outro").to_owned(),
@@ -153,7 +168,14 @@ impl Mailer {
     }
 
     /// Delivers one message (blocking).
-    pub fn send(&self, from: &str, to: &str, subject: &str, text: &str, html: &str) -> Result<(), String> {
+    pub fn send(
+        &self,
+        from: &str,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: &str,
+    ) -> Result<(), String> {
         if let Mailer::Log = self {
             tracing::info!(%to, %subject, "email (log transport)");
             return Ok(());
@@ -192,7 +214,9 @@ mod tests {
 
     #[test]
     fn emails_are_written_in_the_recipients_language() {
-        let kind = EmailKind::VerifyEmail { url: "http://x/verify?token=abc".into() };
+        let kind = EmailKind::VerifyEmail {
+            url: "http://x/verify?token=abc".into(),
+        };
         let en = compose(&kind, "a@b.org", "Ada", Language::En).unwrap_or_else(|e| panic!("{e}"));
         let fr = compose(&kind, "a@b.org", "Ada", Language::Fr).unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(en.subject, fr.subject);

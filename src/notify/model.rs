@@ -36,9 +36,18 @@ mod tests {
 
     #[test]
     fn backoff_doubles_then_gives_up() {
-        assert_eq!(after_failure(1), AfterFailure::RetryIn(Duration::seconds(30)));
-        assert_eq!(after_failure(2), AfterFailure::RetryIn(Duration::seconds(60)));
-        assert_eq!(after_failure(3), AfterFailure::RetryIn(Duration::seconds(120)));
+        assert_eq!(
+            after_failure(1),
+            AfterFailure::RetryIn(Duration::seconds(30))
+        );
+        assert_eq!(
+            after_failure(2),
+            AfterFailure::RetryIn(Duration::seconds(60))
+        );
+        assert_eq!(
+            after_failure(3),
+            AfterFailure::RetryIn(Duration::seconds(120))
+        );
         assert_eq!(after_failure(MAX_ATTEMPTS), AfterFailure::GiveUp);
     }
 

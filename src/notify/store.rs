@@ -28,7 +28,11 @@ pub struct OutboxRow {
 const CLAIM_SECS: i64 = 120;
 
 /// Adds a message to the outbox; call inside the transaction of the change.
-pub fn enqueue(conn: &mut DbConnection, mail: &Outgoing, now: NaiveDateTime) -> QueryResult<String> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    mail: &Outgoing,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let id = new_id();
     diesel::insert_into(outbox::table)
         .values((
@@ -49,11 +53,19 @@ pub fn enqueue(conn: &mut DbConnection, mail: &Outgoing, now: NaiveDateTime) -> 
 
 /// Claims up to `limit` due messages. Each claim is a conditional update, so
 /// two workers (or two processes) never send the same row at once.
-pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
     let candidates: Vec<String> = outbox::table
         .filter(outbox::status.eq(status::PENDING))
         .filter(outbox::next_attempt_at.le(now))
-        .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(now)))
+        .filter(
+            outbox::locked_until
+                .is_null()
+                .or(outbox::locked_until.lt(now)),
+        )
         .order(outbox::next_attempt_at.asc())
         .select(outbox::id)
         .limit(limit)
@@ -64,7 +76,11 @@ pub fn claim_due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> Que
             outbox::table
                 .filter(outbox::id.eq(&id))
                 .filter(outbox::status.eq(status::PENDING))
-                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(now))),
+                .filter(
+                    outbox::locked_until
+                        .is_null()
+                        .or(outbox::locked_until.lt(now)),
+                ),
         )
         .set((
             outbox::locked_until.eq(now + Duration::seconds(CLAIM_SECS)),
@@ -97,7 +113,12 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Query
 }
 
 /// Records a failed attempt and schedules the retry, or gives up.
-pub fn mark_failed(conn: &mut DbConnection, row: &OutboxRow, error: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let (st, next) = match after_failure(row.attempts) {
         AfterFailure::RetryIn(d) => (status::PENDING, now + d),
         AfterFailure::GiveUp => (status::FAILED, now),

@@ -46,7 +46,13 @@ impl Worker {
             .map_err(|e: diesel::result::Error| e.to_string())?;
         let n = rows.len();
         for row in rows {
-            let result = self.mailer.send(&self.from, &row.recipient, &row.subject, &row.body_text, &row.body_html);
+            let result = self.mailer.send(
+                &self.from,
+                &row.recipient,
+                &row.subject,
+                &row.body_text,
+                &row.body_html,
+            );
             let outcome = match &result {
                 Ok(()) => store::mark_sent(&mut conn, &row.id, now()),
                 Err(e) => {

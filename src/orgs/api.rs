@@ -24,7 +24,11 @@ pub struct CreateOrgRequest {
 /// Create an organisation; the caller becomes its owner.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
     responses((status = 201, body = Org), (status = 422, body = Problem, description = "validation_failed (slug_taken)")))]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateOrgRequest>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateOrgRequest>,
+) -> AppResult<HttpResponse> {
     let org = service::create(&state, &user, &body.slug, &body.name).await?;
     Ok(HttpResponse::Created().json(org))
 }
@@ -41,10 +45,19 @@ pub struct OrgView {
 /// An organisation (for its members and its API keys).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
-pub async fn show(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
-    let a = state.db(move |c| service::access(c, &who, &slug, OrgAction::View)).await?;
-    Ok(HttpResponse::Ok().json(OrgView { org: a.org, role: a.role }))
+    let a = state
+        .db(move |c| service::access(c, &who, &slug, OrgAction::View))
+        .await?;
+    Ok(HttpResponse::Ok().json(OrgView {
+        org: a.org,
+        role: a.role,
+    }))
 }
 
 /// The organisations of the signed-in user.
@@ -58,7 +71,13 @@ pub struct MyOrgs {
 pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let uid = user.user.id;
     let rows = state.db(move |c| Ok(store::orgs_of_user(c, &uid)?)).await?;
-    let data = rows.into_iter().map(|(org, role)| OrgView { org, role: Some(role) }).collect();
+    let data = rows
+        .into_iter()
+        .map(|(org, role)| OrgView {
+            org,
+            role: Some(role),
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(MyOrgs { data }))
 }
 
@@ -73,7 +92,11 @@ pub struct MemberList {
 /// List members (any member, or a key with `members:read`).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/members", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
-pub async fn members(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn members(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let list = state
         .db(move |c| {
@@ -84,7 +107,10 @@ pub async fn members(state: web::Data<AppState>, who: Principal, path: web::Path
             } else {
                 Vec::new()
             };
-            Ok(MemberList { data: members, invitations })
+            Ok(MemberList {
+                data: members,
+                invitations,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -102,7 +128,12 @@ pub struct InviteRequest {
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/members", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     request_body = InviteRequest,
     responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn invite(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<InviteRequest>) -> AppResult<HttpResponse> {
+pub async fn invite(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<InviteRequest>,
+) -> AppResult<HttpResponse> {
     let inv = service::invite(&state, &who, &path.into_inner(), &body.email, &body.role).await?;
     Ok(HttpResponse::Created().json(inv))
 }
@@ -117,7 +148,12 @@ pub struct RoleRequest {
 #[utoipa::path(patch, path = "/api/v1/orgs/{slug}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
     params(("slug" = String, Path), ("user_id" = String, Path)), request_body = RoleRequest,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_owner")))]
-pub async fn set_role(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>, body: web::Json<RoleRequest>) -> AppResult<HttpResponse> {
+pub async fn set_role(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Json<RoleRequest>,
+) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     service::set_role(&state, &who, &slug, user_id, &body.role).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -127,7 +163,11 @@ pub async fn set_role(state: web::Data<AppState>, who: Principal, path: web::Pat
 #[utoipa::path(delete, path = "/api/v1/orgs/{slug}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
     params(("slug" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_owner")))]
-pub async fn remove_member(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     service::remove_member(&state, &who, &slug, user_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -136,7 +176,11 @@ pub async fn remove_member(state: web::Data<AppState>, who: Principal, path: web
 /// Withdraw a pending invitation.
 #[utoipa::path(delete, path = "/api/v1/orgs/{slug}/invitations/{id}", tag = "orgs", security(("bearer" = [])),
     params(("slug" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_invitation(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     service::revoke_invitation(&state, &who, &slug, id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -150,7 +194,11 @@ pub struct AcceptRequest {
 /// Accept an invitation (the signed-in account's email must be the invited one).
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptRequest,
     responses((status = 200, body = Org), (status = 400, body = Problem, description = "invalid_token"), (status = 403, body = Problem)))]
-pub async fn accept(state: web::Data<AppState>, user: AuthUser, body: web::Json<AcceptRequest>) -> AppResult<HttpResponse> {
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<AcceptRequest>,
+) -> AppResult<HttpResponse> {
     let org = service::accept_invitation(&state, &user, body.into_inner().token).await?;
     Ok(HttpResponse::Ok().json(org))
 }
@@ -165,7 +213,10 @@ pub struct ApiKeyView {
 
 impl From<ApiKey> for ApiKeyView {
     fn from(key: ApiKey) -> Self {
-        ApiKeyView { scopes: key.scope_list(), key }
+        ApiKeyView {
+            scopes: key.scope_list(),
+            key,
+        }
     }
 }
 
@@ -178,7 +229,11 @@ pub struct ApiKeyList {
 /// List API keys (owners and admins).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/api-keys", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = ApiKeyList), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn list_keys(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn list_keys(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let keys = state
         .db(move |c| {
@@ -186,7 +241,9 @@ pub async fn list_keys(state: web::Data<AppState>, who: Principal, path: web::Pa
             Ok(store::list_api_keys(c, &a.org.id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(ApiKeyList { data: keys.into_iter().map(ApiKeyView::from).collect() }))
+    Ok(HttpResponse::Ok().json(ApiKeyList {
+        data: keys.into_iter().map(ApiKeyView::from).collect(),
+    }))
 }
 
 /// A new key with its secret, shown this once.
@@ -202,15 +259,28 @@ pub struct CreatedKey {
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/api-keys", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     request_body = NewKey,
     responses((status = 201, body = CreatedKey), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_key(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<NewKey>) -> AppResult<HttpResponse> {
-    let (key, secret) = service::create_key(&state, &who, &path.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(CreatedKey { key: key.into(), secret }))
+pub async fn create_key(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<NewKey>,
+) -> AppResult<HttpResponse> {
+    let (key, secret) =
+        service::create_key(&state, &who, &path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(CreatedKey {
+        key: key.into(),
+        secret,
+    }))
 }
 
 /// Revoke an API key.
 #[utoipa::path(delete, path = "/api/v1/orgs/{slug}/api-keys/{id}", tag = "orgs", security(("bearer" = [])),
     params(("slug" = String, Path), ("id" = String, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn revoke_key(state: web::Data<AppState>, who: Principal, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (slug, id) = path.into_inner();
     service::revoke_key(&state, &who, &slug, id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -225,7 +295,11 @@ pub struct AuditList {
 /// The latest 200 audit records (owners and admins).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/audit", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = AuditList), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn audit_log(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let data = state
         .db(move |c| {

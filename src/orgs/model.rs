@@ -11,7 +11,9 @@ use crate::error::FieldError;
 pub struct Slug(String);
 
 /// Slugs that would collide with routes or confuse people.
-const RESERVED: &[&str] = &["new", "admin", "api", "static", "me", "settings", "www", "tribu"];
+const RESERVED: &[&str] = &[
+    "new", "admin", "api", "static", "me", "settings", "www", "tribu",
+];
 
 impl Slug {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
@@ -20,7 +22,9 @@ impl Slug {
         if s.len() < 3 || s.len() > 40 {
             return bad("Use 3 to 40 characters.");
         }
-        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || s.starts_with('-')
             || s.ends_with('-')
             || s.contains("--")
@@ -39,11 +43,19 @@ impl Slug {
         for c in name.to_lowercase().chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c);
-            } else if (c.is_whitespace() || c == '-' || c == '_') && !out.ends_with('-') && !out.is_empty() {
+            } else if (c.is_whitespace() || c == '-' || c == '_')
+                && !out.ends_with('-')
+                && !out.is_empty()
+            {
                 out.push('-');
             }
         }
-        out.trim_end_matches('-').chars().take(40).collect::<String>().trim_end_matches('-').to_owned()
+        out.trim_end_matches('-')
+            .chars()
+            .take(40)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_owned()
     }
 
     pub fn as_str(&self) -> &str {
@@ -212,19 +224,46 @@ mod tests {
 
     #[test]
     fn members_cannot_manage_keys_and_keys_never_do() {
-        assert!(!allowed(&Principal::Member(Role::Member), OrgAction::ManageApiKeys));
-        assert!(allowed(&Principal::Member(Role::Admin), OrgAction::ManageApiKeys));
-        assert!(!allowed(&Principal::Key(Scope::ALL.to_vec()), OrgAction::ManageApiKeys));
-        assert!(allowed(&Principal::Key(vec![Scope::OrgRead]), OrgAction::View));
-        assert!(!allowed(&Principal::Key(vec![Scope::OrgRead]), OrgAction::ViewMembers));
+        assert!(!allowed(
+            &Principal::Member(Role::Member),
+            OrgAction::ManageApiKeys
+        ));
+        assert!(allowed(
+            &Principal::Member(Role::Admin),
+            OrgAction::ManageApiKeys
+        ));
+        assert!(!allowed(
+            &Principal::Key(Scope::ALL.to_vec()),
+            OrgAction::ManageApiKeys
+        ));
+        assert!(allowed(
+            &Principal::Key(vec![Scope::OrgRead]),
+            OrgAction::View
+        ));
+        assert!(!allowed(
+            &Principal::Key(vec![Scope::OrgRead]),
+            OrgAction::ViewMembers
+        ));
     }
 
     #[test]
     fn only_owners_touch_owners() {
         assert!(!may_manage_member(Role::Admin, Role::Owner, None));
-        assert!(!may_manage_member(Role::Admin, Role::Member, Some(Role::Owner)));
-        assert!(may_manage_member(Role::Admin, Role::Member, Some(Role::Admin)));
-        assert!(may_manage_member(Role::Owner, Role::Owner, Some(Role::Member)));
+        assert!(!may_manage_member(
+            Role::Admin,
+            Role::Member,
+            Some(Role::Owner)
+        ));
+        assert!(may_manage_member(
+            Role::Admin,
+            Role::Member,
+            Some(Role::Admin)
+        ));
+        assert!(may_manage_member(
+            Role::Owner,
+            Role::Owner,
+            Some(Role::Member)
+        ));
         assert!(!may_manage_member(Role::Member, Role::Member, None));
     }
 

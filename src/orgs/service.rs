@@ -24,7 +24,12 @@ pub struct Access {
 
 /// Loads `slug` for `caller` and checks `action`. Someone with no tie to the
 /// organisation gets 404 so private resources do not reveal themselves.
-pub fn access(conn: &mut DbConnection, caller: &Principal, slug: &str, action: OrgAction) -> AppResult<Access> {
+pub fn access(
+    conn: &mut DbConnection,
+    caller: &Principal,
+    slug: &str,
+    action: OrgAction,
+) -> AppResult<Access> {
     let org = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
     let (who, role) = match caller {
         Principal::User(u) => {
@@ -47,22 +52,35 @@ pub fn access(conn: &mut DbConnection, caller: &Principal, slug: &str, action: O
     Ok(Access { org, who, role })
 }
 
-fn audit_org(conn: &mut DbConnection, actor: &Actor, org: &Org, action: &str, subject_type: &str, subject_id: &str, data: serde_json::Value) -> AppResult<()> {
-    audit::record(conn, Entry {
-        actor,
-        org_id: Some(&org.id),
-        action,
-        subject_type,
-        subject_id,
-        data,
-    })?;
+fn audit_org(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org: &Org,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    data: serde_json::Value,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            org_id: Some(&org.id),
+            action,
+            subject_type,
+            subject_id,
+            data,
+        },
+    )?;
     Ok(())
 }
 
 /// Creates an organisation owned by `user`.
 pub async fn create(state: &AppState, user: &AuthUser, slug: &str, name: &str) -> AppResult<Org> {
     let mut errors = Vec::new();
-    let name = parse_display_name("name", name).map_err(|e| errors.push(e)).ok();
+    let name = parse_display_name("name", name)
+        .map_err(|e| errors.push(e))
+        .ok();
     let slug = Slug::parse("slug", slug).map_err(|e| errors.push(e)).ok();
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -74,18 +92,40 @@ pub async fn create(state: &AppState, user: &AuthUser, slug: &str, name: &str) -
     state
         .tx(move |c| {
             let org = store::create_org(c, slug.as_str(), &name, &uid, now())?;
-            audit_org(c, &Actor::user(&uid), &org, "org.created", "org", &org.id, serde_json::json!({ "slug": org.slug }))?;
+            audit_org(
+                c,
+                &Actor::user(&uid),
+                &org,
+                "org.created",
+                "org",
+                &org.id,
+                serde_json::json!({ "slug": org.slug }),
+            )?;
             Ok(org)
         })
         .await
 }
 
 /// Invites `email` with `role`; the invitee may not have an account yet.
-pub async fn invite(state: &AppState, caller: &Principal, slug: &str, email: &str, role: &str) -> AppResult<Invitation> {
+pub async fn invite(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    email: &str,
+    role: &str,
+) -> AppResult<Invitation> {
     let mut errors = Vec::new();
-    let email = Email::parse("email", email).map_err(|e| errors.push(e)).ok();
+    let email = Email::parse("email", email)
+        .map_err(|e| errors.push(e))
+        .ok();
     let role = Role::parse(role)
-        .ok_or_else(|| errors.push(FieldError::new("role", "invalid_role", "Choose owner, admin or member.")))
+        .ok_or_else(|| {
+            errors.push(FieldError::new(
+                "role",
+                "invalid_role",
+                "Choose owner, admin or member.",
+            ))
+        })
         .ok();
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -103,25 +143,43 @@ pub async fn invite(state: &AppState, caller: &Principal, slug: &str, email: &st
             }
             if let Some(existing) = users::find_user_by_email(c, email.as_str())? {
                 if store::role_of(c, &a.org.id, &existing.id)?.is_some() {
-                    return Err(AppError::conflict("already_member", "This person is already a member."));
+                    return Err(AppError::conflict(
+                        "already_member",
+                        "This person is already a member.",
+                    ));
                 }
             }
             let (inviter_id, inviter_name) = match &caller {
                 Principal::User(u) => (u.user.id.clone(), u.user.display_name.clone()),
                 Principal::Key(k) => (k.key.created_by.clone(), a.org.name.clone()),
             };
-            let (inv, token) = store::create_invitation(c, &a.org.id, email.as_str(), role, &inviter_id, now())?;
-            let lang = users::find_user_by_email(c, email.as_str())?.map(|u| u.lang()).unwrap_or_default();
+            let (inv, token) =
+                store::create_invitation(c, &a.org.id, email.as_str(), role, &inviter_id, now())?;
+            let lang = users::find_user_by_email(c, email.as_str())?
+                .map(|u| u.lang())
+                .unwrap_or_default();
             let url = st.url(&format!("/invitations/{token}"));
             let mail = compose(
-                &EmailKind::OrgInvitation { org_name: a.org.name.clone(), inviter: inviter_name, url },
+                &EmailKind::OrgInvitation {
+                    org_name: a.org.name.clone(),
+                    inviter: inviter_name,
+                    url,
+                },
                 email.as_str(),
                 "",
                 lang,
             )
             .map_err(AppError::internal)?;
             enqueue(c, &mail, now())?;
-            audit_org(c, &caller.actor(), &a.org, "member.invited", "invitation", &inv.id, serde_json::json!({ "email": inv.email, "role": inv.role }))?;
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                "member.invited",
+                "invitation",
+                &inv.id,
+                serde_json::json!({ "email": inv.email, "role": inv.role }),
+            )?;
             Ok(inv)
         })
         .await?;
@@ -134,8 +192,12 @@ pub async fn accept_invitation(state: &AppState, user: &AuthUser, token: String)
     let u = user.user.clone();
     state
         .tx(move |c| {
-            let inv = store::invitation_by_token(c, &token, now())?
-                .ok_or_else(|| AppError::bad_request("invalid_token", "This invitation is invalid or has expired."))?;
+            let inv = store::invitation_by_token(c, &token, now())?.ok_or_else(|| {
+                AppError::bad_request(
+                    "invalid_token",
+                    "This invitation is invalid or has expired.",
+                )
+            })?;
             if inv.email != u.email {
                 return Err(AppError::Forbidden("invitation_email_mismatch"));
             }
@@ -145,15 +207,30 @@ pub async fn accept_invitation(state: &AppState, user: &AuthUser, token: String)
                 store::add_member(c, &org.id, &u.id, role, now())?;
             }
             store::mark_invitation_accepted(c, &inv.id, now())?;
-            audit_org(c, &Actor::user(&u.id), &org, "member.joined", "user", &u.id, serde_json::json!({ "invitation": inv.id, "role": inv.role }))?;
+            audit_org(
+                c,
+                &Actor::user(&u.id),
+                &org,
+                "member.joined",
+                "user",
+                &u.id,
+                serde_json::json!({ "invitation": inv.id, "role": inv.role }),
+            )?;
             Ok(org)
         })
         .await
 }
 
 /// Changes a member's role (owners alone touch owners; one owner always remains).
-pub async fn set_role(state: &AppState, caller: &Principal, slug: &str, user_id: String, role: &str) -> AppResult<()> {
-    let role = Role::parse(role).ok_or_else(|| AppError::field("role", "invalid_role", "Choose owner, admin or member."))?;
+pub async fn set_role(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    user_id: String,
+    role: &str,
+) -> AppResult<()> {
+    let role = Role::parse(role)
+        .ok_or_else(|| AppError::field("role", "invalid_role", "Choose owner, admin or member."))?;
     let (caller, slug) = (caller.clone(), slug.to_owned());
     state
         .tx(move |c| {
@@ -161,13 +238,26 @@ pub async fn set_role(state: &AppState, caller: &Principal, slug: &str, user_id:
             let target = store::role_of(c, &a.org.id, &user_id)?.ok_or(AppError::NotFound)?;
             check_member_change(c, &a, target, Some(role))?;
             store::set_role(c, &a.org.id, &user_id, role)?;
-            audit_org(c, &caller.actor(), &a.org, "member.role_changed", "user", &user_id, serde_json::json!({ "from": target.as_str(), "to": role.as_str() }))?;
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                "member.role_changed",
+                "user",
+                &user_id,
+                serde_json::json!({ "from": target.as_str(), "to": role.as_str() }),
+            )?;
             Ok(())
         })
         .await
 }
 
-fn check_member_change(c: &mut DbConnection, a: &Access, target: Role, new_role: Option<Role>) -> AppResult<()> {
+fn check_member_change(
+    c: &mut DbConnection,
+    a: &Access,
+    target: Role,
+    new_role: Option<Role>,
+) -> AppResult<()> {
     let actor_role = match a.who {
         OrgPrincipal::Member(r) => r,
         // A key with members:write acts like an admin.
@@ -178,38 +268,70 @@ fn check_member_change(c: &mut DbConnection, a: &Access, target: Role, new_role:
     }
     let owners = store::count_owners(c, &a.org.id)? as usize;
     if model::leaves_no_owner(owners, target, new_role) {
-        return Err(AppError::conflict("last_owner", "An organisation keeps at least one owner."));
+        return Err(AppError::conflict(
+            "last_owner",
+            "An organisation keeps at least one owner.",
+        ));
     }
     Ok(())
 }
 
 /// Removes a member, or lets a member leave.
-pub async fn remove_member(state: &AppState, caller: &Principal, slug: &str, user_id: String) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    user_id: String,
+) -> AppResult<()> {
     let (caller, slug) = (caller.clone(), slug.to_owned());
     state
         .tx(move |c| {
             let leaving = matches!(&caller, Principal::User(u) if u.user.id == user_id);
-            let action = if leaving { OrgAction::View } else { OrgAction::ManageMembers };
+            let action = if leaving {
+                OrgAction::View
+            } else {
+                OrgAction::ManageMembers
+            };
             let a = access(c, &caller, &slug, action)?;
             let target = store::role_of(c, &a.org.id, &user_id)?.ok_or(AppError::NotFound)?;
             if leaving {
                 let owners = store::count_owners(c, &a.org.id)? as usize;
                 if model::leaves_no_owner(owners, target, None) {
-                    return Err(AppError::conflict("last_owner", "The last owner cannot leave; make someone else owner first."));
+                    return Err(AppError::conflict(
+                        "last_owner",
+                        "The last owner cannot leave; make someone else owner first.",
+                    ));
                 }
             } else {
                 check_member_change(c, &a, target, None)?;
             }
             store::remove_member(c, &a.org.id, &user_id)?;
-            let action = if leaving { "member.left" } else { "member.removed" };
-            audit_org(c, &caller.actor(), &a.org, action, "user", &user_id, serde_json::json!({ "role": target.as_str() }))?;
+            let action = if leaving {
+                "member.left"
+            } else {
+                "member.removed"
+            };
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                action,
+                "user",
+                &user_id,
+                serde_json::json!({ "role": target.as_str() }),
+            )?;
             Ok(())
         })
         .await
 }
 
 /// Withdraws a pending invitation.
-pub async fn revoke_invitation(state: &AppState, caller: &Principal, slug: &str, id: String) -> AppResult<()> {
+pub async fn revoke_invitation(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    id: String,
+) -> AppResult<()> {
     let (caller, slug) = (caller.clone(), slug.to_owned());
     state
         .tx(move |c| {
@@ -217,7 +339,15 @@ pub async fn revoke_invitation(state: &AppState, caller: &Principal, slug: &str,
             if store::revoke_invitation(c, &a.org.id, &id, now())? == 0 {
                 return Err(AppError::NotFound);
             }
-            audit_org(c, &caller.actor(), &a.org, "invitation.revoked", "invitation", &id, serde_json::json!({}))?;
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                "invitation.revoked",
+                "invitation",
+                &id,
+                serde_json::json!({}),
+            )?;
             Ok(())
         })
         .await
@@ -232,18 +362,33 @@ pub struct NewKey {
 }
 
 /// Creates an API key; returns it with its secret (shown this once).
-pub async fn create_key(state: &AppState, caller: &Principal, slug: &str, k: NewKey) -> AppResult<(ApiKey, String)> {
+pub async fn create_key(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    k: NewKey,
+) -> AppResult<(ApiKey, String)> {
     let mut errors = Vec::new();
-    let name = parse_display_name("name", &k.name).map_err(|e| errors.push(e)).ok();
+    let name = parse_display_name("name", &k.name)
+        .map_err(|e| errors.push(e))
+        .ok();
     let mut scopes = Vec::new();
     for s in &k.scopes {
         match Scope::parse(s) {
             Some(sc) => scopes.push(sc),
-            None => errors.push(FieldError::new("scopes", "invalid_scope", format!("Unknown scope {s:?}."))),
+            None => errors.push(FieldError::new(
+                "scopes",
+                "invalid_scope",
+                format!("Unknown scope {s:?}."),
+            )),
         }
     }
     if k.scopes.is_empty() {
-        errors.push(FieldError::new("scopes", "required", "Choose at least one scope."));
+        errors.push(FieldError::new(
+            "scopes",
+            "required",
+            "Choose at least one scope.",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -256,15 +401,29 @@ pub async fn create_key(state: &AppState, caller: &Principal, slug: &str, k: New
             let Principal::User(u) = &caller else {
                 return Err(AppError::Forbidden("user_required"));
             };
-            let (key, secret) = store::create_api_key(c, &a.org.id, &name, &scopes, &u.user.id, now())?;
-            audit_org(c, &caller.actor(), &a.org, "api_key.created", "api_key", &key.id, serde_json::json!({ "name": key.name, "scopes": key.scopes }))?;
+            let (key, secret) =
+                store::create_api_key(c, &a.org.id, &name, &scopes, &u.user.id, now())?;
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                "api_key.created",
+                "api_key",
+                &key.id,
+                serde_json::json!({ "name": key.name, "scopes": key.scopes }),
+            )?;
             Ok((key, secret))
         })
         .await
 }
 
 /// Revokes an API key; it answers 401 from then on.
-pub async fn revoke_key(state: &AppState, caller: &Principal, slug: &str, id: String) -> AppResult<()> {
+pub async fn revoke_key(
+    state: &AppState,
+    caller: &Principal,
+    slug: &str,
+    id: String,
+) -> AppResult<()> {
     let (caller, slug) = (caller.clone(), slug.to_owned());
     state
         .tx(move |c| {
@@ -272,7 +431,15 @@ pub async fn revoke_key(state: &AppState, caller: &Principal, slug: &str, id: St
             if store::revoke_api_key(c, &a.org.id, &id, now())? == 0 {
                 return Err(AppError::NotFound);
             }
-            audit_org(c, &caller.actor(), &a.org, "api_key.revoked", "api_key", &id, serde_json::json!({}))?;
+            audit_org(
+                c,
+                &caller.actor(),
+                &a.org,
+                "api_key.revoked",
+                "api_key",
+                &id,
+                serde_json::json!({}),
+            )?;
             Ok(())
         })
         .await

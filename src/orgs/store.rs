@@ -27,7 +27,13 @@ pub struct Org {
 }
 
 /// Creates an organisation with `owner` as its first owner.
-pub fn create_org(conn: &mut DbConnection, slug: &str, name: &str, owner: &str, now: NaiveDateTime) -> AppResult<Org> {
+pub fn create_org(
+    conn: &mut DbConnection,
+    slug: &str,
+    name: &str,
+    owner: &str,
+    now: NaiveDateTime,
+) -> AppResult<Org> {
     let id = new_id();
     let res = diesel::insert_into(orgs::table)
         .values((
@@ -65,7 +71,13 @@ pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Org> {
     orgs::table.find(id).select(Org::as_select()).first(conn)
 }
 
-pub fn add_member(conn: &mut DbConnection, org_id: &str, user_id: &str, role: Role, now: NaiveDateTime) -> QueryResult<()> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(org_members::table)
         .values((
             org_members::org_id.eq(org_id),
@@ -104,7 +116,13 @@ pub fn list_members(conn: &mut DbConnection, org_id: &str) -> QueryResult<Vec<Me
         .inner_join(users::table)
         .filter(org_members::org_id.eq(org_id))
         .order((org_members::created_at.asc(), users::display_name.asc()))
-        .select((users::id, users::display_name, users::email, org_members::role, org_members::created_at))
+        .select((
+            users::id,
+            users::display_name,
+            users::email,
+            org_members::role,
+            org_members::created_at,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -130,7 +148,12 @@ pub fn remove_member(conn: &mut DbConnection, org_id: &str, user_id: &str) -> Qu
     diesel::delete(org_members::table.find((org_id, user_id))).execute(conn)
 }
 
-pub fn set_role(conn: &mut DbConnection, org_id: &str, user_id: &str, role: Role) -> QueryResult<usize> {
+pub fn set_role(
+    conn: &mut DbConnection,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+) -> QueryResult<usize> {
     diesel::update(org_members::table.find((org_id, user_id)))
         .set(org_members::role.eq(role.as_str()))
         .execute(conn)
@@ -205,7 +228,11 @@ pub fn create_invitation(
     Ok((inv, token))
 }
 
-pub fn pending_invitations(conn: &mut DbConnection, org_id: &str, now: NaiveDateTime) -> QueryResult<Vec<Invitation>> {
+pub fn pending_invitations(
+    conn: &mut DbConnection,
+    org_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Invitation>> {
     org_invitations::table
         .filter(org_invitations::org_id.eq(org_id))
         .filter(org_invitations::accepted_at.is_null())
@@ -217,7 +244,11 @@ pub fn pending_invitations(conn: &mut DbConnection, org_id: &str, now: NaiveDate
 }
 
 /// A live invitation by its token.
-pub fn invitation_by_token(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> QueryResult<Option<Invitation>> {
+pub fn invitation_by_token(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Invitation>> {
     org_invitations::table
         .filter(org_invitations::token_hash.eq(token_hash(token)))
         .filter(org_invitations::accepted_at.is_null())
@@ -228,13 +259,26 @@ pub fn invitation_by_token(conn: &mut DbConnection, token: &str, now: NaiveDateT
         .optional()
 }
 
-pub fn mark_invitation_accepted(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(org_invitations::table.find(id).filter(org_invitations::accepted_at.is_null()))
-        .set(org_invitations::accepted_at.eq(Some(now)))
-        .execute(conn)
+pub fn mark_invitation_accepted(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        org_invitations::table
+            .find(id)
+            .filter(org_invitations::accepted_at.is_null()),
+    )
+    .set(org_invitations::accepted_at.eq(Some(now)))
+    .execute(conn)
 }
 
-pub fn revoke_invitation(conn: &mut DbConnection, org_id: &str, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_invitation(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         org_invitations::table
             .find(id)
@@ -305,7 +349,10 @@ pub fn create_api_key(
             api_keys::created_at.eq(now),
         ))
         .execute(conn)?;
-    let key = api_keys::table.find(&id).select(ApiKey::as_select()).first(conn)?;
+    let key = api_keys::table
+        .find(&id)
+        .select(ApiKey::as_select())
+        .first(conn)?;
     Ok((key, secret))
 }
 
@@ -317,7 +364,12 @@ pub fn list_api_keys(conn: &mut DbConnection, org_id: &str) -> QueryResult<Vec<A
         .load(conn)
 }
 
-pub fn revoke_api_key(conn: &mut DbConnection, org_id: &str, id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke_api_key(
+    conn: &mut DbConnection,
+    org_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         api_keys::table
             .find(id)
@@ -330,7 +382,11 @@ pub fn revoke_api_key(conn: &mut DbConnection, org_id: &str, id: &str, now: Naiv
 
 /// The live key with this secret; records its use (at most once a minute,
 /// so a busy integration does not write on every request).
-pub fn authenticate_api_key(conn: &mut DbConnection, secret: &str, now: NaiveDateTime) -> QueryResult<Option<ApiKey>> {
+pub fn authenticate_api_key(
+    conn: &mut DbConnection,
+    secret: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<ApiKey>> {
     let key: Option<ApiKey> = api_keys::table
         .filter(api_keys::secret_hash.eq(token_hash(secret)))
         .filter(api_keys::revoked_at.is_null())
@@ -338,7 +394,9 @@ pub fn authenticate_api_key(conn: &mut DbConnection, secret: &str, now: NaiveDat
         .first(conn)
         .optional()?;
     if let Some(k) = &key {
-        if k.last_used_at.is_none_or(|t| now - t > Duration::seconds(60)) {
+        if k.last_used_at
+            .is_none_or(|t| now - t > Duration::seconds(60))
+        {
             diesel::update(api_keys::table.find(&k.id))
                 .set(api_keys::last_used_at.eq(Some(now)))
                 .execute(conn)?;

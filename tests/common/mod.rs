@@ -34,12 +34,15 @@ pub struct TestApp {
 
 /// The PostgreSQL server tests should use, if any.
 pub fn pg_url() -> Option<String> {
-    std::env::var("TRIBU_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TRIBU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Replaces the database name of a PostgreSQL URL.
 pub fn with_database(url: &str, db: &str) -> String {
-    let mut u = url::Url::parse(url).unwrap_or_else(|e| panic!("TRIBU_TEST_DATABASE_URL is not a URL: {e}"));
+    let mut u = url::Url::parse(url)
+        .unwrap_or_else(|e| panic!("TRIBU_TEST_DATABASE_URL is not a URL: {e}"));
     u.set_path(&format!("/{db}"));
     u.to_string()
 }
@@ -57,7 +60,8 @@ pub fn create_pg_database(server: &str, name: &str) -> String {
 /// Drops a database created by [`create_pg_database`].
 pub fn drop_pg_database(server: &str, name: &str) {
     if let Ok(mut admin) = diesel::PgConnection::establish(server) {
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin);
     }
 }
 
@@ -79,7 +83,10 @@ impl TestApp {
                 let url = create_pg_database(&server, &name);
                 (url, Some((server, name)))
             }
-            None => (format!("sqlite://{}", dir.path().join("tribu.db").display()), None),
+            None => (
+                format!("sqlite://{}", dir.path().join("tribu.db").display()),
+                None,
+            ),
         };
         let mut config = Config {
             listen: format!("127.0.0.1:{port}"),
@@ -93,9 +100,11 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let state = tribu::app::build_state(config.clone()).unwrap_or_else(|e| panic!("build state: {e:#}"));
+        let state = tribu::app::build_state(config.clone())
+            .unwrap_or_else(|e| panic!("build state: {e:#}"));
         let worker = tribu::app::worker(&state).unwrap_or_else(|e| panic!("worker: {e:#}"));
-        let running = tribu::app::http_server(state.clone(), listener).unwrap_or_else(|e| panic!("server: {e:#}"));
+        let running = tribu::app::http_server(state.clone(), listener)
+            .unwrap_or_else(|e| panic!("server: {e:#}"));
         let server = running.server;
         let tasks = vec![
             tokio::spawn(async move {
@@ -107,7 +116,16 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_else(|e| panic!("client: {e}"));
-        TestApp { addr, port, dir, config, state, http, pg_db, tasks }
+        TestApp {
+            addr,
+            port,
+            dir,
+            config,
+            state,
+            http,
+            pg_db,
+            tasks,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -120,7 +138,9 @@ impl TestApp {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        r.send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        r.send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {
@@ -128,7 +148,9 @@ impl TestApp {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        r.send().await.unwrap_or_else(|e| panic!("PATCH {path}: {e}"))
+        r.send()
+            .await
+            .unwrap_or_else(|e| panic!("PATCH {path}: {e}"))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
@@ -144,7 +166,9 @@ impl TestApp {
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        r.send().await.unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+        r.send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
     }
 
     /// The folder the file transport writes to.
@@ -182,7 +206,11 @@ impl TestApp {
     /// Registers an account through the API (no verification).
     pub async fn register(&self, email: &str, name: &str) -> Value {
         let r = self
-            .post("/api/v1/auth/register", None, json!({ "email": email, "display_name": name, "password": PASSWORD }))
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({ "email": email, "display_name": name, "password": PASSWORD }),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::CREATED, "register {email}");
         r.json().await.unwrap_or_default()
@@ -192,14 +220,20 @@ impl TestApp {
     pub async fn signed_in(&self, email: &str, name: &str) -> Tokens {
         self.register(email, name).await;
         let token = self.token_from_email(email, "/verify-email?token=").await;
-        let r = self.post("/api/v1/auth/verify-email", None, json!({ "token": token })).await;
+        let r = self
+            .post("/api/v1/auth/verify-email", None, json!({ "token": token }))
+            .await;
         assert_eq!(r.status(), StatusCode::OK, "verify {email}");
         self.login(email, PASSWORD).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Tokens {
         let r = self
-            .post("/api/v1/auth/login", None, json!({ "email": email, "password": password }))
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({ "email": email, "password": password }),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK, "login {email}");
         let v: Value = r.json().await.unwrap_or_default();
@@ -244,7 +278,11 @@ pub fn decode_qp(raw: &str) -> String {
     let b = joined.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'=' && i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
             let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("00");
             out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
             i += 3;
@@ -268,14 +306,21 @@ pub fn link_token(text: &str, path: &str) -> Option<String> {
 
 /// Asserts a response is problem+json with `status` and `code`; returns the body.
 pub async fn assert_problem(r: Response, status: u16, code: &str) -> Value {
-    assert_eq!(r.status().as_u16(), status, "status for expected code {code}");
+    assert_eq!(
+        r.status().as_u16(),
+        status,
+        "status for expected code {code}"
+    );
     let ct = r
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    assert!(ct.starts_with("application/problem+json"), "content-type {ct}");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type {ct}"
+    );
     let v: Value = r.json().await.unwrap_or_default();
     assert_eq!(v["code"], code, "{v}");
     assert_eq!(v["status"], status, "{v}");
