@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::middleware::{from_fn, Condition};
-use actix_web::web::{self, delete, get, patch, post};
+use actix_web::web::{self, delete, get, patch, post, put};
 use actix_web::{App, HttpServer};
 use tokio::sync::Notify;
 
@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::notify::mail::Mailer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
-use crate::{api, auth, db, frontend, health, openapi, orgs, web as w};
+use crate::{api, auth, challenges, db, frontend, health, openapi, orgs, web as w};
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
@@ -160,6 +160,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/invitations/accept").route(post().to(orgs::api::accept)))
             .service(r("/admin/users/{id}/suspend").route(post().to(auth::api::suspend)))
             .service(r("/admin/users/{id}/reinstate").route(post().to(auth::api::reinstate)))
+            .service(r("/challenges").route(get().to(challenges::api::list)).route(post().to(challenges::api::create)))
+            .service(r("/challenges/{id}").route(get().to(challenges::api::show)).route(patch().to(challenges::api::update)))
+            .service(r("/challenges/{id}/publish").route(post().to(challenges::api::publish)))
+            .service(r("/challenges/{id}/cancel").route(post().to(challenges::api::cancel)))
+            .service(r("/challenges/{id}/escrow").route(get().to(challenges::api::escrow)))
+            .service(r("/challenges/{id}/funding").route(post().to(challenges::api::request_funding)))
+            .service(r("/challenges/{id}/fundings").route(get().to(challenges::api::fundings)))
+            .service(r("/challenges/{id}/rules").route(post().to(challenges::api::new_rules)))
+            .service(r("/challenges/{id}/registrations").route(get().to(challenges::api::registrants)).route(post().to(challenges::api::register)))
+            .service(r("/challenges/{id}/questions").route(get().to(challenges::api::questions)).route(post().to(challenges::api::ask)))
+            .service(r("/challenges/{id}/announcements").route(get().to(challenges::api::announcements)).route(post().to(challenges::api::announce)))
+            .service(r("/challenges/{id}/audit").route(get().to(challenges::api::audit_trail)))
+            .service(r("/questions/{id}/answer").route(post().to(challenges::api::answer)))
+            .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
+            .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
+            .service(r("/admin/fundings").route(get().to(challenges::api::pending_fundings)))
+            .service(r("/admin/fundings/{id}/confirm").route(post().to(challenges::api::confirm_funding)))
+            .service(r("/admin/reviews").route(get().to(challenges::api::reviews)))
+            .service(r("/admin/reviews/{id}/approve").route(post().to(challenges::api::approve)))
+            .service(r("/admin/reviews/{id}/request-changes").route(post().to(challenges::api::request_changes)))
+            .service(r("/admin/settings").route(get().to(challenges::api::settings)).route(put().to(challenges::api::put_settings)))
             // API ROUTES END
             .default_service(web::to(w::api_not_found)),
     );

@@ -91,6 +91,8 @@ pub struct Config {
     pub worker_poll_ms: u64,
     /// Tracing filter, e.g. `info` or `tribu=debug` (`TRIBU_LOG`).
     pub log: String,
+    /// Platform fee on funding, in basis points: 500 = 5 % (`TRIBU_PLATFORM_FEE_BPS`).
+    pub platform_fee_bps: u32,
 }
 
 impl Default for Config {
@@ -112,6 +114,7 @@ impl Default for Config {
             http_workers: 0,
             worker_poll_ms: 2000,
             log: "info".into(),
+            platform_fee_bps: 500,
         }
     }
 }
@@ -150,6 +153,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "access_token_ttl must be between 60 and 900 seconds".into(),
             ));
+        }
+        if self.platform_fee_bps > 5_000 {
+            return Err(ConfigError::Invalid("platform_fee_bps must be at most 5000 (50 %)".into()));
         }
         if self.session_ttl_days < 1 {
             return Err(ConfigError::Invalid(

@@ -1,7 +1,8 @@
 //! The translation layer: every user-facing string is a key looked up here.
 //!
-//! Catalogues are flat TOML files, `frontend/locales/<lang>.toml`, embedded in
-//! the binary. `{name}` placeholders are filled by [`Tr::fmt`]. A test keeps the
+//! Catalogues are flat TOML files, `frontend/locales/<lang>.toml` plus one
+//! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`), embedded in
+//! the binary and merged. `{name}` placeholders are filled by [`Tr::fmt`]. A test keeps the
 //! catalogues in step and checks that every key a template uses exists.
 
 use std::collections::HashMap;
@@ -11,13 +12,17 @@ pub use crate::auth::model::Language;
 
 type Catalogue = HashMap<String, String>;
 
-fn load(src: &str) -> Catalogue {
+fn load(sources: &[&str]) -> Catalogue {
     // The files are ours and checked by tests; a broken one must not take the
     // server down, so it falls back to showing keys.
-    toml::from_str::<Catalogue>(src).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "locale catalogue does not parse");
-        HashMap::new()
-    })
+    let mut all = HashMap::new();
+    for src in sources {
+        match toml::from_str::<Catalogue>(src) {
+            Ok(c) => all.extend(c),
+            Err(e) => tracing::error!(error = %e, "locale catalogue does not parse"),
+        }
+    }
+    all
 }
 
 /// The raw catalogue of a language.
@@ -25,8 +30,20 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
     static EN: OnceLock<Catalogue> = OnceLock::new();
     static FR: OnceLock<Catalogue> = OnceLock::new();
     match lang {
-        Language::En => EN.get_or_init(|| load(include_str!("../frontend/locales/en.toml"))),
-        Language::Fr => FR.get_or_init(|| load(include_str!("../frontend/locales/fr.toml"))),
+        Language::En => EN.get_or_init(|| {
+            load(&[
+                include_str!("../frontend/locales/en.toml"),
+                include_str!("../frontend/locales/en-challenges.toml"),
+                include_str!("../frontend/locales/en-manage.toml"),
+            ])
+        }),
+        Language::Fr => FR.get_or_init(|| {
+            load(&[
+                include_str!("../frontend/locales/fr.toml"),
+                include_str!("../frontend/locales/fr-challenges.toml"),
+                include_str!("../frontend/locales/fr-manage.toml"),
+            ])
+        }),
     }
 }
 
@@ -117,6 +134,21 @@ mod tests {
                     collect(&p, out);
                 } else if p != std::path::Path::new("src/i18n.rs") {
                     out.push(p);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_is_defined_twice_across_files() {
+        for lang in ["en", "fr"] {
+            let mut seen = std::collections::HashSet::new();
+            for suffix in ["", "-challenges", "-manage"] {
+                let path = format!("frontend/locales/{lang}{suffix}.toml");
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let cat: Catalogue = toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+                for k in cat.keys() {
+                    assert!(seen.insert(k.clone()), "{k} defined twice ({path})");
                 }
             }
         }

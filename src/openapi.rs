@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, error, health, orgs};
+use crate::{auth, challenges, error, health, orgs};
 
 struct Security;
 
@@ -42,6 +42,13 @@ impl Modify for Security {
         orgs::api::set_role, orgs::api::remove_member, orgs::api::revoke_invitation,
         orgs::api::list_keys, orgs::api::create_key, orgs::api::revoke_key, orgs::api::audit_log, orgs::api::accept,
         auth::api::suspend, auth::api::reinstate,
+        challenges::api::list, challenges::api::create, challenges::api::show, challenges::api::update,
+        challenges::api::publish, challenges::api::cancel, challenges::api::escrow, challenges::api::request_funding,
+        challenges::api::fundings, challenges::api::new_rules, challenges::api::registrants, challenges::api::register,
+        challenges::api::questions, challenges::api::ask, challenges::api::announcements, challenges::api::announce,
+        challenges::api::audit_trail, challenges::api::answer, challenges::api::my_registrations, challenges::api::of_org,
+        challenges::api::pending_fundings, challenges::api::confirm_funding, challenges::api::reviews,
+        challenges::api::approve, challenges::api::request_changes, challenges::api::settings, challenges::api::put_settings,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

@@ -243,11 +243,11 @@ pub fn columns(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
         DbConnection::Sqlite(_) => {
             "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
-             AND m.name NOT LIKE '__diesel%' ORDER BY 1, 2"
+             AND m.name NOT LIKE '__diesel%' AND m.name NOT LIKE 'search_%' ORDER BY 1, 2"
         }
         DbConnection::Postgresql(_) => {
             "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name NOT LIKE '__diesel%' ORDER BY 1, 2"
+             WHERE table_schema = current_schema() AND table_name NOT LIKE '__diesel%' AND table_name NOT LIKE 'search_%' ORDER BY 1, 2"
         }
     };
     let rows: Vec<Col> = diesel::sql_query(sql).load(conn)?;

@@ -143,6 +143,160 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    challenges (id) {
+        id -> Text,
+        org_id -> Text,
+        slug -> Text,
+        title -> Text,
+        summary -> Text,
+        description_md -> Text,
+        category -> Text,
+        tags -> Text,
+        kind -> Text,
+        currency -> Text,
+        prize_total -> BigInt,
+        state -> Text,
+        visibility -> Text,
+        opens_at -> Nullable<Timestamp>,
+        submission_deadline -> Timestamp,
+        judging_deadline -> Timestamp,
+        eligibility -> Text,
+        allowed_licences -> Text,
+        max_submissions_per_solver -> Integer,
+        max_team_size -> Integer,
+        blind_judging -> Bool,
+        rules_version -> Integer,
+        review_state -> Text,
+        review_comment -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    challenge_tags (challenge_id, tag) {
+        challenge_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    prize_tiers (id) {
+        id -> Text,
+        challenge_id -> Text,
+        rank -> Integer,
+        label -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    challenge_rules (id) {
+        id -> Text,
+        challenge_id -> Text,
+        version -> Integer,
+        body_md -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        challenge_id -> Text,
+        user_id -> Text,
+        rules_version -> Integer,
+        accepted_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        challenge_id -> Text,
+        asked_by -> Text,
+        body -> Text,
+        is_public -> Bool,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcements (id) {
+        id -> Text,
+        challenge_id -> Text,
+        title -> Text,
+        body_md -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> Text,
+        kind -> Text,
+        owner_id -> Text,
+        currency -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    journal_entries (id) {
+        id -> Text,
+        idempotency_key -> Text,
+        kind -> Text,
+        challenge_id -> Nullable<Text>,
+        memo -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    journal_lines (id) {
+        id -> Text,
+        entry_id -> Text,
+        account_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+    }
+}
+
+diesel::table! {
+    fundings (id) {
+        id -> Text,
+        challenge_id -> Text,
+        amount -> BigInt,
+        fee -> BigInt,
+        currency -> Text,
+        status -> Text,
+        reference -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        entry_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    platform_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -150,6 +304,17 @@ diesel::joinable!(org_members -> orgs (org_id));
 diesel::joinable!(org_members -> users (user_id));
 diesel::joinable!(org_invitations -> orgs (org_id));
 diesel::joinable!(api_keys -> orgs (org_id));
+diesel::joinable!(challenges -> orgs (org_id));
+diesel::joinable!(challenge_tags -> challenges (challenge_id));
+diesel::joinable!(prize_tiers -> challenges (challenge_id));
+diesel::joinable!(challenge_rules -> challenges (challenge_id));
+diesel::joinable!(registrations -> challenges (challenge_id));
+diesel::joinable!(registrations -> users (user_id));
+diesel::joinable!(questions -> challenges (challenge_id));
+diesel::joinable!(announcements -> challenges (challenge_id));
+diesel::joinable!(journal_lines -> journal_entries (entry_id));
+diesel::joinable!(journal_lines -> ledger_accounts (account_id));
+diesel::joinable!(fundings -> challenges (challenge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -163,4 +328,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     outbox,
     audit_log,
+    challenges,
+    challenge_tags,
+    prize_tiers,
+    challenge_rules,
+    registrations,
+    questions,
+    announcements,
+    ledger_accounts,
+    journal_entries,
+    journal_lines,
+    fundings,
+    platform_settings,
 );

@@ -33,6 +33,16 @@ pub enum EmailKind {
         inviter: String,
         url: String,
     },
+    QuestionAnswered {
+        challenge: String,
+        url: String,
+    },
+    Announcement {
+        challenge: String,
+        title: String,
+        body: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -104,6 +114,22 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.get("email.invite.action"),
             Some(url.as_str()),
             t.get("email.invite.outro").to_owned(),
+        ),
+        EmailKind::QuestionAnswered { challenge, url } => (
+            "question_answered",
+            t.fmt("email.answered.subject", &[("challenge", challenge)]),
+            t.fmt("email.answered.intro", &[("challenge", challenge)]),
+            t.get("email.answered.action"),
+            Some(url.as_str()),
+            t.get("email.answered.outro").to_owned(),
+        ),
+        EmailKind::Announcement { challenge, title, body, url } => (
+            "announcement",
+            t.fmt("email.announcement.subject", &[("challenge", challenge), ("title", title)]),
+            format!("{}\n\n{title}\n\n{body}", t.fmt("email.announcement.intro", &[("challenge", challenge)])),
+            t.get("email.announcement.action"),
+            Some(url.as_str()),
+            t.get("email.announcement.outro").to_owned(),
         ),
     };
     let html = ActionHtml {

@@ -42,6 +42,13 @@ impl Worker {
     /// One pass over the due messages (blocking); returns how many it handled.
     pub fn run_once(&self) -> Result<usize, String> {
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        // The clock closes challenges; reads already treat them as closed,
+        // this makes it permanent and audited.
+        match crate::challenges::service::close_due(&mut conn) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(closed = n, "challenges closed at their deadline"),
+            Err(e) => tracing::warn!(error = %e, "closing due challenges failed"),
+        }
         let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20))
             .map_err(|e: diesel::result::Error| e.to_string())?;
         let n = rows.len();

@@ -172,22 +172,35 @@ pub enum OrgAction {
     ManageMembers,
     ManageApiKeys,
     ViewAudit,
+    /// See drafts, registrants, funding.
+    ViewChallenges,
+    /// Create and edit drafts, answer questions, post announcements.
+    EditChallenges,
+    /// Publish, cancel, change rules.
+    PublishChallenges,
+    /// Ask for funding.
+    FundChallenges,
 }
 
 /// The permission table.
 pub fn allowed(who: &Principal, action: OrgAction) -> bool {
     match who {
         Principal::Member(role) => match action {
-            OrgAction::View | OrgAction::ViewMembers => true,
-            OrgAction::ManageMembers | OrgAction::ManageApiKeys | OrgAction::ViewAudit => {
-                *role >= Role::Admin
-            }
+            OrgAction::View | OrgAction::ViewMembers | OrgAction::ViewChallenges | OrgAction::EditChallenges => true,
+            OrgAction::ManageMembers
+            | OrgAction::ManageApiKeys
+            | OrgAction::ViewAudit
+            | OrgAction::PublishChallenges
+            | OrgAction::FundChallenges => *role >= Role::Admin,
         },
         // Keys never manage keys: a leaked key must not mint others.
         Principal::Key(scopes) => match action {
             OrgAction::View => scopes.contains(&Scope::OrgRead),
             OrgAction::ViewMembers => scopes.contains(&Scope::MembersRead),
             OrgAction::ManageMembers => scopes.contains(&Scope::MembersWrite),
+            OrgAction::ViewChallenges => scopes.contains(&Scope::ChallengesRead) || scopes.contains(&Scope::ChallengesWrite),
+            OrgAction::EditChallenges | OrgAction::PublishChallenges => scopes.contains(&Scope::ChallengesWrite),
+            OrgAction::FundChallenges => scopes.contains(&Scope::FundingWrite),
             OrgAction::ManageApiKeys | OrgAction::ViewAudit => false,
         },
     }

@@ -31,6 +31,16 @@ pub fn access(
     action: OrgAction,
 ) -> AppResult<Access> {
     let org = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    access_org(conn, caller, org, action)
+}
+
+/// [`access`] for an organisation already loaded.
+pub fn access_org(
+    conn: &mut DbConnection,
+    caller: &Principal,
+    org: Org,
+    action: OrgAction,
+) -> AppResult<Access> {
     let (who, role) = match caller {
         Principal::User(u) => {
             let role = store::role_of(conn, &org.id, &u.user.id)?.ok_or(AppError::NotFound)?;

@@ -1,0 +1,13 @@
+DROP TABLE search_challenges;
+DROP TABLE platform_settings;
+DROP TABLE fundings;
+DROP TABLE journal_lines;
+DROP TABLE journal_entries;
+DROP TABLE ledger_accounts;
+DROP TABLE announcements;
+DROP TABLE questions;
+DROP TABLE registrations;
+DROP TABLE challenge_rules;
+DROP TABLE prize_tiers;
+DROP TABLE challenge_tags;
+DROP TABLE challenges;

@@ -1,0 +1,271 @@
+//! Ledger queries: accounts, journal entries (idempotent by key), balances,
+//! and the manual provider's funding requests.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{check_balanced, AccountKind, AccountRef, Currency, EscrowFlows, LedgerError, Line};
+use crate::auth::store::is_unique_violation;
+use crate::db::schema::{fundings, journal_entries, journal_lines, ledger_accounts};
+use crate::db::{new_id, DbConnection};
+use crate::error::{AppError, AppResult};
+
+/// The kinds of journal entries.
+pub mod entry_kind {
+    pub const FUNDING: &str = "funding";
+    pub const REFUND: &str = "refund";
+    pub const AWARD: &str = "award";
+    pub const PAYOUT: &str = "payout";
+}
+
+/// The id of an account, created on first use.
+pub fn account_id(conn: &mut DbConnection, a: &AccountRef, now: NaiveDateTime) -> QueryResult<String> {
+    let find = |conn: &mut DbConnection| -> QueryResult<Option<String>> {
+        ledger_accounts::table
+            .filter(ledger_accounts::kind.eq(a.kind.as_str()))
+            .filter(ledger_accounts::owner_id.eq(&a.owner))
+            .filter(ledger_accounts::currency.eq(a.currency.as_str()))
+            .select(ledger_accounts::id)
+            .first(conn)
+            .optional()
+    };
+    if let Some(id) = find(conn)? {
+        return Ok(id);
+    }
+    let id = new_id();
+    let res = diesel::insert_into(ledger_accounts::table)
+        .values((
+            ledger_accounts::id.eq(&id),
+            ledger_accounts::kind.eq(a.kind.as_str()),
+            ledger_accounts::owner_id.eq(&a.owner),
+            ledger_accounts::currency.eq(a.currency.as_str()),
+            ledger_accounts::created_at.eq(now),
+        ))
+        .execute(conn);
+    match res {
+        Ok(_) => Ok(id),
+        // Someone created it meanwhile.
+        Err(e) if is_unique_violation(&e) => find(conn)?.ok_or(diesel::result::Error::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+/// What posting an entry did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// A new entry with this id.
+    New(String),
+    /// An entry with this idempotency key already existed: nothing moved.
+    Replay(String),
+}
+
+impl Posted {
+    pub fn id(&self) -> &str {
+        match self {
+            Posted::New(id) | Posted::Replay(id) => id,
+        }
+    }
+}
+
+/// One movement of money to record.
+pub struct Entry<'a> {
+    /// Unique: the same key never moves money twice.
+    pub idempotency_key: &'a str,
+    pub kind: &'a str,
+    pub challenge_id: Option<&'a str>,
+    pub memo: &'a str,
+    pub created_by: Option<&'a str>,
+    pub lines: Vec<Line>,
+}
+
+/// Posts a balanced entry once. Call inside a write transaction.
+pub fn post(conn: &mut DbConnection, e: Entry<'_>, now: NaiveDateTime) -> AppResult<Posted> {
+    let existing: Option<String> = journal_entries::table
+        .filter(journal_entries::idempotency_key.eq(e.idempotency_key))
+        .select(journal_entries::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(Posted::Replay(id));
+    }
+    check_balanced(&e.lines).map_err(|err: LedgerError| AppError::internal(format!("unbalanced entry refused: {err}")))?;
+    let id = new_id();
+    diesel::insert_into(journal_entries::table)
+        .values((
+            journal_entries::id.eq(&id),
+            journal_entries::idempotency_key.eq(e.idempotency_key),
+            journal_entries::kind.eq(e.kind),
+            journal_entries::challenge_id.eq(e.challenge_id),
+            journal_entries::memo.eq(e.memo),
+            journal_entries::created_by.eq(e.created_by),
+            journal_entries::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    for l in &e.lines {
+        let account = account_id(conn, &l.account, now)?;
+        diesel::insert_into(journal_lines::table)
+            .values((
+                journal_lines::id.eq(new_id()),
+                journal_lines::entry_id.eq(&id),
+                journal_lines::account_id.eq(&account),
+                journal_lines::amount.eq(l.amount),
+                journal_lines::currency.eq(l.account.currency.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Posted::New(id))
+}
+
+/// The balance of an account (0 if it has never been used).
+pub fn balance(conn: &mut DbConnection, a: &AccountRef) -> QueryResult<i64> {
+    let amounts: Vec<i64> = journal_lines::table
+        .inner_join(ledger_accounts::table)
+        .filter(ledger_accounts::kind.eq(a.kind.as_str()))
+        .filter(ledger_accounts::owner_id.eq(&a.owner))
+        .filter(ledger_accounts::currency.eq(a.currency.as_str()))
+        .select(journal_lines::amount)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// What flowed in and out of a challenge's escrow, by kind of entry.
+pub fn escrow_flows(conn: &mut DbConnection, challenge_id: &str, currency: &Currency) -> QueryResult<EscrowFlows> {
+    let rows: Vec<(String, i64)> = journal_lines::table
+        .inner_join(ledger_accounts::table)
+        .inner_join(journal_entries::table)
+        .filter(ledger_accounts::kind.eq(AccountKind::ChallengeEscrow.as_str()))
+        .filter(ledger_accounts::owner_id.eq(challenge_id))
+        .filter(ledger_accounts::currency.eq(currency.as_str()))
+        .select((journal_entries::kind, journal_lines::amount))
+        .load(conn)?;
+    let mut f = EscrowFlows::default();
+    for (kind, amount) in rows {
+        match kind.as_str() {
+            entry_kind::FUNDING => f.funded += amount,
+            entry_kind::AWARD => f.awarded -= amount,
+            entry_kind::REFUND => f.refunded -= amount,
+            _ => f.funded += amount,
+        }
+    }
+    Ok(f)
+}
+
+/// Every entry's lines sum to zero per currency (a check for tests and admins).
+pub fn unbalanced_entries(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, String, i64)> = journal_lines::table
+        .select((journal_lines::entry_id, journal_lines::currency, journal_lines::amount))
+        .load(conn)?;
+    let mut sums: std::collections::BTreeMap<(String, String), i64> = Default::default();
+    for (e, c, a) in rows {
+        *sums.entry((e, c)).or_insert(0) += a;
+    }
+    Ok(sums.into_iter().filter(|(_, s)| *s != 0).map(|((e, _), _)| e).collect())
+}
+
+// ---- fundings (manual provider) ----
+
+/// The states of a funding request.
+pub mod funding_status {
+    pub const REQUESTED: &str = "requested";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// A request to fund a challenge's escrow.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = fundings)]
+pub struct Funding {
+    pub id: String,
+    pub challenge_id: String,
+    /// The part that goes to escrow, in minor units.
+    pub amount: i64,
+    /// The platform fee on top, in minor units.
+    pub fee: i64,
+    pub currency: String,
+    /// `requested`, `confirmed` or `cancelled`.
+    pub status: String,
+    /// The bank or payment reference recorded by the admin.
+    pub reference: Option<String>,
+    #[serde(skip)]
+    pub requested_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339")]
+    pub requested_at: NaiveDateTime,
+    #[serde(skip)]
+    pub confirmed_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339_opt")]
+    pub confirmed_at: Option<NaiveDateTime>,
+    #[serde(skip)]
+    pub entry_id: Option<String>,
+}
+
+pub fn create_funding(conn: &mut DbConnection, challenge_id: &str, amount: i64, fee: i64, currency: &str, by: &str, now: NaiveDateTime) -> QueryResult<Funding> {
+    let id = new_id();
+    diesel::insert_into(fundings::table)
+        .values((
+            fundings::id.eq(&id),
+            fundings::challenge_id.eq(challenge_id),
+            fundings::amount.eq(amount),
+            fundings::fee.eq(fee),
+            fundings::currency.eq(currency),
+            fundings::status.eq(funding_status::REQUESTED),
+            fundings::requested_by.eq(by),
+            fundings::requested_at.eq(now),
+        ))
+        .execute(conn)?;
+    find_funding(conn, &id)
+}
+
+pub fn find_funding(conn: &mut DbConnection, id: &str) -> QueryResult<Funding> {
+    fundings::table.find(id).select(Funding::as_select()).first(conn)
+}
+
+pub fn fundings_of(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Funding>> {
+    fundings::table
+        .filter(fundings::challenge_id.eq(challenge_id))
+        .order(fundings::requested_at.desc())
+        .select(Funding::as_select())
+        .load(conn)
+}
+
+/// Requests waiting for an admin, oldest first.
+pub fn pending_fundings(conn: &mut DbConnection) -> QueryResult<Vec<Funding>> {
+    fundings::table
+        .filter(fundings::status.eq(funding_status::REQUESTED))
+        .order(fundings::requested_at.asc())
+        .select(Funding::as_select())
+        .load(conn)
+}
+
+/// The sum of a challenge's requests not yet confirmed.
+pub fn pending_amount(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = fundings::table
+        .filter(fundings::challenge_id.eq(challenge_id))
+        .filter(fundings::status.eq(funding_status::REQUESTED))
+        .select(fundings::amount)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Marks a request confirmed; 0 rows if it was not waiting any more.
+pub fn mark_confirmed(conn: &mut DbConnection, id: &str, reference: &str, by: &str, entry_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(fundings::table.find(id).filter(fundings::status.eq(funding_status::REQUESTED)))
+        .set((
+            fundings::status.eq(funding_status::CONFIRMED),
+            fundings::reference.eq(Some(reference)),
+            fundings::confirmed_by.eq(Some(by)),
+            fundings::confirmed_at.eq(Some(now)),
+            fundings::entry_id.eq(Some(entry_id)),
+        ))
+        .execute(conn)
+}
+
+/// Cancels every open request of a challenge (when it is cancelled).
+pub fn cancel_pending(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<usize> {
+    diesel::update(fundings::table.filter(fundings::challenge_id.eq(challenge_id)).filter(fundings::status.eq(funding_status::REQUESTED)))
+        .set(fundings::status.eq(funding_status::CANCELLED))
+        .execute(conn)
+}
