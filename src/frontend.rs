@@ -268,5 +268,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/language", web::get().to(set_language))
         .configure(crate::auth::pages::routes)
-        .configure(crate::orgs::pages::routes);
+        .configure(crate::orgs::pages::routes)
+        .configure(crate::challenges::pages::routes);
 }
