@@ -423,6 +423,9 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
     state
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::PublishChallenges)?;
+            store::lock(c, &ch.id)?;
+            // Re-read under the lock: the state may have moved meanwhile.
+            let ch = store::find(c, &ch.id)?;
             let at = now();
             apply(c, &caller.actor(), &ch, Event::Cancel, at)?;
             let f = flows(c, &ch)?;
@@ -456,6 +459,7 @@ pub async fn request_funding(state: &AppState, caller: &Principal, key: &str) ->
     state
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::FundChallenges)?;
+            store::lock(c, &ch.id)?;
             let at = now();
             if matches!(ch.state_at(at), State::Cancelled | State::Settled | State::Awarded) {
                 return Err(AppError::conflict("not_fundable", "This challenge no longer takes funding."));
@@ -487,6 +491,11 @@ pub async fn confirm_funding(state: &AppState, admin_id: &str, funding_id: &str,
             let ch = store::find(c, &funding.challenge_id)?;
             let cur = Currency::parse("currency", &funding.currency).map_err(|e| AppError::internal(e.message))?;
             let at = now();
+            // Claim the request first: the conditional update locks the row, so
+            // a concurrent confirmation waits, then finds it handled (409).
+            if ledger::mark_confirmed(c, &funding.id, &reference, &admin_id, at)? != 1 {
+                return Err(AppError::conflict("funding_not_pending", "This funding request was handled meanwhile."));
+            }
             let key = format!("funding:{}:confirm", funding.id);
             let posted = ledger::post(
                 c,
@@ -500,9 +509,7 @@ pub async fn confirm_funding(state: &AppState, admin_id: &str, funding_id: &str,
                 },
                 at,
             )?;
-            if ledger::mark_confirmed(c, &funding.id, &reference, &admin_id, posted.id(), at)? != 1 {
-                return Err(AppError::conflict("funding_not_pending", "This funding request was handled meanwhile."));
-            }
+            ledger::set_funding_entry(c, &funding.id, posted.id())?;
             audit_challenge(c, &Actor::user(&admin_id), &ch, "funding.confirmed", serde_json::json!({ "funding": funding.id, "amount": funding.amount, "reference": reference }))?;
             Ok(ledger::find_funding(c, &funding.id)?)
         })

@@ -246,6 +246,17 @@ pub fn rules(conn: &mut DbConnection, id: &str, version: i32) -> QueryResult<Str
         .first(conn)
 }
 
+/// Takes the challenge's row lock for the rest of the transaction, so
+/// read-then-write flows on one challenge (funding requests, cancellation)
+/// run one after the other on PostgreSQL too (SQLite's write transactions
+/// already do).
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(challenges::table.find(id))
+        .set(challenges::updated_at.eq(challenges::updated_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Challenge> {
     challenges::table.find(id).select(Challenge::as_select()).first(conn)
 }

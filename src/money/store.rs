@@ -251,16 +251,20 @@ pub fn pending_amount(conn: &mut DbConnection, challenge_id: &str) -> QueryResul
 }
 
 /// Marks a request confirmed; 0 rows if it was not waiting any more.
-pub fn mark_confirmed(conn: &mut DbConnection, id: &str, reference: &str, by: &str, entry_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn mark_confirmed(conn: &mut DbConnection, id: &str, reference: &str, by: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(fundings::table.find(id).filter(fundings::status.eq(funding_status::REQUESTED)))
         .set((
             fundings::status.eq(funding_status::CONFIRMED),
             fundings::reference.eq(Some(reference)),
             fundings::confirmed_by.eq(Some(by)),
             fundings::confirmed_at.eq(Some(now)),
-            fundings::entry_id.eq(Some(entry_id)),
         ))
         .execute(conn)
+}
+
+/// Links a confirmed request to the journal entry it wrote.
+pub fn set_funding_entry(conn: &mut DbConnection, id: &str, entry_id: &str) -> QueryResult<usize> {
+    diesel::update(fundings::table.find(id)).set(fundings::entry_id.eq(Some(entry_id))).execute(conn)
 }
 
 /// Cancels every open request of a challenge (when it is cancelled).
