@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::notify::mail::Mailer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
-use crate::{api, auth, challenges, db, frontend, health, openapi, orgs, web as w};
+use crate::{api, auth, challenges, db, frontend, health, openapi, orgs, submissions, web as w};
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
@@ -181,6 +181,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/admin/reviews/{id}/approve").route(post().to(challenges::api::approve)))
             .service(r("/admin/reviews/{id}/request-changes").route(post().to(challenges::api::request_changes)))
             .service(r("/admin/settings").route(get().to(challenges::api::settings)).route(put().to(challenges::api::put_settings)))
+            .service(r("/challenges/{id}/submissions").route(get().to(submissions::api::list)).route(post().to(submissions::api::create)))
+            .service(r("/submissions/{id}").route(get().to(submissions::api::show)).route(patch().to(submissions::api::update)))
+            .service(r("/submissions/{id}/revisions").route(get().to(submissions::api::revisions)))
+            .service(r("/submissions/{id}/attachments").route(post().to(submissions::api::upload)))
+            .service(r("/submissions/{id}/attachments/{attachment_id}").route(get().to(submissions::api::download)))
+            .service(r("/submissions/{id}/withdraw").route(post().to(submissions::api::withdraw)))
+            .service(r("/submissions/{id}/disqualify").route(post().to(submissions::api::disqualify)))
+            .service(r("/submissions/{id}/team/invitations").route(post().to(submissions::api::invite)))
+            .service(r("/submissions/{id}/team/members/{user_id}").route(delete().to(submissions::api::remove_member)))
+            .service(r("/submissions/{id}/team/shares").route(post().to(submissions::api::propose_shares)))
+            .service(r("/submissions/{id}/team/shares/approve").route(post().to(submissions::api::approve_shares)))
+            .service(r("/team-invitations/accept").route(post().to(submissions::api::accept)))
+            .service(r("/team-invitations/decline").route(post().to(submissions::api::decline)))
+            .service(r("/me/submissions").route(get().to(submissions::api::mine)))
+            .service(r("/me/team-invitations").route(get().to(submissions::api::my_invitations)))
+            .service(r("/solutions").route(get().to(submissions::api::gallery)))
             // API ROUTES END
             .default_service(web::to(w::api_not_found)),
     );

@@ -93,6 +93,10 @@ pub struct Config {
     pub log: String,
     /// Platform fee on funding, in basis points: 500 = 5 % (`TRIBU_PLATFORM_FEE_BPS`).
     pub platform_fee_bps: u32,
+    /// Largest attachment, in bytes (`TRIBU_ATTACHMENT_MAX_BYTES`).
+    pub attachment_max_bytes: u64,
+    /// Largest total of a submission's attachments, in bytes (`TRIBU_SUBMISSION_MAX_BYTES`).
+    pub submission_max_bytes: u64,
 }
 
 impl Default for Config {
@@ -115,6 +119,8 @@ impl Default for Config {
             worker_poll_ms: 2000,
             log: "info".into(),
             platform_fee_bps: 500,
+            attachment_max_bytes: 25 * 1024 * 1024,
+            submission_max_bytes: 100 * 1024 * 1024,
         }
     }
 }

@@ -21,4 +21,5 @@ pub mod notify;
 pub mod openapi;
 pub mod orgs;
 pub mod state;
+pub mod submissions;
 pub mod web;

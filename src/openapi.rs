@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, challenges, error, health, orgs};
+use crate::{auth, challenges, error, health, orgs, submissions};
 
 struct Security;
 
@@ -49,6 +49,11 @@ impl Modify for Security {
         challenges::api::audit_trail, challenges::api::answer, challenges::api::my_registrations, challenges::api::of_org,
         challenges::api::pending_fundings, challenges::api::confirm_funding, challenges::api::reviews,
         challenges::api::approve, challenges::api::request_changes, challenges::api::settings, challenges::api::put_settings,
+        submissions::api::list, submissions::api::create, submissions::api::show, submissions::api::update,
+        submissions::api::revisions, submissions::api::upload, submissions::api::download, submissions::api::withdraw,
+        submissions::api::disqualify, submissions::api::invite, submissions::api::remove_member,
+        submissions::api::propose_shares, submissions::api::approve_shares, submissions::api::accept,
+        submissions::api::decline, submissions::api::mine, submissions::api::my_invitations, submissions::api::gallery,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

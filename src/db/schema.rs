@@ -297,6 +297,106 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        challenge_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, user_id) {
+        team_id -> Text,
+        challenge_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        share_bps -> Integer,
+        joined_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    team_invitations (id) {
+        id -> Text,
+        team_id -> Text,
+        email -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    share_proposals (id) {
+        id -> Text,
+        team_id -> Text,
+        shares -> Text,
+        proposed_by -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    share_approvals (proposal_id, user_id) {
+        proposal_id -> Text,
+        user_id -> Text,
+        approved_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    submissions (id) {
+        id -> Text,
+        challenge_id -> Text,
+        team_id -> Text,
+        state -> Text,
+        title -> Text,
+        licence -> Text,
+        current_revision -> Integer,
+        disqualified_reason -> Nullable<Text>,
+        publish_opt_in -> Bool,
+        published_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        submission_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> Text,
+        submission_id -> Text,
+        number -> Integer,
+        title -> Text,
+        abstract_text -> Text,
+        body_md -> Text,
+        licence -> Text,
+        copyright_holders -> Text,
+        attachment_ids -> Text,
+        content_sha256 -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -315,6 +415,15 @@ diesel::joinable!(announcements -> challenges (challenge_id));
 diesel::joinable!(journal_lines -> journal_entries (entry_id));
 diesel::joinable!(journal_lines -> ledger_accounts (account_id));
 diesel::joinable!(fundings -> challenges (challenge_id));
+diesel::joinable!(teams -> challenges (challenge_id));
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(team_invitations -> teams (team_id));
+diesel::joinable!(share_proposals -> teams (team_id));
+diesel::joinable!(submissions -> challenges (challenge_id));
+diesel::joinable!(submissions -> teams (team_id));
+diesel::joinable!(attachments -> submissions (submission_id));
+diesel::joinable!(revisions -> submissions (submission_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -340,4 +449,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     journal_lines,
     fundings,
     platform_settings,
+    teams,
+    team_members,
+    team_invitations,
+    share_proposals,
+    share_approvals,
+    submissions,
+    attachments,
+    revisions,
 );

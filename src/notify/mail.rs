@@ -43,6 +43,25 @@ pub enum EmailKind {
         body: String,
         url: String,
     },
+    Receipt {
+        challenge: String,
+        title: String,
+        revision: i32,
+        hash: String,
+        at: String,
+        url: String,
+    },
+    Disqualified {
+        challenge: String,
+        title: String,
+        reason: String,
+        url: String,
+    },
+    TeamInvitation {
+        challenge: String,
+        inviter: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -130,6 +149,33 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.get("email.announcement.action"),
             Some(url.as_str()),
             t.get("email.announcement.outro").to_owned(),
+        ),
+        EmailKind::Receipt { challenge, title, revision, hash, at, url } => (
+            "receipt",
+            t.fmt("email.receipt.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.receipt.intro",
+                &[("title", title), ("challenge", challenge), ("revision", &revision.to_string()), ("hash", hash), ("at", at)],
+            ),
+            t.get("email.receipt.action"),
+            Some(url.as_str()),
+            t.get("email.receipt.outro").to_owned(),
+        ),
+        EmailKind::Disqualified { challenge, title, reason, url } => (
+            "disqualified",
+            t.fmt("email.disqualified.subject", &[("challenge", challenge)]),
+            t.fmt("email.disqualified.intro", &[("title", title), ("challenge", challenge), ("reason", reason)]),
+            t.get("email.disqualified.action"),
+            Some(url.as_str()),
+            t.get("email.disqualified.outro").to_owned(),
+        ),
+        EmailKind::TeamInvitation { challenge, inviter, url } => (
+            "team_invitation",
+            t.fmt("email.team_invite.subject", &[("challenge", challenge)]),
+            t.fmt("email.team_invite.intro", &[("challenge", challenge), ("inviter", inviter)]),
+            t.get("email.team_invite.action"),
+            Some(url.as_str()),
+            t.get("email.team_invite.outro").to_owned(),
         ),
     };
     let html = ActionHtml {
