@@ -269,5 +269,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/language", web::get().to(set_language))
         .configure(crate::auth::pages::routes)
         .configure(crate::orgs::pages::routes)
-        .configure(crate::challenges::pages::routes);
+        .configure(crate::challenges::pages::routes)
+        .configure(crate::submissions::pages::routes);
 }

@@ -1,7 +1,7 @@
 //! The translation layer: every user-facing string is a key looked up here.
 //!
 //! Catalogues are flat TOML files, `frontend/locales/<lang>.toml` plus one
-//! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`), embedded in
+//! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`, `<lang>-submissions.toml`), embedded in
 //! the binary and merged. `{name}` placeholders are filled by [`Tr::fmt`]. A test keeps the
 //! catalogues in step and checks that every key a template uses exists.
 
@@ -35,6 +35,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/en.toml"),
                 include_str!("../frontend/locales/en-challenges.toml"),
                 include_str!("../frontend/locales/en-manage.toml"),
+                include_str!("../frontend/locales/en-submissions.toml"),
             ])
         }),
         Language::Fr => FR.get_or_init(|| {
@@ -42,6 +43,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/fr.toml"),
                 include_str!("../frontend/locales/fr-challenges.toml"),
                 include_str!("../frontend/locales/fr-manage.toml"),
+                include_str!("../frontend/locales/fr-submissions.toml"),
             ])
         }),
     }
@@ -143,7 +145,7 @@ mod tests {
     fn no_key_is_defined_twice_across_files() {
         for lang in ["en", "fr"] {
             let mut seen = std::collections::HashSet::new();
-            for suffix in ["", "-challenges", "-manage"] {
+            for suffix in ["", "-challenges", "-manage", "-submissions"] {
                 let path = format!("frontend/locales/{lang}{suffix}.toml");
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let cat: Catalogue = toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));

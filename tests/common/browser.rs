@@ -1,0 +1,157 @@
+//! Real Chromium through chromedriver, for the browser tests. Without
+//! /usr/bin/chromium and /usr/bin/chromedriver, [`browser`] says so and
+//! returns `None` (the test passes), unless TRIBU_TEST_REQUIRE_ALL=1.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use super::require_all;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Kills chromedriver when dropped.
+pub struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A browser session, or `None` (after saying why) when Chromium is missing.
+pub async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        if require_all() {
+            panic!("browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0);
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("chromedriver: {e}")),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_or_else(|e| panic!("webdriver session: {e}"));
+    Some((driver, client, profile))
+}
+
+/// Types `value` into the field `css`.
+pub async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Clicks the first submit button of a form in `main`.
+pub async fn submit(c: &Client) {
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap_or_else(|e| panic!("submit button: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click: {e}"));
+}
+
+/// The visible text of the page.
+pub async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap_or_else(|e| panic!("body: {e}"))
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
+/// The path of the current URL.
+pub async fn path(c: &Client) -> String {
+    c.current_url()
+        .await
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default()
+}
+
+/// Waits (up to 10 s) for the browser to reach `expected` after a click.
+pub async fn wait_path(c: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p = path(c).await;
+        if p == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {expected}, still on {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (up to 10 s) for the page text to contain `needle`; returns the text.
+pub async fn wait_text(c: &Client, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = text(c).await;
+        if t.contains(needle) {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "page never showed {needle:?}: {t}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Saves a screenshot under target/screenshots for people to look at.
+pub async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}
+
