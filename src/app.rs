@@ -201,6 +201,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(w::api_not_found)),
     );
     cfg.service(web::resource("/api/docs").route(get().to(openapi::docs_page)));
+    cfg.service(web::resource("/feeds/challenges.atom").route(get().to(challenges::feeds::atom)));
+    cfg.service(
+        web::resource("/challenges/{slug}/calendar.ics")
+            .route(get().to(challenges::feeds::calendar)),
+    );
     cfg.service(web::resource("/static/{file:.*}").route(get().to(frontend::static_file)));
     // Pages: the session middleware refreshes cookies and hands out CSRF tokens.
     cfg.service(

@@ -3,6 +3,7 @@
 //! announcements.
 
 pub mod api;
+pub mod feeds;
 pub mod model;
 pub mod pages;
 pub mod service;
