@@ -20,6 +20,7 @@ pub mod money;
 pub mod notify;
 pub mod openapi;
 pub mod orgs;
+pub mod seed;
 pub mod state;
 pub mod submissions;
 pub mod web;

@@ -23,11 +23,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app and run the background worker in one process.
-    Serve,
+    Serve {
+        /// Fill an empty database (no accounts yet) with demo data first.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Run only the background worker (outbox delivery).
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Add data to the database.
+    Seed {
+        /// A demo community: organisations, challenges in every state,
+        /// solvers, questions and answers (does nothing when already there).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Platform administration.
     Admin {
         #[command(subcommand)]
@@ -63,15 +74,79 @@ fn init_tracing(filter: &str) {
         .try_init();
 }
 
+/// Seeds the demo community with a progress bar, then lists the accounts.
+async fn seed_demo(state: &tribu::state::AppState) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(tribu::seed::total_steps());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} seeding demo data [{bar:30}] {pos}/{len} {wide_msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let step = |what: &str| {
+        bar.set_message(what.to_owned());
+        bar.inc(1);
+    };
+    let outcome = tribu::seed::demo(state, &step).await;
+    bar.finish_and_clear();
+    match outcome? {
+        tribu::seed::Outcome::AlreadyPresent => {
+            println!(
+                "demo data already present ({} exists): nothing changed",
+                tribu::seed::DEMO_ADMIN_EMAIL
+            );
+        }
+        tribu::seed::Outcome::Seeded(report) => {
+            println!(
+                "Demo data created: {} organisations, {} challenges, {} accounts.",
+                report.orgs,
+                report.challenges,
+                report.accounts.len() + 1
+            );
+            println!();
+            println!(
+                "Platform admin:  {}  password: {}",
+                report.admin_email, report.password
+            );
+            println!();
+            println!("Demo accounts:");
+            for a in &report.accounts {
+                println!("  {:<48} {:<26} {}", a.email, a.name, a.role);
+            }
+            println!();
+            println!(
+                "Every demo account signs in with the password: {}",
+                report.password
+            );
+            println!("Open {} to look around.", state.url("/"));
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(&config.log);
     match cli.command {
-        Command::Serve => {
+        Command::Serve { demo } => {
             let listen = config.listen.clone();
             let state = tribu::app::build_state(config)?;
+            if demo {
+                let pool = state.pool.clone();
+                let empty = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+                    let mut conn = pool.get()?;
+                    Ok(!tribu::seed::has_users(&mut conn)?)
+                })
+                .await??;
+                if empty {
+                    seed_demo(&state).await?;
+                } else {
+                    println!("The database already has accounts: no demo data added.");
+                }
+            }
             let worker = tribu::app::worker(&state)?;
             let listener = TcpListener::bind(&listen)
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -89,6 +164,13 @@ async fn main() -> anyhow::Result<()> {
                 _ = worker.run() => {}
                 _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
             }
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                anyhow::bail!("nothing to seed: pass --demo for the demo community");
+            }
+            let state = tribu::app::build_state(config)?;
+            seed_demo(&state).await?;
         }
         Command::Migrate => {
             let pool = tribu::db::connect(config.database_url.expose(), 1)?;
