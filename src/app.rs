@@ -160,38 +160,94 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/invitations/accept").route(post().to(orgs::api::accept)))
             .service(r("/admin/users/{id}/suspend").route(post().to(auth::api::suspend)))
             .service(r("/admin/users/{id}/reinstate").route(post().to(auth::api::reinstate)))
-            .service(r("/challenges").route(get().to(challenges::api::list)).route(post().to(challenges::api::create)))
-            .service(r("/challenges/{id}").route(get().to(challenges::api::show)).route(patch().to(challenges::api::update)))
+            .service(
+                r("/challenges")
+                    .route(get().to(challenges::api::list))
+                    .route(post().to(challenges::api::create)),
+            )
+            .service(
+                r("/challenges/{id}")
+                    .route(get().to(challenges::api::show))
+                    .route(patch().to(challenges::api::update)),
+            )
             .service(r("/challenges/{id}/publish").route(post().to(challenges::api::publish)))
             .service(r("/challenges/{id}/cancel").route(post().to(challenges::api::cancel)))
             .service(r("/challenges/{id}/escrow").route(get().to(challenges::api::escrow)))
-            .service(r("/challenges/{id}/funding").route(post().to(challenges::api::request_funding)))
+            .service(
+                r("/challenges/{id}/funding").route(post().to(challenges::api::request_funding)),
+            )
             .service(r("/challenges/{id}/fundings").route(get().to(challenges::api::fundings)))
             .service(r("/challenges/{id}/rules").route(post().to(challenges::api::new_rules)))
-            .service(r("/challenges/{id}/registrations").route(get().to(challenges::api::registrants)).route(post().to(challenges::api::register)))
-            .service(r("/challenges/{id}/questions").route(get().to(challenges::api::questions)).route(post().to(challenges::api::ask)))
-            .service(r("/challenges/{id}/announcements").route(get().to(challenges::api::announcements)).route(post().to(challenges::api::announce)))
+            .service(
+                r("/challenges/{id}/registrations")
+                    .route(get().to(challenges::api::registrants))
+                    .route(post().to(challenges::api::register)),
+            )
+            .service(
+                r("/challenges/{id}/questions")
+                    .route(get().to(challenges::api::questions))
+                    .route(post().to(challenges::api::ask)),
+            )
+            .service(
+                r("/challenges/{id}/announcements")
+                    .route(get().to(challenges::api::announcements))
+                    .route(post().to(challenges::api::announce)),
+            )
             .service(r("/challenges/{id}/audit").route(get().to(challenges::api::audit_trail)))
             .service(r("/questions/{id}/answer").route(post().to(challenges::api::answer)))
             .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
             .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
             .service(r("/admin/fundings").route(get().to(challenges::api::pending_fundings)))
-            .service(r("/admin/fundings/{id}/confirm").route(post().to(challenges::api::confirm_funding)))
+            .service(
+                r("/admin/fundings/{id}/confirm")
+                    .route(post().to(challenges::api::confirm_funding)),
+            )
             .service(r("/admin/reviews").route(get().to(challenges::api::reviews)))
             .service(r("/admin/reviews/{id}/approve").route(post().to(challenges::api::approve)))
-            .service(r("/admin/reviews/{id}/request-changes").route(post().to(challenges::api::request_changes)))
-            .service(r("/admin/settings").route(get().to(challenges::api::settings)).route(put().to(challenges::api::put_settings)))
-            .service(r("/challenges/{id}/submissions").route(get().to(submissions::api::list)).route(post().to(submissions::api::create)))
-            .service(r("/submissions/{id}").route(get().to(submissions::api::show)).route(patch().to(submissions::api::update)))
+            .service(
+                r("/admin/reviews/{id}/request-changes")
+                    .route(post().to(challenges::api::request_changes)),
+            )
+            .service(
+                r("/admin/settings")
+                    .route(get().to(challenges::api::settings))
+                    .route(put().to(challenges::api::put_settings)),
+            )
+            .service(
+                r("/challenges/{id}/submissions")
+                    .route(get().to(submissions::api::list))
+                    .route(post().to(submissions::api::create)),
+            )
+            .service(
+                r("/submissions/{id}")
+                    .route(get().to(submissions::api::show))
+                    .route(patch().to(submissions::api::update)),
+            )
             .service(r("/submissions/{id}/revisions").route(get().to(submissions::api::revisions)))
             .service(r("/submissions/{id}/attachments").route(post().to(submissions::api::upload)))
-            .service(r("/submissions/{id}/attachments/{attachment_id}").route(get().to(submissions::api::download)))
+            .service(
+                r("/submissions/{id}/attachments/{attachment_id}")
+                    .route(get().to(submissions::api::download)),
+            )
             .service(r("/submissions/{id}/withdraw").route(post().to(submissions::api::withdraw)))
-            .service(r("/submissions/{id}/disqualify").route(post().to(submissions::api::disqualify)))
-            .service(r("/submissions/{id}/team/invitations").route(post().to(submissions::api::invite)))
-            .service(r("/submissions/{id}/team/members/{user_id}").route(delete().to(submissions::api::remove_member)))
-            .service(r("/submissions/{id}/team/shares").route(post().to(submissions::api::propose_shares)))
-            .service(r("/submissions/{id}/team/shares/approve").route(post().to(submissions::api::approve_shares)))
+            .service(
+                r("/submissions/{id}/disqualify").route(post().to(submissions::api::disqualify)),
+            )
+            .service(
+                r("/submissions/{id}/team/invitations").route(post().to(submissions::api::invite)),
+            )
+            .service(
+                r("/submissions/{id}/team/members/{user_id}")
+                    .route(delete().to(submissions::api::remove_member)),
+            )
+            .service(
+                r("/submissions/{id}/team/shares")
+                    .route(post().to(submissions::api::propose_shares)),
+            )
+            .service(
+                r("/submissions/{id}/team/shares/approve")
+                    .route(post().to(submissions::api::approve_shares)),
+            )
             .service(r("/team-invitations/accept").route(post().to(submissions::api::accept)))
             .service(r("/team-invitations/decline").route(post().to(submissions::api::decline)))
             .service(r("/me/submissions").route(get().to(submissions::api::mine)))

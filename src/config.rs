@@ -161,7 +161,9 @@ impl Config {
             ));
         }
         if self.platform_fee_bps > 5_000 {
-            return Err(ConfigError::Invalid("platform_fee_bps must be at most 5000 (50 %)".into()));
+            return Err(ConfigError::Invalid(
+                "platform_fee_bps must be at most 5000 (50 %)".into(),
+            ));
         }
         if self.session_ttl_days < 1 {
             return Err(ConfigError::Invalid(

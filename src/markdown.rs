@@ -64,7 +64,19 @@ mod tests {
         ];
         for input in corpus {
             let h = render(input).to_lowercase();
-            for bad in ["<script", "javascript:", "onerror", "onload", "data:", "<iframe", "<svg", "style=", "<form", "<object", "<embed"] {
+            for bad in [
+                "<script",
+                "javascript:",
+                "onerror",
+                "onload",
+                "data:",
+                "<iframe",
+                "<svg",
+                "style=",
+                "<form",
+                "<object",
+                "<embed",
+            ] {
                 assert!(!h.contains(bad), "{input:?} rendered {h:?}");
             }
         }

@@ -45,19 +45,29 @@ async fn world() -> World {
 async fn world_with(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
     let app = TestApp::spawn_with(adjust).await;
     let owner = app.signed_in("owner@water.org", "Wanda Owner").await;
-    let r = app.post("/api/v1/orgs", Some(&owner.access), json!({ "slug": "water-lab", "name": "Water Lab" })).await;
+    let r = app
+        .post(
+            "/api/v1/orgs",
+            Some(&owner.access),
+            json!({ "slug": "water-lab", "name": "Water Lab" }),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
     {
         let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None).unwrap_or_else(|e| panic!("{e}"));
+        tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     World { app, owner, admin }
 }
 
 impl World {
     async fn create(&self, b: Value) -> Value {
-        let r = self.app.post("/api/v1/challenges", Some(&self.owner.access), b).await;
+        let r = self
+            .app
+            .post("/api/v1/challenges", Some(&self.owner.access), b)
+            .await;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(status, 201, "{v}");
@@ -65,20 +75,38 @@ impl World {
     }
 
     async fn fund(&self, slug: &str) -> Value {
-        let r = self.app.post(&format!("/api/v1/challenges/{slug}/funding"), Some(&self.owner.access), json!({})).await;
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/funding"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
         assert_eq!(r.status(), 201);
         let f: Value = r.json().await.unwrap_or_default();
         let id = f["id"].as_str().unwrap_or_default().to_owned();
         let r = self
             .app
-            .post(&format!("/api/v1/admin/fundings/{id}/confirm"), Some(&self.admin.access), json!({ "reference": "BANK-42" }))
+            .post(
+                &format!("/api/v1/admin/fundings/{id}/confirm"),
+                Some(&self.admin.access),
+                json!({ "reference": "BANK-42" }),
+            )
             .await;
         assert_eq!(r.status(), 200);
         r.json().await.unwrap_or_default()
     }
 
     async fn publish(&self, slug: &str) -> Value {
-        let r = self.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&self.owner.access), json!({})).await;
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/publish"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(status, 200, "{v}");
@@ -95,7 +123,8 @@ impl World {
 
     fn ledger_balanced(&self) {
         let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        let bad = tribu::money::store::unbalanced_entries(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        let bad =
+            tribu::money::store::unbalanced_entries(&mut conn).unwrap_or_else(|e| panic!("{e}"));
         assert!(bad.is_empty(), "unbalanced entries: {bad:?}");
     }
 }
@@ -103,16 +132,35 @@ impl World {
 #[tokio::test]
 async fn publishing_needs_the_whole_pool_in_escrow() {
     let w = world().await;
-    let c = w.create(body("water-lab", "Clean water for villages")).await;
+    let c = w
+        .create(body("water-lab", "Clean water for villages"))
+        .await;
     assert_eq!(c["state"], "draft");
-    assert_eq!(c["prize_pool"], json!({ "amount": 500000, "currency": "EUR" }));
+    assert_eq!(
+        c["prize_pool"],
+        json!({ "amount": 500000, "currency": "EUR" })
+    );
     let slug = c["slug"].as_str().unwrap_or_default().to_owned();
     assert_eq!(slug, "clean-water-for-villages");
 
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/publish"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_problem(r, 409, "escrow_insufficient").await;
 
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/funding"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/funding"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let f: Value = r.json().await.unwrap_or_default();
     assert_eq!(f["amount"], 500000);
@@ -120,70 +168,187 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
     assert_eq!(f["total"]["amount"], 525000);
     let fid = f["id"].as_str().unwrap_or_default().to_owned();
     // A second request while one waits: nothing more is needed.
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/funding"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/funding"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_problem(r, 409, "already_funded").await;
     // Still not publishable: money has not arrived.
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/publish"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_problem(r, 409, "escrow_insufficient").await;
 
     // Only a platform admin confirms.
     let confirm = format!("/api/v1/admin/fundings/{fid}/confirm");
-    assert_problem(w.app.post(&confirm, Some(&w.owner.access), json!({ "reference": "X" })).await, 403, "admin_required").await;
-    let pending: Value = w.app.get("/api/v1/admin/fundings", Some(&w.admin.access)).await.json().await.unwrap_or_default();
+    assert_problem(
+        w.app
+            .post(&confirm, Some(&w.owner.access), json!({ "reference": "X" }))
+            .await,
+        403,
+        "admin_required",
+    )
+    .await;
+    let pending: Value = w
+        .app
+        .get("/api/v1/admin/fundings", Some(&w.admin.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(pending["data"].as_array().map(Vec::len), Some(1));
-    let r = w.app.post(&confirm, Some(&w.admin.access), json!({ "reference": "BANK-2026-001" })).await;
+    let r = w
+        .app
+        .post(
+            &confirm,
+            Some(&w.admin.access),
+            json!({ "reference": "BANK-2026-001" }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     // Confirming again moves nothing.
-    assert_problem(w.app.post(&confirm, Some(&w.admin.access), json!({ "reference": "BANK-2026-001" })).await, 409, "funding_not_pending").await;
+    assert_problem(
+        w.app
+            .post(
+                &confirm,
+                Some(&w.admin.access),
+                json!({ "reference": "BANK-2026-001" }),
+            )
+            .await,
+        409,
+        "funding_not_pending",
+    )
+    .await;
 
-    let e: Value = w.app.get(&format!("/api/v1/challenges/{slug}/escrow"), Some(&w.owner.access)).await.json().await.unwrap_or_default();
+    let e: Value = w
+        .app
+        .get(
+            &format!("/api/v1/challenges/{slug}/escrow"),
+            Some(&w.owner.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(e["funded"]["amount"], 500000);
     assert_eq!(e["balance"]["amount"], 500000);
     assert_eq!(e["fully_funded"], true);
 
     // Not public before it opens.
-    assert_problem(w.app.get(&format!("/api/v1/challenges/{slug}"), None).await, 404, "not_found").await;
+    assert_problem(
+        w.app.get(&format!("/api/v1/challenges/{slug}"), None).await,
+        404,
+        "not_found",
+    )
+    .await;
     let p = w.publish(&slug).await;
     assert_eq!(p["outcome"], "open");
     assert_eq!(p["challenge"]["state"], "open");
 
     // Listed, with its escrow badge, and its escrow public.
-    let list: Value = w.app.get("/api/v1/challenges", None).await.json().await.unwrap_or_default();
-    let item = list["data"].as_array().and_then(|d| d.iter().find(|c| c["slug"] == slug.as_str())).cloned().unwrap_or_default();
+    let list: Value = w
+        .app
+        .get("/api/v1/challenges", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let item = list["data"]
+        .as_array()
+        .and_then(|d| d.iter().find(|c| c["slug"] == slug.as_str()))
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(item["funded"], true, "{list}");
     assert_eq!(item["state"], "open");
-    let e: Value = w.app.get(&format!("/api/v1/challenges/{slug}/escrow"), None).await.json().await.unwrap_or_default();
+    let e: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}/escrow"), None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(e["fully_funded"], true);
 
     // Audit: who moved it from where to where.
-    let a: Value = w.app.get(&format!("/api/v1/challenges/{slug}/audit"), Some(&w.owner.access)).await.json().await.unwrap_or_default();
-    let actions: Vec<&str> = a["data"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
-    for x in ["challenge.created", "funding.requested", "funding.confirmed", "challenge.transition"] {
+    let a: Value = w
+        .app
+        .get(
+            &format!("/api/v1/challenges/{slug}/audit"),
+            Some(&w.owner.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let actions: Vec<&str> = a["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for x in [
+        "challenge.created",
+        "funding.requested",
+        "funding.confirmed",
+        "challenge.transition",
+    ] {
         assert!(actions.contains(&x), "{x} in {actions:?}");
     }
     w.ledger_balanced();
     // Publishing twice is an illegal transition.
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/publish"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_problem(r, 409, "illegal_transition").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_confirmations_move_money_once() {
-    let w = std::sync::Arc::new(world_with(|c| {
-        c.http_workers = 4;
-        c.db_pool_size = 8;
-    })
-    .await);
+    let w = std::sync::Arc::new(
+        world_with(|c| {
+            c.http_workers = 4;
+            c.db_pool_size = 8;
+        })
+        .await,
+    );
     let c = w.create(body("water-lab", "Race to confirm")).await;
     let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-    let f: Value = w.app.post(&format!("/api/v1/challenges/{slug}/funding"), Some(&w.owner.access), json!({})).await.json().await.unwrap_or_default();
+    let f: Value = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/funding"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     let fid = f["id"].as_str().unwrap_or_default().to_owned();
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let (w, fid) = (w.clone(), fid.clone());
         tasks.push(tokio::spawn(async move {
             w.app
-                .post(&format!("/api/v1/admin/fundings/{fid}/confirm"), Some(&w.admin.access), json!({ "reference": "R" }))
+                .post(
+                    &format!("/api/v1/admin/fundings/{fid}/confirm"),
+                    Some(&w.admin.access),
+                    json!({ "reference": "R" }),
+                )
                 .await
                 .status()
                 .as_u16()
@@ -195,7 +360,16 @@ async fn concurrent_confirmations_move_money_once() {
     }
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
     assert!(codes.iter().all(|c| *c == 200 || *c == 409), "{codes:?}");
-    let e: Value = w.app.get(&format!("/api/v1/challenges/{slug}/escrow"), Some(&w.owner.access)).await.json().await.unwrap_or_default();
+    let e: Value = w
+        .app
+        .get(
+            &format!("/api/v1/challenges/{slug}/escrow"),
+            Some(&w.owner.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(e["funded"]["amount"], 500000);
     w.ledger_balanced();
 }
@@ -204,18 +378,47 @@ async fn concurrent_confirmations_move_money_once() {
 async fn cancelling_refunds_the_escrow() {
     let w = world().await;
     let slug = w.launch(body("water-lab", "Cancelled idea")).await;
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/cancel"), Some(&w.owner.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/cancel"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap_or_default();
     assert_eq!(v["state"], "cancelled");
     assert_eq!(v["escrow"]["refunded"]["amount"], 500000);
     assert_eq!(v["escrow"]["balance"]["amount"], 0);
-    assert_problem(w.app.post(&format!("/api/v1/challenges/{slug}/cancel"), Some(&w.owner.access), json!({})).await, 409, "illegal_transition").await;
+    assert_problem(
+        w.app
+            .post(
+                &format!("/api/v1/challenges/{slug}/cancel"),
+                Some(&w.owner.access),
+                json!({}),
+            )
+            .await,
+        409,
+        "illegal_transition",
+    )
+    .await;
     let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
     let eur = tribu::money::model::Currency::parse("c", "EUR").unwrap_or_else(|e| panic!("{e:?}"));
-    let org_id = tribu::orgs::store::find_by_slug(&mut conn, "water-lab").ok().flatten().map(|o| o.id).unwrap_or_default();
-    let back = tribu::money::store::balance(&mut conn, &tribu::money::model::AccountRef::new(tribu::money::model::AccountKind::OrgFunding, &org_id, &eur))
+    let org_id = tribu::orgs::store::find_by_slug(&mut conn, "water-lab")
+        .ok()
+        .flatten()
+        .map(|o| o.id)
         .unwrap_or_default();
+    let back = tribu::money::store::balance(
+        &mut conn,
+        &tribu::money::model::AccountRef::new(
+            tribu::money::model::AccountKind::OrgFunding,
+            &org_id,
+            &eur,
+        ),
+    )
+    .unwrap_or_default();
     assert_eq!(back, 500000);
     drop(conn);
     w.ledger_balanced();
@@ -232,20 +435,47 @@ async fn a_passed_deadline_refuses_registration_before_the_worker_closes_it() {
     tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
     let r = w
         .app
-        .post(&format!("/api/v1/challenges/{slug}/registrations"), Some(&solver.access), json!({ "rules_version": 1, "accept_rules": true }))
+        .post(
+            &format!("/api/v1/challenges/{slug}/registrations"),
+            Some(&solver.access),
+            json!({ "rules_version": 1, "accept_rules": true }),
+        )
         .await;
     assert_problem(r, 409, "deadline_passed").await;
     // Shown as closed, though still stored as open.
-    let v: Value = w.app.get(&format!("/api/v1/challenges/{slug}"), None).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}"), None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["state"], "closed");
     let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-    let stored = tribu::challenges::store::find_by_key(&mut conn, &slug).ok().flatten().map(|c| c.state).unwrap_or_default();
+    let stored = tribu::challenges::store::find_by_key(&mut conn, &slug)
+        .ok()
+        .flatten()
+        .map(|c| c.state)
+        .unwrap_or_default();
     assert_eq!(stored, "open", "the worker has not run");
-    let list: Value = w.app.get("/api/v1/challenges?state=closed", None).await.json().await.unwrap_or_default();
+    let list: Value = w
+        .app
+        .get("/api/v1/challenges?state=closed", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
     // The worker's job makes it permanent and audited.
-    assert_eq!(tribu::challenges::service::close_due(&mut conn).unwrap_or(0), 1);
-    let stored = tribu::challenges::store::find_by_key(&mut conn, &slug).ok().flatten().map(|c| c.state).unwrap_or_default();
+    assert_eq!(
+        tribu::challenges::service::close_due(&mut conn).unwrap_or(0),
+        1
+    );
+    let stored = tribu::challenges::store::find_by_key(&mut conn, &slug)
+        .ok()
+        .flatten()
+        .map(|c| c.state)
+        .unwrap_or_default();
     assert_eq!(stored, "closed");
 }
 
@@ -263,38 +493,82 @@ async fn search_finds_title_summary_and_description_words() {
     let mut hidden = body("water-lab", "Secret desalination plan");
     hidden["visibility"] = json!("unlisted");
     let hidden = w.launch(hidden).await;
-    w.create(body("water-lab", "Draft desalination notes")).await;
+    w.create(body("water-lab", "Draft desalination notes"))
+        .await;
 
     let find = |q: &str| {
         let url = format!("/api/v1/challenges?q={}", urlencode(q));
         let app = &w.app;
         async move {
             let v: Value = app.get(&url, None).await.json().await.unwrap_or_default();
-            v["data"].as_array().cloned().unwrap_or_default().iter().filter_map(|c| c["slug"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+            v["data"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c["slug"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
         }
     };
-    assert_eq!(find("desalination").await, vec![a.clone()], "title word; unlisted and draft left out");
+    assert_eq!(
+        find("desalination").await,
+        vec![a.clone()],
+        "title word; unlisted and draft left out"
+    );
     assert_eq!(find("seawater").await, vec![a.clone()], "summary word");
-    assert_eq!(find("thermometers").await, vec![b.clone()], "description word");
+    assert_eq!(
+        find("thermometers").await,
+        vec![b.clone()],
+        "description word"
+    );
     assert_eq!(find("desal").await, vec![a.clone()], "prefix");
     assert_eq!(find("heat islands").await, vec![b.clone()], "all words");
     assert!(find("nothing-matches-this").await.is_empty());
-    assert!(find("\"OR* NEAR(").await.is_empty() || !find("\"OR* NEAR(").await.is_empty(), "query syntax is not an error");
+    assert!(
+        find("\"OR* NEAR(").await.is_empty() || !find("\"OR* NEAR(").await.is_empty(),
+        "query syntax is not an error"
+    );
     let r = w.app.get("/api/v1/challenges?q=%22OR*%20NEAR(", None).await;
     assert_eq!(r.status(), 200);
     // Filters combine with search.
-    let v: Value = w.app.get("/api/v1/challenges?category=environment&min_prize=500000&currency=EUR&tag=low-cost", None).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(
+            "/api/v1/challenges?category=environment&min_prize=500000&currency=EUR&tag=low-cost",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["data"].as_array().map(Vec::len), Some(1), "{v}");
     // The unlisted one opens by link.
-    assert_eq!(w.app.get(&format!("/api/v1/challenges/{hidden}"), None).await.status(), 200);
+    assert_eq!(
+        w.app
+            .get(&format!("/api/v1/challenges/{hidden}"), None)
+            .await
+            .status(),
+        200
+    );
     let bad = w.app.get("/api/v1/challenges?sort=sideways", None).await;
     assert_problem(bad, 400, "invalid_query").await;
-    assert_problem(w.app.get("/api/v1/challenges?cursor=garbage", None).await, 400, "invalid_cursor").await;
+    assert_problem(
+        w.app.get("/api/v1/challenges?cursor=garbage", None).await,
+        400,
+        "invalid_cursor",
+    )
+    .await;
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -304,7 +578,8 @@ async fn paging_returns_each_item_once_while_new_ones_arrive() {
     let mut expected = HashSet::new();
     for i in 0..7 {
         let mut b = body("water-lab", &format!("Challenge number {i}"));
-        b["prize_tiers"] = json!([{ "rank": 1, "label": "Winner", "amount": 100000 + (i % 3) * 1000 }]);
+        b["prize_tiers"] =
+            json!([{ "rank": 1, "label": "Winner", "amount": 100000 + (i % 3) * 1000 }]);
         expected.insert(w.launch(b).await);
     }
     for sort in ["newest", "largest_prize", "deadline_soonest"] {
@@ -334,7 +609,10 @@ async fn paging_returns_each_item_once_while_new_ones_arrive() {
         }
         let unique: HashSet<_> = seen.iter().cloned().collect();
         assert_eq!(unique.len(), seen.len(), "{sort}: duplicates in {seen:?}");
-        assert!(expected.is_subset(&unique), "{sort}: missing some of {expected:?} in {seen:?}");
+        assert!(
+            expected.is_subset(&unique),
+            "{sort}: missing some of {expected:?} in {seen:?}"
+        );
     }
 }
 
@@ -345,44 +623,132 @@ async fn registration_accepts_the_rules_and_new_versions_need_accepting_again() 
     let draft = w.create(body("water-lab", "Not yet open")).await;
     let dslug = draft["slug"].as_str().unwrap_or_default().to_owned();
     let reg = |slug: &str| format!("/api/v1/challenges/{slug}/registrations");
-    assert_problem(w.app.post(&reg(&dslug), Some(&solver.access), json!({ "rules_version": 1, "accept_rules": true })).await, 404, "not_found").await;
+    assert_problem(
+        w.app
+            .post(
+                &reg(&dslug),
+                Some(&solver.access),
+                json!({ "rules_version": 1, "accept_rules": true }),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 
     let slug = w.launch(body("water-lab", "Open for all")).await;
-    let r = w.app.post(&reg(&slug), Some(&solver.access), json!({ "rules_version": 1, "accept_rules": false })).await;
+    let r = w
+        .app
+        .post(
+            &reg(&slug),
+            Some(&solver.access),
+            json!({ "rules_version": 1, "accept_rules": false }),
+        )
+        .await;
     let v = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(v["errors"][0]["field"], "accept_rules");
-    let r = w.app.post(&reg(&slug), Some(&solver.access), json!({ "rules_version": 1, "accept_rules": true })).await;
+    let r = w
+        .app
+        .post(
+            &reg(&slug),
+            Some(&solver.access),
+            json!({ "rules_version": 1, "accept_rules": true }),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap_or_default();
     assert_eq!(v["rules_version"], 1);
     assert!(v["accepted_at"].as_str().unwrap_or("").ends_with('Z'));
 
     // The organisation publishes rules version 2.
-    let r = w.app.post(&format!("/api/v1/challenges/{slug}/rules"), Some(&w.owner.access), json!({ "text": "Version two: teams of up to three people." })).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/rules"),
+            Some(&w.owner.access),
+            json!({ "text": "Version two: teams of up to three people." }),
+        )
+        .await;
     assert_eq!(r.status(), 201);
-    let v: Value = w.app.get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["rules"]["version"], 2);
     assert_eq!(v["viewer"]["needs_reacceptance"], true);
-    let mine: Value = w.app.get("/api/v1/me/registrations", Some(&solver.access)).await.json().await.unwrap_or_default();
+    let mine: Value = w
+        .app
+        .get("/api/v1/me/registrations", Some(&solver.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(mine["data"][0]["needs_reacceptance"], true);
-    let r = w.app.post(&reg(&slug), Some(&solver.access), json!({ "rules_version": 1, "accept_rules": true })).await;
+    let r = w
+        .app
+        .post(
+            &reg(&slug),
+            Some(&solver.access),
+            json!({ "rules_version": 1, "accept_rules": true }),
+        )
+        .await;
     assert_problem(r, 409, "rules_version_mismatch").await;
-    let r = w.app.post(&reg(&slug), Some(&solver.access), json!({ "rules_version": 2, "accept_rules": true })).await;
+    let r = w
+        .app
+        .post(
+            &reg(&slug),
+            Some(&solver.access),
+            json!({ "rules_version": 2, "accept_rules": true }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let v: Value = w.app.get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["viewer"]["needs_reacceptance"], false);
     assert_eq!(v["registrations"], 1);
 
     // The organisation sees who registered.
-    let list: Value = w.app.get(&reg(&slug), Some(&w.owner.access)).await.json().await.unwrap_or_default();
+    let list: Value = w
+        .app
+        .get(&reg(&slug), Some(&w.owner.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(list["count"], 1);
     assert_eq!(list["data"][0]["email"], "solver@example.org");
-    assert_problem(w.app.get(&reg(&slug), Some(&solver.access)).await, 404, "not_found").await;
+    assert_problem(
+        w.app.get(&reg(&slug), Some(&solver.access)).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // A cancelled challenge takes no registrations.
-    w.app.post(&format!("/api/v1/challenges/{slug}/cancel"), Some(&w.owner.access), json!({})).await;
+    w.app
+        .post(
+            &format!("/api/v1/challenges/{slug}/cancel"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
     let other = w.app.signed_in("late@example.org", "Late").await;
-    let r = w.app.post(&reg(&slug), Some(&other.access), json!({ "rules_version": 2, "accept_rules": true })).await;
+    let r = w
+        .app
+        .post(
+            &reg(&slug),
+            Some(&other.access),
+            json!({ "rules_version": 2, "accept_rules": true }),
+        )
+        .await;
     assert_problem(r, 409, "challenge_not_open").await;
 }
 
@@ -392,33 +758,98 @@ async fn questions_answers_and_announcements() {
     let slug = w.launch(body("water-lab", "Ask us anything")).await;
     let solver = w.app.signed_in("asker@example.org", "Asker").await;
     let french = w.app.signed_in("fr@example.org", "Aimée").await;
-    w.app.patch("/api/v1/me", Some(&french.access), json!({ "language": "fr" })).await;
+    w.app
+        .patch(
+            "/api/v1/me",
+            Some(&french.access),
+            json!({ "language": "fr" }),
+        )
+        .await;
     let q = format!("/api/v1/challenges/{slug}/questions");
-    assert_problem(w.app.post(&q, Some(&solver.access), json!({ "body": "Can teams span countries?" })).await, 403, "registration_required").await;
+    assert_problem(
+        w.app
+            .post(
+                &q,
+                Some(&solver.access),
+                json!({ "body": "Can teams span countries?" }),
+            )
+            .await,
+        403,
+        "registration_required",
+    )
+    .await;
     for t in [&solver, &french] {
         let r = w
             .app
-            .post(&format!("/api/v1/challenges/{slug}/registrations"), Some(&t.access), json!({ "rules_version": 1, "accept_rules": true }))
+            .post(
+                &format!("/api/v1/challenges/{slug}/registrations"),
+                Some(&t.access),
+                json!({ "rules_version": 1, "accept_rules": true }),
+            )
             .await;
         assert_eq!(r.status(), 201);
     }
-    let public: Value = w.app.post(&q, Some(&solver.access), json!({ "body": "Can teams span countries?" })).await.json().await.unwrap_or_default();
+    let public: Value = w
+        .app
+        .post(
+            &q,
+            Some(&solver.access),
+            json!({ "body": "Can teams span countries?" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     let private: Value = w
         .app
-        .post(&q, Some(&solver.access), json!({ "body": "Is my prototype patent a problem?", "is_public": false }))
+        .post(
+            &q,
+            Some(&solver.access),
+            json!({ "body": "Is my prototype patent a problem?", "is_public": false }),
+        )
         .await
         .json()
         .await
         .unwrap_or_default();
     // Unanswered: visitors see nothing, the asker sees both, the organisation sees both.
     let seen = |v: Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
-    assert_eq!(seen(w.app.get(&q, None).await.json().await.unwrap_or_default()), 0);
-    assert_eq!(seen(w.app.get(&q, Some(&solver.access)).await.json().await.unwrap_or_default()), 2);
-    assert_eq!(seen(w.app.get(&q, Some(&w.owner.access)).await.json().await.unwrap_or_default()), 2);
+    assert_eq!(
+        seen(w.app.get(&q, None).await.json().await.unwrap_or_default()),
+        0
+    );
+    assert_eq!(
+        seen(
+            w.app
+                .get(&q, Some(&solver.access))
+                .await
+                .json()
+                .await
+                .unwrap_or_default()
+        ),
+        2
+    );
+    assert_eq!(
+        seen(
+            w.app
+                .get(&q, Some(&w.owner.access))
+                .await
+                .json()
+                .await
+                .unwrap_or_default()
+        ),
+        2
+    );
     for id in [&public["id"], &private["id"]] {
         let r = w
             .app
-            .post(&format!("/api/v1/questions/{}/answer", id.as_str().unwrap_or_default()), Some(&w.owner.access), json!({ "answer": "Yes." }))
+            .post(
+                &format!(
+                    "/api/v1/questions/{}/answer",
+                    id.as_str().unwrap_or_default()
+                ),
+                Some(&w.owner.access),
+                json!({ "answer": "Yes." }),
+            )
             .await;
         assert_eq!(r.status(), 200);
     }
@@ -426,21 +857,58 @@ async fn questions_answers_and_announcements() {
     let v: Value = w.app.get(&q, None).await.json().await.unwrap_or_default();
     assert_eq!(seen(v.clone()), 1);
     assert_eq!(v["data"][0]["answer"], "Yes.");
-    assert_eq!(seen(w.app.get(&q, Some(&french.access)).await.json().await.unwrap_or_default()), 1);
-    w.app.wait_for_email("asker@example.org", "Read the answer").await;
+    assert_eq!(
+        seen(
+            w.app
+                .get(&q, Some(&french.access))
+                .await
+                .json()
+                .await
+                .unwrap_or_default()
+        ),
+        1
+    );
+    w.app
+        .wait_for_email("asker@example.org", "Read the answer")
+        .await;
     // Only the organisation answers.
-    let r = w.app.post(&format!("/api/v1/questions/{}/answer", public["id"].as_str().unwrap_or_default()), Some(&solver.access), json!({ "answer": "Me!" })).await;
+    let r = w
+        .app
+        .post(
+            &format!(
+                "/api/v1/questions/{}/answer",
+                public["id"].as_str().unwrap_or_default()
+            ),
+            Some(&solver.access),
+            json!({ "answer": "Me!" }),
+        )
+        .await;
     assert_problem(r, 404, "not_found").await;
 
     let r = w
         .app
-        .post(&format!("/api/v1/challenges/{slug}/announcements"), Some(&w.owner.access), json!({ "title": "Deadline reminder", "body": "Two weeks left!" }))
+        .post(
+            &format!("/api/v1/challenges/{slug}/announcements"),
+            Some(&w.owner.access),
+            json!({ "title": "Deadline reminder", "body": "Two weeks left!" }),
+        )
         .await;
     assert_eq!(r.status(), 201);
-    let list: Value = w.app.get(&format!("/api/v1/challenges/{slug}/announcements"), None).await.json().await.unwrap_or_default();
+    let list: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}/announcements"), None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(list["data"][0]["title"], "Deadline reminder");
-    w.app.wait_for_email("asker@example.org", "Deadline reminder").await;
-    let fr = w.app.wait_for_email("fr@example.org", "Deadline reminder").await;
+    w.app
+        .wait_for_email("asker@example.org", "Deadline reminder")
+        .await;
+    let fr = w
+        .app
+        .wait_for_email("fr@example.org", "Deadline reminder")
+        .await;
     assert!(fr.contains("annonce"), "French announcement: {fr}");
 }
 
@@ -452,8 +920,18 @@ async fn descriptions_render_inert() {
         "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>\n\n<svg onload=alert(1)></svg>\n\n[d](data:text/html;base64,PHNjcmlwdD4=)\n\n[ok](https://example.org)"
     );
     let c = w.create(b).await;
-    let html = c["description_html"].as_str().unwrap_or_default().to_lowercase();
-    for bad in ["<script", "javascript:", "onerror", "onload", "<svg", "data:"] {
+    let html = c["description_html"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    for bad in [
+        "<script",
+        "javascript:",
+        "onerror",
+        "onload",
+        "<svg",
+        "data:",
+    ] {
         assert!(!html.contains(bad), "{bad} in {html}");
     }
     assert!(html.contains("rel=\"nofollow noopener noreferrer\""));
@@ -465,57 +943,189 @@ async fn permissions_validation_and_locked_fields() {
     // Licences are checked.
     let mut b = body("water-lab", "Licence check");
     b["allowed_licences"] = json!(["CC-BY-NC-4.0"]);
-    let v = assert_problem(w.app.post("/api/v1/challenges", Some(&w.owner.access), b).await, 422, "validation_failed").await;
+    let v = assert_problem(
+        w.app
+            .post("/api/v1/challenges", Some(&w.owner.access), b)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(v["errors"][0]["field"], "allowed_licences");
     let mut b = body("water-lab", "Past deadline");
     b["submission_deadline"] = json!(at(Duration::days(-1)));
-    let v = assert_problem(w.app.post("/api/v1/challenges", Some(&w.owner.access), b).await, 422, "validation_failed").await;
-    assert!(v["errors"].as_array().into_iter().flatten().any(|e| e["field"] == "submission_deadline"), "{v}");
+    let v = assert_problem(
+        w.app
+            .post("/api/v1/challenges", Some(&w.owner.access), b)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        v["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["field"] == "submission_deadline"),
+        "{v}"
+    );
 
     // A plain member drafts but cannot publish; outsiders see nothing.
     let member = w.app.signed_in("member@water.org", "Mem").await;
-    w.app.post("/api/v1/orgs/water-lab/members", Some(&w.owner.access), json!({ "email": "member@water.org", "role": "member" })).await;
-    let token = w.app.token_from_email("member@water.org", "/invitations/").await;
-    w.app.post("/api/v1/invitations/accept", Some(&member.access), json!({ "token": token })).await;
-    let r = w.app.post("/api/v1/challenges", Some(&member.access), body("water-lab", "Member draft")).await;
+    w.app
+        .post(
+            "/api/v1/orgs/water-lab/members",
+            Some(&w.owner.access),
+            json!({ "email": "member@water.org", "role": "member" }),
+        )
+        .await;
+    let token = w
+        .app
+        .token_from_email("member@water.org", "/invitations/")
+        .await;
+    w.app
+        .post(
+            "/api/v1/invitations/accept",
+            Some(&member.access),
+            json!({ "token": token }),
+        )
+        .await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/challenges",
+            Some(&member.access),
+            body("water-lab", "Member draft"),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let c: Value = r.json().await.unwrap_or_default();
     let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-    assert_problem(w.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&member.access), json!({})).await, 403, "insufficient_role").await;
+    assert_problem(
+        w.app
+            .post(
+                &format!("/api/v1/challenges/{slug}/publish"),
+                Some(&member.access),
+                json!({}),
+            )
+            .await,
+        403,
+        "insufficient_role",
+    )
+    .await;
     let outsider = w.app.signed_in("out@example.org", "Out").await;
-    assert_problem(w.app.get(&format!("/api/v1/challenges/{slug}"), Some(&outsider.access)).await, 404, "not_found").await;
-    assert_problem(w.app.patch(&format!("/api/v1/challenges/{slug}"), Some(&outsider.access), json!({ "summary": "Hijacked summary text" })).await, 404, "not_found").await;
-    assert_problem(w.app.post("/api/v1/challenges", Some(&outsider.access), body("water-lab", "Not mine")).await, 404, "not_found").await;
+    assert_problem(
+        w.app
+            .get(
+                &format!("/api/v1/challenges/{slug}"),
+                Some(&outsider.access),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        w.app
+            .patch(
+                &format!("/api/v1/challenges/{slug}"),
+                Some(&outsider.access),
+                json!({ "summary": "Hijacked summary text" }),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        w.app
+            .post(
+                "/api/v1/challenges",
+                Some(&outsider.access),
+                body("water-lab", "Not mine"),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // Drafts change freely; open challenges keep their promises.
-    let r = w.app.patch(&format!("/api/v1/challenges/{slug}"), Some(&member.access), json!({ "title": "Member draft, renamed" })).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/challenges/{slug}"),
+            Some(&member.access),
+            json!({ "title": "Member draft, renamed" }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     w.fund(&slug).await;
     w.publish(&slug).await;
-    let r = w.app.patch(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access), json!({ "prize_tiers": [{ "rank": 1, "label": "Less", "amount": 1 }] })).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/challenges/{slug}"),
+            Some(&w.owner.access),
+            json!({ "prize_tiers": [{ "rank": 1, "label": "Less", "amount": 1 }] }),
+        )
+        .await;
     assert_problem(r, 409, "locked_after_publish").await;
-    let r = w.app.patch(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access), json!({ "summary": "A clearer summary of the challenge." })).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/challenges/{slug}"),
+            Some(&w.owner.access),
+            json!({ "summary": "A clearer summary of the challenge." }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
 
     // API keys act within their scopes.
     let key: Value = w
         .app
-        .post("/api/v1/orgs/water-lab/api-keys", Some(&w.owner.access), json!({ "name": "Sync", "scopes": ["challenges:read"] }))
+        .post(
+            "/api/v1/orgs/water-lab/api-keys",
+            Some(&w.owner.access),
+            json!({ "name": "Sync", "scopes": ["challenges:read"] }),
+        )
         .await
         .json()
         .await
         .unwrap_or_default();
     let secret = key["secret"].as_str().unwrap_or_default();
-    let mine: Value = w.app.get("/api/v1/orgs/water-lab/challenges", Some(secret)).await.json().await.unwrap_or_default();
+    let mine: Value = w
+        .app
+        .get("/api/v1/orgs/water-lab/challenges", Some(secret))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(mine["data"].as_array().map(Vec::len), Some(1));
-    let r = w.app.post("/api/v1/challenges", Some(secret), body("water-lab", "Key draft")).await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/challenges",
+            Some(secret),
+            body("water-lab", "Key draft"),
+        )
+        .await;
     assert_problem(r, 403, "insufficient_scope").await;
 }
 
 #[tokio::test]
 async fn publishing_can_require_an_admins_review() {
     let w = world().await;
-    let r = w.app.http.put(w.app.url("/api/v1/admin/settings")).bearer_auth(&w.admin.access).json(&json!({ "publish_requires_review": true })).send().await.unwrap_or_else(|e| panic!("{e}"));
+    let r = w
+        .app
+        .http
+        .put(w.app.url("/api/v1/admin/settings"))
+        .bearer_auth(&w.admin.access)
+        .json(&json!({ "publish_requires_review": true }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
     let c = w.create(body("water-lab", "Reviewed challenge")).await;
     let slug = c["slug"].as_str().unwrap_or_default().to_owned();
@@ -523,17 +1133,50 @@ async fn publishing_can_require_an_admins_review() {
     let p = w.publish(&slug).await;
     assert_eq!(p["outcome"], "awaiting_review");
     assert_eq!(p["challenge"]["state"], "draft");
-    let queue: Value = w.app.get("/api/v1/admin/reviews", Some(&w.admin.access)).await.json().await.unwrap_or_default();
+    let queue: Value = w
+        .app
+        .get("/api/v1/admin/reviews", Some(&w.admin.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(queue["data"][0]["slug"], slug.as_str());
-    let r = w.app.post(&format!("/api/v1/admin/reviews/{slug}/request-changes"), Some(&w.admin.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/admin/reviews/{slug}/request-changes"),
+            Some(&w.admin.access),
+            json!({}),
+        )
+        .await;
     assert_problem(r, 422, "validation_failed").await;
-    let r = w.app.post(&format!("/api/v1/admin/reviews/{slug}/request-changes"), Some(&w.admin.access), json!({ "comment": "Please add judging criteria." })).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/admin/reviews/{slug}/request-changes"),
+            Some(&w.admin.access),
+            json!({ "comment": "Please add judging criteria." }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    let v: Value = w.app.get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["review"]["state"], "changes_requested");
     assert_eq!(v["review"]["comment"], "Please add judging criteria.");
     assert_eq!(w.publish(&slug).await["outcome"], "awaiting_review");
-    let r = w.app.post(&format!("/api/v1/admin/reviews/{slug}/approve"), Some(&w.admin.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/admin/reviews/{slug}/approve"),
+            Some(&w.admin.access),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap_or_default();
     assert_eq!(v["state"], "open");

@@ -22,10 +22,16 @@ struct World {
 async fn world(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
     let app = TestApp::spawn_with(adjust).await;
     let owner = app.signed_in("owner@lab.org", "Olive Owner").await;
-    app.post("/api/v1/orgs", Some(&owner.access), json!({ "slug": "open-lab", "name": "Open Lab" })).await;
+    app.post(
+        "/api/v1/orgs",
+        Some(&owner.access),
+        json!({ "slug": "open-lab", "name": "Open Lab" }),
+    )
+    .await;
     let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
     let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-    tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None).unwrap_or_else(|e| panic!("{e}"));
+    tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
+        .unwrap_or_else(|e| panic!("{e}"));
     drop(conn);
     World { app, owner, admin }
 }
@@ -51,11 +57,35 @@ impl World {
             .await;
         let c: Value = r.json().await.unwrap_or_default();
         let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-        let f: Value = self.app.post(&format!("/api/v1/challenges/{slug}/funding"), Some(&self.owner.access), json!({})).await.json().await.unwrap_or_default();
+        let f: Value = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/funding"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
         self.app
-            .post(&format!("/api/v1/admin/fundings/{}/confirm", f["id"].as_str().unwrap_or_default()), Some(&self.admin.access), json!({ "reference": "R" }))
+            .post(
+                &format!(
+                    "/api/v1/admin/fundings/{}/confirm",
+                    f["id"].as_str().unwrap_or_default()
+                ),
+                Some(&self.admin.access),
+                json!({ "reference": "R" }),
+            )
             .await;
-        let r = self.app.post(&format!("/api/v1/challenges/{slug}/publish"), Some(&self.owner.access), json!({})).await;
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/publish"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
         assert_eq!(r.status(), 200);
         slug
     }
@@ -64,7 +94,11 @@ impl World {
         let t = self.app.signed_in(email, name).await;
         let r = self
             .app
-            .post(&format!("/api/v1/challenges/{slug}/registrations"), Some(&t.access), json!({ "rules_version": 1, "accept_rules": true }))
+            .post(
+                &format!("/api/v1/challenges/{slug}/registrations"),
+                Some(&t.access),
+                json!({ "rules_version": 1, "accept_rules": true }),
+            )
             .await;
         assert_eq!(r.status(), 201);
         t
@@ -93,9 +127,15 @@ impl World {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         self.app
             .http
-            .post(self.app.url(&format!("/api/v1/submissions/{id}/attachments")))
+            .post(
+                self.app
+                    .url(&format!("/api/v1/submissions/{id}/attachments")),
+            )
             .bearer_auth(&t.access)
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(body)
             .send()
             .await
@@ -122,37 +162,108 @@ async fn licences_revisions_and_the_deadline() {
     let s = w.submit(&solver, &slug, "Turbidity sensor").await;
     let id = s["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(s["licence"]["id"], "CC-BY-4.0");
-    assert_eq!(s["attribution"], "Turbidity sensor — by Sol Solver — CC-BY-4.0");
-    let mut hashes = vec![s["revision"]["sha256"].as_str().unwrap_or_default().to_owned()];
+    assert_eq!(
+        s["attribution"],
+        "Turbidity sensor — by Sol Solver — CC-BY-4.0"
+    );
+    let mut hashes = vec![s["revision"]["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()];
     for i in 1..=3 {
-        let r = w.app.patch(&format!("/api/v1/submissions/{id}"), Some(&solver.access), json!({ "body": format!("Version {i} of the design.") })).await;
+        let r = w
+            .app
+            .patch(
+                &format!("/api/v1/submissions/{id}"),
+                Some(&solver.access),
+                json!({ "body": format!("Version {i} of the design.") }),
+            )
+            .await;
         assert_eq!(r.status(), 200);
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(v["revision"]["number"], i + 1);
-        hashes.push(v["revision"]["sha256"].as_str().unwrap_or_default().to_owned());
+        hashes.push(
+            v["revision"]["sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
-    let revs: Value = w.app.get(&format!("/api/v1/submissions/{id}/revisions"), Some(&solver.access)).await.json().await.unwrap_or_default();
+    let revs: Value = w
+        .app
+        .get(
+            &format!("/api/v1/submissions/{id}/revisions"),
+            Some(&solver.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(revs["data"].as_array().map(Vec::len), Some(4));
     let unique: std::collections::HashSet<_> = hashes.iter().collect();
     assert_eq!(unique.len(), 4, "every revision has its own hash");
     assert!(hashes.iter().all(|h| h.len() == 64));
     // The licence shows on every view.
-    let mine: Value = w.app.get("/api/v1/me/submissions", Some(&solver.access)).await.json().await.unwrap_or_default();
+    let mine: Value = w
+        .app
+        .get("/api/v1/me/submissions", Some(&solver.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(mine["data"][0]["licence"]["id"], "CC-BY-4.0");
-    let list: Value = w.app.get(&format!("/api/v1/challenges/{slug}/submissions"), Some(&w.owner.access)).await.json().await.unwrap_or_default();
+    let list: Value = w
+        .app
+        .get(
+            &format!("/api/v1/challenges/{slug}/submissions"),
+            Some(&w.owner.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(list["data"][0]["licence"]["id"], "CC-BY-4.0");
     // Receipts are emailed with the hash.
     w.app.wait_for_email("sol@example.org", &hashes[3]).await;
 
     // After the deadline: read-only, and the judged revision is the last before it.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
-    let r = w.app.patch(&format!("/api/v1/submissions/{id}"), Some(&solver.access), json!({ "body": "Too late." })).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/submissions/{id}"),
+            Some(&solver.access),
+            json!({ "body": "Too late." }),
+        )
+        .await;
     assert_problem(r, 409, "deadline_passed").await;
-    let r = w.app.patch(&format!("/api/v1/submissions/{id}"), Some(&solver.access), json!({ "licence": "MIT" })).await;
+    let r = w
+        .app
+        .patch(
+            &format!("/api/v1/submissions/{id}"),
+            Some(&solver.access),
+            json!({ "licence": "MIT" }),
+        )
+        .await;
     assert_problem(r, 409, "deadline_passed").await;
-    let v: Value = w.app.get(&format!("/api/v1/submissions/{id}"), Some(&solver.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&solver.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["judged_revision"], 4);
-    let revs: Value = w.app.get(&format!("/api/v1/submissions/{id}/revisions"), Some(&solver.access)).await.json().await.unwrap_or_default();
+    let revs: Value = w
+        .app
+        .get(
+            &format!("/api/v1/submissions/{id}/revisions"),
+            Some(&solver.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(revs["data"][3]["judged"], true);
 }
 
@@ -164,32 +275,79 @@ async fn teams_shares_and_limits() {
     let mate = w.solver("mate@example.org", "Mat Mate", &slug).await;
     let s = w.submit(&lead, &slug, "Team sensor").await;
     let id = s["id"].as_str().unwrap_or_default().to_owned();
-    let r = w.app.post(&format!("/api/v1/submissions/{id}/team/invitations"), Some(&lead.access), json!({ "email": "mate@example.org" })).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/submissions/{id}/team/invitations"),
+            Some(&lead.access),
+            json!({ "email": "mate@example.org" }),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     // Team size 2: a third invitation is refused.
-    let r = w.app.post(&format!("/api/v1/submissions/{id}/team/invitations"), Some(&lead.access), json!({ "email": "third@example.org" })).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/submissions/{id}/team/invitations"),
+            Some(&lead.access),
+            json!({ "email": "third@example.org" }),
+        )
+        .await;
     let v = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(v["errors"][0]["code"], "team_too_large");
-    let token = w.app.token_from_email("mate@example.org", "/team-invitations/").await;
-    let r = w.app.post("/api/v1/team-invitations/accept", Some(&mate.access), json!({ "token": token })).await;
+    let token = w
+        .app
+        .token_from_email("mate@example.org", "/team-invitations/")
+        .await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/team-invitations/accept",
+            Some(&mate.access),
+            json!({ "token": token }),
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let v: Value = w.app.get(&format!("/api/v1/submissions/{id}"), Some(&mate.access)).await.json().await.unwrap_or_default();
-    let shares: Vec<i64> = v["team"].as_array().into_iter().flatten().filter_map(|m| m["share_bps"].as_i64()).collect();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let shares: Vec<i64> = v["team"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["share_bps"].as_i64())
+        .collect();
     assert_eq!(shares, vec![5000, 5000], "equal by default");
 
     // A second team for the same solver in the same challenge.
     let other = w.solver("other@example.org", "Oth Other", &slug).await;
     let s2 = w.submit(&other, &slug, "Rival sensor").await;
     let id2 = s2["id"].as_str().unwrap_or_default().to_owned();
-    w.app.post(&format!("/api/v1/submissions/{id2}/team/invitations"), Some(&other.access), json!({ "email": "mate@example.org" })).await;
+    w.app
+        .post(
+            &format!("/api/v1/submissions/{id2}/team/invitations"),
+            Some(&other.access),
+            json!({ "email": "mate@example.org" }),
+        )
+        .await;
     // The second invitation email to mate carries a new token.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let token2 = loop {
         let mut found = None;
-        for e in std::fs::read_dir(w.app.mail_dir()).into_iter().flatten().flatten() {
+        for e in std::fs::read_dir(w.app.mail_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let text = common::decode_qp(&std::fs::read_to_string(e.path()).unwrap_or_default());
             if text.contains("To: mate@example.org") {
-                if let Some(t) = common::link_token(&text, "/team-invitations/").filter(|t| *t != token) {
+                if let Some(t) =
+                    common::link_token(&text, "/team-invitations/").filter(|t| *t != token)
+                {
                     found = Some(t);
                 }
             }
@@ -200,12 +358,25 @@ async fn teams_shares_and_limits() {
         assert!(std::time::Instant::now() < deadline, "no second invitation");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    let r = w.app.post("/api/v1/team-invitations/accept", Some(&mate.access), json!({ "token": token2 })).await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/team-invitations/accept",
+            Some(&mate.access),
+            json!({ "token": token2 }),
+        )
+        .await;
     assert_problem(r, 409, "already_in_team").await;
 
     // Shares must sum to 10,000; a change needs every member.
-    let lead_id = v["team"][0]["user_id"].as_str().unwrap_or_default().to_owned();
-    let mate_id = v["team"][1]["user_id"].as_str().unwrap_or_default().to_owned();
+    let lead_id = v["team"][0]["user_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mate_id = v["team"][1]["user_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let r = w
         .app
         .post(&format!("/api/v1/submissions/{id}/team/shares"), Some(&lead.access), json!({ "shares": [{ "user_id": lead_id, "bps": 7000 }, { "user_id": mate_id, "bps": 2000 }] }))
@@ -218,15 +389,40 @@ async fn teams_shares_and_limits() {
         .await;
     let o: Value = r.json().await.unwrap_or_default();
     assert_eq!(o["applied"], false, "waits for the other member");
-    let r = w.app.post(&format!("/api/v1/submissions/{id}/team/shares/approve"), Some(&mate.access), json!({})).await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/submissions/{id}/team/shares/approve"),
+            Some(&mate.access),
+            json!({}),
+        )
+        .await;
     let o: Value = r.json().await.unwrap_or_default();
     assert_eq!(o["applied"], true);
-    let v: Value = w.app.get(&format!("/api/v1/submissions/{id}"), Some(&lead.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["team"][0]["share_bps"], 7000);
     // A member leaves: back to equal (one member, everything).
-    let r = w.app.delete(&format!("/api/v1/submissions/{id}/team/members/{mate_id}"), Some(&mate.access)).await;
+    let r = w
+        .app
+        .delete(
+            &format!("/api/v1/submissions/{id}/team/members/{mate_id}"),
+            Some(&mate.access),
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    let v: Value = w.app.get(&format!("/api/v1/submissions/{id}"), Some(&lead.access)).await.json().await.unwrap_or_default();
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["team"].as_array().map(Vec::len), Some(1));
     assert_eq!(v["team"][0]["share_bps"], 10000);
 
@@ -237,7 +433,17 @@ async fn teams_shares_and_limits() {
         .post(&format!("/api/v1/challenges/{slug}/submissions"), Some(&lead.access), json!({ "title": "Third", "abstract": "One too many entries.", "body": "x", "licence": "MIT" }))
         .await;
     assert_problem(r, 409, "submission_limit_reached").await;
-    assert_eq!(w.app.post(&format!("/api/v1/submissions/{id}/withdraw"), Some(&lead.access), json!({})).await.status(), 200);
+    assert_eq!(
+        w.app
+            .post(
+                &format!("/api/v1/submissions/{id}/withdraw"),
+                Some(&lead.access),
+                json!({})
+            )
+            .await
+            .status(),
+        200
+    );
     w.submit(&lead, &slug, "Third sensor").await;
 }
 
@@ -248,45 +454,106 @@ async fn attachments_are_safe_and_hashed() {
     let solver = w.solver("files@example.org", "Fil", &slug).await;
     let s = w.submit(&solver, &slug, "With files").await;
     let id = s["id"].as_str().unwrap_or_default().to_owned();
-    assert_problem(w.upload(&solver, &id, "big.bin", &vec![7u8; 5000]).await, 413, "payload_too_large").await;
+    assert_problem(
+        w.upload(&solver, &id, "big.bin", &vec![7u8; 5000]).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
 
     let html = b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>";
     let r = w.upload(&solver, &id, "../../etc/passwd", html).await;
     assert_eq!(r.status(), 201);
     let a: Value = r.json().await.unwrap_or_default();
     assert_eq!(a["attachment"]["filename"], "passwd");
-    assert_eq!(a["attachment"]["content_type"], "text/html", "detected from the bytes");
+    assert_eq!(
+        a["attachment"]["content_type"], "text/html",
+        "detected from the bytes"
+    );
     assert_eq!(a["attachment"]["sha256"], hex::encode(Sha256::digest(html)));
     assert_eq!(a["revision"]["number"], 2);
-    let url = a["attachment"]["url"].as_str().unwrap_or_default().to_owned();
+    let url = a["attachment"]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let r = w.app.get(&url, Some(&solver.access)).await;
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
-    assert_eq!(h.get("content-type").and_then(|v| v.to_str().ok()), Some("application/octet-stream"));
-    assert!(h.get("content-disposition").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("attachment;"));
-    assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
-    assert!(h.get("x-licence-notice").and_then(|v| v.to_str().ok()).unwrap_or("").contains("CC-BY-4.0"));
-    assert!(h.get("link").and_then(|v| v.to_str().ok()).unwrap_or("").contains("rel=\"license\""));
+    assert_eq!(
+        h.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/octet-stream")
+    );
+    assert!(h
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .starts_with("attachment;"));
+    assert_eq!(
+        h.get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert!(h
+        .get("x-licence-notice")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .contains("CC-BY-4.0"));
+    assert!(h
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .contains("rel=\"license\""));
     let bytes = r.bytes().await.unwrap_or_default();
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), a["attachment"]["sha256"].as_str().unwrap_or_default());
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        a["attachment"]["sha256"].as_str().unwrap_or_default()
+    );
     // Strangers cannot download it.
     let stranger = w.app.signed_in("stranger@example.org", "Str").await;
-    assert_problem(w.app.get(&url, Some(&stranger.access)).await, 404, "not_found").await;
+    assert_problem(
+        w.app.get(&url, Some(&stranger.access)).await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_problem(w.app.get(&url, None).await, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn confidentiality_before_and_after_results() {
     let w = world(|_| {}).await;
-    let slug = w.challenge("Secret until results", Duration::days(10), 3).await;
+    let slug = w
+        .challenge("Secret until results", Duration::days(10), 3)
+        .await;
     let author = w.solver("author@example.org", "Aut Hor", &slug).await;
     let other_solver = w.solver("rival@example.org", "Riv Al", &slug).await;
     let member = w.app.signed_in("member@lab.org", "Mem Ber").await;
-    w.app.post("/api/v1/orgs/open-lab/members", Some(&w.owner.access), json!({ "email": "member@lab.org", "role": "member" })).await;
-    let token = w.app.token_from_email("member@lab.org", "/invitations/").await;
-    w.app.post("/api/v1/invitations/accept", Some(&member.access), json!({ "token": token })).await;
+    w.app
+        .post(
+            "/api/v1/orgs/open-lab/members",
+            Some(&w.owner.access),
+            json!({ "email": "member@lab.org", "role": "member" }),
+        )
+        .await;
+    let token = w
+        .app
+        .token_from_email("member@lab.org", "/invitations/")
+        .await;
+    w.app
+        .post(
+            "/api/v1/invitations/accept",
+            Some(&member.access),
+            json!({ "token": token }),
+        )
+        .await;
     let elsewhere = w.app.signed_in("else@other.org", "Els").await;
-    w.app.post("/api/v1/orgs", Some(&elsewhere.access), json!({ "slug": "other-org", "name": "Other" })).await;
+    w.app
+        .post(
+            "/api/v1/orgs",
+            Some(&elsewhere.access),
+            json!({ "slug": "other-org", "name": "Other" }),
+        )
+        .await;
 
     let s = w.submit(&author, &slug, "Confidential idea").await;
     let id = s["id"].as_str().unwrap_or_default().to_owned();
@@ -297,30 +564,89 @@ async fn confidentiality_before_and_after_results() {
         ("another solver", Some(&other_solver.access), 404, 0),
         ("team member", Some(&author.access), 200, 1),
         ("organisation member", Some(&member.access), 200, 1),
-        ("member of another organisation", Some(&elsewhere.access), 404, 0),
+        (
+            "member of another organisation",
+            Some(&elsewhere.access),
+            404,
+            0,
+        ),
         ("platform admin", Some(&w.admin.access), 404, 0),
     ];
     for (who, token, status, listed) in &cases {
-        assert_eq!(w.app.get(&path, *token).await.status().as_u16(), *status, "before results: {who}");
-        let v: Value = w.app.get(&list, *token).await.json().await.unwrap_or_default();
-        assert_eq!(v["data"].as_array().map(Vec::len), Some(*listed), "list before results: {who}");
-        assert_eq!(w.app.get(&format!("{path}/revisions"), *token).await.status().as_u16(), *status, "revisions: {who}");
+        assert_eq!(
+            w.app.get(&path, *token).await.status().as_u16(),
+            *status,
+            "before results: {who}"
+        );
+        let v: Value = w
+            .app
+            .get(&list, *token)
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
+        assert_eq!(
+            v["data"].as_array().map(Vec::len),
+            Some(*listed),
+            "list before results: {who}"
+        );
+        assert_eq!(
+            w.app
+                .get(&format!("{path}/revisions"), *token)
+                .await
+                .status()
+                .as_u16(),
+            *status,
+            "revisions: {who}"
+        );
     }
     // A random id answers the same as a hidden one.
-    assert_problem(w.app.get("/api/v1/submissions/not-a-real-id", None).await, 404, "not_found").await;
+    assert_problem(
+        w.app.get("/api/v1/submissions/not-a-real-id", None).await,
+        404,
+        "not_found",
+    )
+    .await;
 
     // Results: the winner is published, and then everyone sees it.
     {
         let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        let c = tribu::challenges::store::find_by_key(&mut conn, &slug).ok().flatten().unwrap_or_else(|| panic!("challenge"));
-        assert_eq!(tribu::submissions::service::publish_results(&mut conn, &c.id, std::slice::from_ref(&id)).unwrap_or(0), 1);
+        let c = tribu::challenges::store::find_by_key(&mut conn, &slug)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("challenge"));
+        assert_eq!(
+            tribu::submissions::service::publish_results(
+                &mut conn,
+                &c.id,
+                std::slice::from_ref(&id)
+            )
+            .unwrap_or(0),
+            1
+        );
     }
     for (who, token, _, _) in &cases {
-        assert_eq!(w.app.get(&path, *token).await.status(), 200, "after results: {who}");
+        assert_eq!(
+            w.app.get(&path, *token).await.status(),
+            200,
+            "after results: {who}"
+        );
     }
-    let g: Value = w.app.get("/api/v1/solutions", None).await.json().await.unwrap_or_default();
-    assert_eq!(g["data"][0]["attribution"], "Confidential idea — by Aut Hor — CC-BY-4.0");
-    assert_eq!(g["data"][0]["licence"]["url"], "https://spdx.org/licenses/CC-BY-4.0.html");
+    let g: Value = w
+        .app
+        .get("/api/v1/solutions", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(
+        g["data"][0]["attribution"],
+        "Confidential idea — by Aut Hor — CC-BY-4.0"
+    );
+    assert_eq!(
+        g["data"][0]["licence"]["url"],
+        "https://spdx.org/licenses/CC-BY-4.0.html"
+    );
 }
 
 #[tokio::test]
@@ -345,30 +671,100 @@ async fn withdraw_disqualify_and_the_gallery() {
     let sc = w.submit(&c, &slug, "Cheating sensor").await;
     let cid = sc["id"].as_str().unwrap_or_default().to_owned();
     // Only the organisation disqualifies, with a reason; the team is told.
-    assert_problem(w.app.post(&format!("/api/v1/submissions/{cid}/disqualify"), Some(&a.access), json!({ "reason": "Copied work" })).await, 404, "not_found").await;
-    let r = w.app.post(&format!("/api/v1/submissions/{cid}/disqualify"), Some(&w.owner.access), json!({ "reason": "Copied from a patent." })).await;
+    assert_problem(
+        w.app
+            .post(
+                &format!("/api/v1/submissions/{cid}/disqualify"),
+                Some(&a.access),
+                json!({ "reason": "Copied work" }),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/submissions/{cid}/disqualify"),
+            Some(&w.owner.access),
+            json!({ "reason": "Copied from a patent." }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
-    w.app.wait_for_email("c@example.org", "Copied from a patent.").await;
-    let v: Value = w.app.get(&format!("/api/v1/submissions/{cid}"), Some(&c.access)).await.json().await.unwrap_or_default();
+    w.app
+        .wait_for_email("c@example.org", "Copied from a patent.")
+        .await;
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{cid}"), Some(&c.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(v["state"], "disqualified");
     {
         let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        let ch = tribu::challenges::store::find_by_key(&mut conn, &slug).ok().flatten().unwrap_or_else(|| panic!("challenge"));
-        let winners = vec![sa["id"].as_str().unwrap_or_default().to_owned(), cid.clone()];
+        let ch = tribu::challenges::store::find_by_key(&mut conn, &slug)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("challenge"));
+        let winners = vec![
+            sa["id"].as_str().unwrap_or_default().to_owned(),
+            cid.clone(),
+        ];
         // The disqualified one is not published even if named.
-        assert_eq!(tribu::submissions::service::publish_results(&mut conn, &ch.id, &winners).unwrap_or(0), 2);
+        assert_eq!(
+            tribu::submissions::service::publish_results(&mut conn, &ch.id, &winners).unwrap_or(0),
+            2
+        );
     }
-    let g: Value = w.app.get("/api/v1/solutions", None).await.json().await.unwrap_or_default();
-    let titles: Vec<&str> = g["data"].as_array().into_iter().flatten().filter_map(|s| s["title"].as_str()).collect();
+    let g: Value = w
+        .app
+        .get("/api/v1/solutions", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let titles: Vec<&str> = g["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
     assert_eq!(titles.len(), 2, "{titles:?}");
     assert!(titles.contains(&"Winning sensor") && titles.contains(&"Shared sensor"));
-    let by_licence: Value = w.app.get("/api/v1/solutions?licence=MIT", None).await.json().await.unwrap_or_default();
+    let by_licence: Value = w
+        .app
+        .get("/api/v1/solutions?licence=MIT", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(by_licence["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(by_licence["data"][0]["id"], sb["id"]);
-    let by_search: Value = w.app.get("/api/v1/solutions?q=hardware", None).await.json().await.unwrap_or_default();
+    let by_search: Value = w
+        .app
+        .get("/api/v1/solutions?q=hardware", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(by_search["data"].as_array().map(Vec::len), Some(1));
-    let by_challenge: Value = w.app.get(&format!("/api/v1/solutions?challenge={slug}"), None).await.json().await.unwrap_or_default();
+    let by_challenge: Value = w
+        .app
+        .get(&format!("/api/v1/solutions?challenge={slug}"), None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(by_challenge["data"].as_array().map(Vec::len), Some(2));
-    let none: Value = w.app.get("/api/v1/solutions?challenge=nope", None).await.json().await.unwrap_or_default();
+    let none: Value = w
+        .app
+        .get("/api/v1/solutions?challenge=nope", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
     assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
 }

@@ -123,7 +123,12 @@ fn currency_of(c: &Challenge) -> AppResult<Currency> {
 }
 
 /// Builds the full view (one transaction's worth of reads).
-pub fn view(conn: &mut DbConnection, c: &Challenge, caller: Option<&Principal>, organiser: bool) -> AppResult<ChallengeView> {
+pub fn view(
+    conn: &mut DbConnection,
+    c: &Challenge,
+    caller: Option<&Principal>,
+    organiser: bool,
+) -> AppResult<ChallengeView> {
     let cur = currency_of(c)?;
     let tiers = store::tiers(conn, &c.id)?;
     let rules = store::rules(conn, &c.id, c.rules_version)?;
@@ -166,13 +171,20 @@ pub fn view(conn: &mut DbConnection, c: &Challenge, caller: Option<&Principal>, 
             html: crate::markdown::render(&rules),
             text: rules,
         },
-        allowed_licences: c.licence_ids().iter().filter_map(|l| Licence::parse(l)).collect(),
+        allowed_licences: c
+            .licence_ids()
+            .iter()
+            .filter_map(|l| Licence::parse(l))
+            .collect(),
         limits: Limits {
             submissions_per_solver: c.max_submissions_per_solver,
             team_size: c.max_team_size,
         },
         blind_judging: c.blind_judging,
-        organisation: OrgRef { slug: org.slug, name: org.name },
+        organisation: OrgRef {
+            slug: org.slug,
+            name: org.name,
+        },
         escrow: flows.summary(c.prize_total, &cur),
         registrations,
         published_at: c.published_at,
@@ -183,7 +195,9 @@ pub fn view(conn: &mut DbConnection, c: &Challenge, caller: Option<&Principal>, 
         viewer: Viewer {
             registered: reg.is_some(),
             rules_version_accepted: reg.as_ref().map(|r| r.rules_version),
-            needs_reacceptance: reg.as_ref().is_some_and(|r| r.rules_version < c.rules_version),
+            needs_reacceptance: reg
+                .as_ref()
+                .is_some_and(|r| r.rules_version < c.rules_version),
             organiser,
         },
     })
@@ -281,23 +295,43 @@ impl ListParams {
     /// Parses into a store query; bad values are 400s with the field named.
     pub fn to_query(&self, conn: &mut DbConnection) -> AppResult<ListQuery> {
         let mut states = Vec::new();
-        for s in self.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            states.push(State::parse(s).ok_or_else(|| AppError::bad_request("invalid_query", format!("unknown state {s:?}")))?);
+        for s in self
+            .state
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            states.push(State::parse(s).ok_or_else(|| {
+                AppError::bad_request("invalid_query", format!("unknown state {s:?}"))
+            })?);
         }
         let sort = match self.sort.as_deref() {
             None | Some("") => Sort::Newest,
-            Some(s) => Sort::parse(s).ok_or_else(|| AppError::bad_request("invalid_query", format!("unknown sort {s:?}")))?,
+            Some(s) => Sort::parse(s).ok_or_else(|| {
+                AppError::bad_request("invalid_query", format!("unknown sort {s:?}"))
+            })?,
         };
         let cursor = match self.cursor.as_deref() {
             None | Some("") => None,
-            Some(c) => Some(Cursor::decode(c).ok_or_else(|| AppError::bad_request("invalid_cursor", "The cursor is not one this API gave."))?),
+            Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
+                AppError::bad_request("invalid_cursor", "The cursor is not one this API gave.")
+            })?),
         };
         let limit = self.limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
-            return Err(AppError::bad_request("invalid_query", "limit must be between 1 and 100"));
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "limit must be between 1 and 100",
+            ));
         }
         let org_id = match self.org.as_deref().filter(|s| !s.is_empty()) {
-            Some(slug) => Some(crate::orgs::store::find_by_slug(conn, slug)?.map(|o| o.id).unwrap_or_else(|| "-".into())),
+            Some(slug) => Some(
+                crate::orgs::store::find_by_slug(conn, slug)?
+                    .map(|o| o.id)
+                    .unwrap_or_else(|| "-".into()),
+            ),
             None => None,
         };
         let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
@@ -320,7 +354,10 @@ impl ListParams {
 /// List and search public challenges.
 #[utoipa::path(get, path = "/api/v1/challenges", tag = "challenges", params(ListParams),
     responses((status = 200, body = ChallengePage), (status = 400, body = Problem)))]
-pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    params: web::Query<ListParams>,
+) -> AppResult<HttpResponse> {
     let params = params.into_inner();
     let page = state
         .db(move |c| {
@@ -338,15 +375,27 @@ pub async fn list(state: web::Data<AppState>, params: web::Query<ListParams>) ->
 /// Create a draft challenge for an organisation.
 #[utoipa::path(post, path = "/api/v1/challenges", tag = "challenges", security(("bearer" = [])), request_body = ChallengeInput,
     responses((status = 201, body = ChallengeView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Json<ChallengeInput>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: web::Json<ChallengeInput>,
+) -> AppResult<HttpResponse> {
     let input = body.into_inner();
     let org = match (&input.org, &who) {
         (Some(o), _) => o.clone(),
         (None, Principal::Key(k)) => {
             let id = k.key.org_id.clone();
-            state.db(move |c| Ok(crate::orgs::store::find_by_id(c, &id)?.slug)).await?
+            state
+                .db(move |c| Ok(crate::orgs::store::find_by_id(c, &id)?.slug))
+                .await?
         }
-        (None, Principal::User(_)) => return Err(AppError::field("org", "required", "Name the organisation (its slug).")),
+        (None, Principal::User(_)) => {
+            return Err(AppError::field(
+                "org",
+                "required",
+                "Name the organisation (its slug).",
+            ))
+        }
     };
     let ch = service::create(&state, &who, &org, input).await?;
     let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
@@ -356,7 +405,11 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: web::Json<
 /// A challenge (by id or slug). Drafts only for their organisation.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}", tag = "challenges", params(("id" = String, Path, description = "id or slug")),
     responses((status = 200, body = ChallengeView), (status = 404, body = Problem)))]
-pub async fn show(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let v = state
         .db(move |c| {
@@ -371,7 +424,12 @@ pub async fn show(state: web::Data<AppState>, who: Option<Principal>, path: web:
 #[utoipa::path(patch, path = "/api/v1/challenges/{id}", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ChallengeInput,
     responses((status = 200, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem, description = "locked_after_publish"), (status = 422, body = Problem)))]
-pub async fn update(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<ChallengeInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<ChallengeInput>,
+) -> AppResult<HttpResponse> {
     let ch = service::update(&state, &who, &path.into_inner(), body.into_inner()).await?;
     let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
     Ok(HttpResponse::Ok().json(v))
@@ -388,7 +446,11 @@ pub struct PublishResponse {
 /// Publish a draft. 409 `escrow_insufficient` until escrow holds the whole pool.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/publish", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = PublishResponse), (status = 409, body = Problem, description = "escrow_insufficient, illegal_transition")))]
-pub async fn publish(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn publish(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let (ch, outcome) = service::publish(&state, &who, &path.into_inner()).await?;
     let challenge = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
     let outcome = match outcome {
@@ -402,7 +464,11 @@ pub async fn publish(state: web::Data<AppState>, who: Principal, path: web::Path
 /// Cancel a challenge (draft, open or closed); escrow goes back to the organisation.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/cancel", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ChallengeView), (status = 409, body = Problem, description = "illegal_transition")))]
-pub async fn cancel(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let ch = service::cancel(&state, &who, &path.into_inner()).await?;
     let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
     Ok(HttpResponse::Ok().json(v))
@@ -411,7 +477,11 @@ pub async fn cancel(state: web::Data<AppState>, who: Principal, path: web::Path<
 /// The public escrow summary: pool, funded, awarded, refunded, balance.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/escrow", tag = "money", params(("id" = String, Path)),
     responses((status = 200, body = EscrowSummary), (status = 404, body = Problem)))]
-pub async fn escrow(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn escrow(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let s = state
         .db(move |c| {
@@ -435,10 +505,14 @@ pub struct FundingView {
 }
 
 fn funding_view(f: Funding) -> AppResult<FundingView> {
-    let cur = Currency::parse("currency", &f.currency).map_err(|e| AppError::internal(e.message))?;
+    let cur =
+        Currency::parse("currency", &f.currency).map_err(|e| AppError::internal(e.message))?;
     Ok(FundingView {
         total: Money::new(f.amount + f.fee, &cur),
-        payment_reference: format!("TRIBU-{}", &f.id[f.id.len().saturating_sub(12)..].to_uppercase()),
+        payment_reference: format!(
+            "TRIBU-{}",
+            &f.id[f.id.len().saturating_sub(12)..].to_uppercase()
+        ),
         funding: f,
     })
 }
@@ -446,7 +520,11 @@ fn funding_view(f: Funding) -> AppResult<FundingView> {
 /// Ask to fund what the prize pool still lacks (manual provider: an admin confirms receipt).
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/funding", tag = "money", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 201, body = FundingView), (status = 409, body = Problem, description = "already_funded")))]
-pub async fn request_funding(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn request_funding(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let f = service::request_funding(&state, &who, &path.into_inner()).await?;
     Ok(HttpResponse::Created().json(funding_view(f)?))
 }
@@ -460,7 +538,11 @@ pub struct FundingList {
 /// The challenge's funding requests (its organisation).
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/fundings", tag = "money", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = FundingList), (status = 404, body = Problem)))]
-pub async fn fundings(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn fundings(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let list = state
         .db(move |c| {
@@ -468,7 +550,10 @@ pub async fn fundings(state: web::Data<AppState>, who: Principal, path: web::Pat
             Ok(ledger::fundings_of(c, &ch.id)?)
         })
         .await?;
-    let data = list.into_iter().map(funding_view).collect::<AppResult<Vec<_>>>()?;
+    let data = list
+        .into_iter()
+        .map(funding_view)
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(FundingList { data }))
 }
 
@@ -483,17 +568,34 @@ pub struct ConfirmRequest {
 #[utoipa::path(post, path = "/api/v1/admin/fundings/{id}/confirm", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ConfirmRequest,
     responses((status = 200, body = FundingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "funding_not_pending")))]
-pub async fn confirm_funding(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>, body: web::Json<ConfirmRequest>) -> AppResult<HttpResponse> {
-    let f = service::confirm_funding(&state, &admin.0.user.id, &path.into_inner(), &body.reference).await?;
+pub async fn confirm_funding(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    body: web::Json<ConfirmRequest>,
+) -> AppResult<HttpResponse> {
+    let f = service::confirm_funding(
+        &state,
+        &admin.0.user.id,
+        &path.into_inner(),
+        &body.reference,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(funding_view(f)?))
 }
 
 /// Funding requests waiting for confirmation (platform admins).
 #[utoipa::path(get, path = "/api/v1/admin/fundings", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = FundingList), (status = 403, body = Problem)))]
-pub async fn pending_fundings(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppResult<HttpResponse> {
+pub async fn pending_fundings(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+) -> AppResult<HttpResponse> {
     let list = state.db(|c| Ok(ledger::pending_fundings(c)?)).await?;
-    let data = list.into_iter().map(funding_view).collect::<AppResult<Vec<_>>>()?;
+    let data = list
+        .into_iter()
+        .map(funding_view)
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(FundingList { data }))
 }
 
@@ -523,9 +625,15 @@ pub struct ReviewRequest {
 #[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/approve", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ReviewRequest,
     responses((status = 200, body = ChallengeView), (status = 409, body = Problem)))]
-pub async fn approve(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>, body: Option<web::Json<ReviewRequest>>) -> AppResult<HttpResponse> {
+pub async fn approve(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    body: Option<web::Json<ReviewRequest>>,
+) -> AppResult<HttpResponse> {
     let comment = body.and_then(|b| b.into_inner().comment);
-    let ch = service::review_decision(&state, &admin.0.user.id, &path.into_inner(), true, comment).await?;
+    let ch = service::review_decision(&state, &admin.0.user.id, &path.into_inner(), true, comment)
+        .await?;
     let v = state.db(move |c| view(c, &ch, None, true)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -534,8 +642,20 @@ pub async fn approve(state: web::Data<AppState>, admin: PlatformAdmin, path: web
 #[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/request-changes", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ReviewRequest,
     responses((status = 200, body = ChallengeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn request_changes(state: web::Data<AppState>, admin: PlatformAdmin, path: web::Path<String>, body: web::Json<ReviewRequest>) -> AppResult<HttpResponse> {
-    let ch = service::review_decision(&state, &admin.0.user.id, &path.into_inner(), false, body.into_inner().comment).await?;
+pub async fn request_changes(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    body: web::Json<ReviewRequest>,
+) -> AppResult<HttpResponse> {
+    let ch = service::review_decision(
+        &state,
+        &admin.0.user.id,
+        &path.into_inner(),
+        false,
+        body.into_inner().comment,
+    )
+    .await?;
     let v = state.db(move |c| view(c, &ch, None, true)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -549,32 +669,55 @@ pub struct Settings {
 
 /// Read platform settings (platform admins).
 #[utoipa::path(get, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Settings)))]
-pub async fn settings(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppResult<HttpResponse> {
-    let s = state.db(|c| Ok(Settings { publish_requires_review: service::review_required(c)? })).await?;
+pub async fn settings(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+) -> AppResult<HttpResponse> {
+    let s = state
+        .db(|c| {
+            Ok(Settings {
+                publish_requires_review: service::review_required(c)?,
+            })
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
 /// Change platform settings (platform admins).
 #[utoipa::path(put, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), request_body = Settings,
     responses((status = 200, body = Settings)))]
-pub async fn put_settings(state: web::Data<AppState>, admin: PlatformAdmin, body: web::Json<Settings>) -> AppResult<HttpResponse> {
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    body: web::Json<Settings>,
+) -> AppResult<HttpResponse> {
     let want = body.publish_requires_review;
     let admin_id = admin.0.user.id;
     state
         .tx(move |c| {
-            store::set_setting(c, store::SETTING_PUBLISH_REVIEW, if want { "true" } else { "false" }, now())?;
-            audit::record(c, audit::Entry {
-                actor: &audit::Actor::user(&admin_id),
-                org_id: None,
-                action: "platform.settings_changed",
-                subject_type: "platform",
-                subject_id: "settings",
-                data: serde_json::json!({ "publish_requires_review": want }),
-            })?;
+            store::set_setting(
+                c,
+                store::SETTING_PUBLISH_REVIEW,
+                if want { "true" } else { "false" },
+                now(),
+            )?;
+            audit::record(
+                c,
+                audit::Entry {
+                    actor: &audit::Actor::user(&admin_id),
+                    org_id: None,
+                    action: "platform.settings_changed",
+                    subject_type: "platform",
+                    subject_id: "settings",
+                    data: serde_json::json!({ "publish_requires_review": want }),
+                },
+            )?;
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Settings { publish_requires_review: want }))
+    Ok(HttpResponse::Ok().json(Settings {
+        publish_requires_review: want,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -593,8 +736,14 @@ pub struct RulesVersion {
 /// Publish a new rules version; registered solvers accept it again before their next submission.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/rules", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RulesRequest, responses((status = 201, body = RulesVersion), (status = 409, body = Problem)))]
-pub async fn new_rules(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<RulesRequest>) -> AppResult<HttpResponse> {
-    let version = service::new_rules(&state, &who, &path.into_inner(), body.into_inner().text).await?;
+pub async fn new_rules(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<RulesRequest>,
+) -> AppResult<HttpResponse> {
+    let version =
+        service::new_rules(&state, &who, &path.into_inner(), body.into_inner().text).await?;
     Ok(HttpResponse::Created().json(RulesVersion { version }))
 }
 
@@ -625,18 +774,37 @@ pub struct RegistrationView {
     request_body = RegisterRequest,
     responses((status = 201, body = RegistrationView), (status = 200, body = RegistrationView),
               (status = 409, body = Problem, description = "deadline_passed, challenge_not_open, rules_version_mismatch"), (status = 422, body = Problem)))]
-pub async fn register(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<RegisterRequest>) -> AppResult<HttpResponse> {
+pub async fn register(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<RegisterRequest>,
+) -> AppResult<HttpResponse> {
     if !body.accept_rules {
-        return Err(AppError::field("accept_rules", "required", "Registering means accepting the rules."));
+        return Err(AppError::field(
+            "accept_rules",
+            "required",
+            "Registering means accepting the rules.",
+        ));
     }
-    let (r, new) = service::register(&state, &user.user.id, &path.into_inner(), body.rules_version).await?;
+    let (r, new) = service::register(
+        &state,
+        &user.user.id,
+        &path.into_inner(),
+        body.rules_version,
+    )
+    .await?;
     let v = RegistrationView {
         challenge_id: r.challenge_id,
         rules_version: r.rules_version,
         accepted_at: r.accepted_at,
         registered_at: r.created_at,
     };
-    Ok(if new { HttpResponse::Created().json(v) } else { HttpResponse::Ok().json(v) })
+    Ok(if new {
+        HttpResponse::Created().json(v)
+    } else {
+        HttpResponse::Ok().json(v)
+    })
 }
 
 /// Who registered.
@@ -649,7 +817,11 @@ pub struct RegistrantList {
 /// Registered solvers (the challenge's organisation).
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/registrations", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = RegistrantList), (status = 404, body = Problem)))]
-pub async fn registrants(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn registrants(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let data = state
         .db(move |c| {
@@ -657,7 +829,10 @@ pub async fn registrants(state: web::Data<AppState>, who: Principal, path: web::
             Ok(store::registrants(c, &ch.id)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(RegistrantList { count: data.len(), data }))
+    Ok(HttpResponse::Ok().json(RegistrantList {
+        count: data.len(),
+        data,
+    }))
 }
 
 /// One of my registrations.
@@ -676,7 +851,10 @@ pub struct MyRegistrations {
 
 /// The challenges I registered for.
 #[utoipa::path(get, path = "/api/v1/me/registrations", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyRegistrations)))]
-pub async fn my_registrations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn my_registrations(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<HttpResponse> {
     let uid = user.user.id;
     let data = state
         .db(move |c| {
@@ -735,7 +913,11 @@ pub struct QuestionList {
 /// Questions: answered public ones for everyone, your own, all for the organisation.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/questions", tag = "challenges", params(("id" = String, Path)),
     responses((status = 200, body = QuestionList), (status = 404, body = Problem)))]
-pub async fn questions(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn questions(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let data = state
         .db(move |c| {
@@ -744,8 +926,15 @@ pub async fn questions(state: web::Data<AppState>, who: Option<Principal>, path:
                 Some(Principal::User(u)) => Some(u.user.id.clone()),
                 _ => None,
             };
-            let scope = if organiser { QuestionScope::All } else { QuestionScope::Viewer(me.clone()) };
-            Ok(store::list_questions(c, &ch.id, &scope)?.into_iter().map(|q| question_view(q, me.as_deref())).collect())
+            let scope = if organiser {
+                QuestionScope::All
+            } else {
+                QuestionScope::Viewer(me.clone())
+            };
+            Ok(store::list_questions(c, &ch.id, &scope)?
+                .into_iter()
+                .map(|q| question_view(q, me.as_deref()))
+                .collect())
         })
         .await?;
     Ok(HttpResponse::Ok().json(QuestionList { data }))
@@ -768,8 +957,20 @@ fn yes() -> bool {
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/questions", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = AskRequest,
     responses((status = 201, body = QuestionView), (status = 403, body = Problem, description = "registration_required")))]
-pub async fn ask(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<AskRequest>) -> AppResult<HttpResponse> {
-    let q = service::ask(&state, &user.user.id, &path.into_inner(), &body.body, body.is_public).await?;
+pub async fn ask(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<AskRequest>,
+) -> AppResult<HttpResponse> {
+    let q = service::ask(
+        &state,
+        &user.user.id,
+        &path.into_inner(),
+        &body.body,
+        body.is_public,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(question_view(q, Some(&user.user.id))))
 }
 
@@ -782,7 +983,12 @@ pub struct AnswerRequest {
 /// Answer a question (the organisation); the asker gets an email.
 #[utoipa::path(post, path = "/api/v1/questions/{id}/answer", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = AnswerRequest, responses((status = 200, body = QuestionView), (status = 404, body = Problem)))]
-pub async fn answer(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<AnswerRequest>) -> AppResult<HttpResponse> {
+pub async fn answer(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<AnswerRequest>,
+) -> AppResult<HttpResponse> {
     let q = service::answer(&state, &who, &path.into_inner(), &body.answer).await?;
     Ok(HttpResponse::Ok().json(question_view(q, None)))
 }
@@ -818,12 +1024,19 @@ pub struct AnnouncementList {
 /// A challenge's announcements.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/announcements", tag = "challenges", params(("id" = String, Path)),
     responses((status = 200, body = AnnouncementList), (status = 404, body = Problem)))]
-pub async fn announcements(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn announcements(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let data = state
         .db(move |c| {
             let (ch, _) = service::readable(c, who.as_ref(), &key)?;
-            Ok(store::list_announcements(c, &ch.id)?.into_iter().map(announcement_view).collect())
+            Ok(store::list_announcements(c, &ch.id)?
+                .into_iter()
+                .map(announcement_view)
+                .collect())
         })
         .await?;
     Ok(HttpResponse::Ok().json(AnnouncementList { data }))
@@ -840,8 +1053,14 @@ pub struct AnnounceRequest {
 /// Post an announcement; every registrant is emailed in their language.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/announcements", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = AnnounceRequest, responses((status = 201, body = AnnouncementView), (status = 404, body = Problem)))]
-pub async fn announce(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<AnnounceRequest>) -> AppResult<HttpResponse> {
-    let (a, _) = service::announce(&state, &who, &path.into_inner(), &body.title, &body.body).await?;
+pub async fn announce(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<AnnounceRequest>,
+) -> AppResult<HttpResponse> {
+    let (a, _) =
+        service::announce(&state, &who, &path.into_inner(), &body.title, &body.body).await?;
     Ok(HttpResponse::Created().json(announcement_view(a)))
 }
 
@@ -854,7 +1073,11 @@ pub struct ChallengeAudit {
 /// Every change to a challenge: who, what, when (its organisation).
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/audit", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ChallengeAudit), (status = 404, body = Problem)))]
-pub async fn audit_trail(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn audit_trail(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let data = state
         .db(move |c| {
@@ -868,7 +1091,11 @@ pub async fn audit_trail(state: web::Data<AppState>, who: Principal, path: web::
 /// An organisation's challenges in every state (its dashboard).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/challenges", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = ChallengePage), (status = 404, body = Problem)))]
-pub async fn of_org(state: web::Data<AppState>, who: Principal, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn of_org(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let slug = path.into_inner();
     let page = state
         .db(move |c| {
@@ -888,5 +1115,8 @@ pub async fn caller(state: &AppState, req: &HttpRequest) -> Option<Principal> {
     let token = req
         .cookie(crate::auth::extract::ACCESS_COOKIE)
         .map(|c| c.value().to_owned());
-    crate::auth::extract::resolve(state, token).await.ok().flatten()
+    crate::auth::extract::resolve(state, token)
+        .await
+        .ok()
+        .flatten()
 }

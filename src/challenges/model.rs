@@ -90,7 +90,11 @@ pub fn transition(from: State, event: Event) -> Result<State, IllegalTransition>
 
 /// The state as the world sees it now: an open challenge whose submission
 /// deadline has passed is closed, whether or not the worker has written it.
-pub fn effective_state(stored: State, submission_deadline: NaiveDateTime, now: NaiveDateTime) -> State {
+pub fn effective_state(
+    stored: State,
+    submission_deadline: NaiveDateTime,
+    now: NaiveDateTime,
+) -> State {
     if stored == State::Open && now >= submission_deadline {
         State::Closed
     } else {
@@ -110,7 +114,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Ideation, Kind::Theoretical, Kind::ReductionToPractice, Kind::Software, Kind::Design];
+    pub const ALL: [Kind; 5] = [
+        Kind::Ideation,
+        Kind::Theoretical,
+        Kind::ReductionToPractice,
+        Kind::Software,
+        Kind::Design,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -219,18 +229,31 @@ impl Licence {
 /// Parses the allowed licences: 1–10 known SPDX ids, at least one open.
 pub fn parse_licences(field: &str, raw: &[String]) -> Result<Vec<Licence>, FieldError> {
     if raw.is_empty() || raw.len() > 10 {
-        return Err(FieldError::new(field, "invalid_licences", "Allow between 1 and 10 licences."));
+        return Err(FieldError::new(
+            field,
+            "invalid_licences",
+            "Allow between 1 and 10 licences.",
+        ));
     }
     let mut out: Vec<Licence> = Vec::new();
     for r in raw {
-        let l = Licence::parse(r)
-            .ok_or_else(|| FieldError::new(field, "unknown_licence", format!("{r:?} is not an SPDX licence identifier.")))?;
+        let l = Licence::parse(r).ok_or_else(|| {
+            FieldError::new(
+                field,
+                "unknown_licence",
+                format!("{r:?} is not an SPDX licence identifier."),
+            )
+        })?;
         if !out.iter().any(|o| o.id == l.id) {
             out.push(l);
         }
     }
     if !out.iter().any(|l| l.open) {
-        return Err(FieldError::new(field, "no_open_licence", "Allow at least one open licence (OSI-approved, CC0, CC-BY or CC-BY-SA)."));
+        return Err(FieldError::new(
+            field,
+            "no_open_licence",
+            "Allow at least one open licence (OSI-approved, CC0, CC-BY or CC-BY-SA).",
+        ));
     }
     Ok(out)
 }
@@ -248,20 +271,36 @@ pub struct TierInput {
 /// amounts, a label each. Returns them sorted by rank.
 pub fn check_tiers(field: &str, tiers: &[TierInput]) -> Result<Vec<TierInput>, FieldError> {
     if tiers.is_empty() || tiers.len() > 10 {
-        return Err(FieldError::new(field, "invalid_tiers", "Offer between 1 and 10 prize tiers."));
+        return Err(FieldError::new(
+            field,
+            "invalid_tiers",
+            "Offer between 1 and 10 prize tiers.",
+        ));
     }
     let mut sorted = tiers.to_vec();
     sorted.sort_by_key(|t| t.rank);
     for (i, t) in sorted.iter().enumerate() {
         if t.rank != i as i32 + 1 {
-            return Err(FieldError::new(field, "invalid_ranks", "Rank tiers 1, 2, 3… without gaps or repeats."));
+            return Err(FieldError::new(
+                field,
+                "invalid_ranks",
+                "Rank tiers 1, 2, 3… without gaps or repeats.",
+            ));
         }
-        if t.amount <= 0 || t.amount > 1_000_000_000_00 {
-            return Err(FieldError::new(field, "invalid_amount", "Each prize must be a positive amount."));
+        if t.amount <= 0 || t.amount > 100_000_000_000 {
+            return Err(FieldError::new(
+                field,
+                "invalid_amount",
+                "Each prize must be a positive amount.",
+            ));
         }
         let n = t.label.trim().chars().count();
         if n == 0 || n > 80 {
-            return Err(FieldError::new(field, "invalid_label", "Give each tier a label of at most 80 characters."));
+            return Err(FieldError::new(
+                field,
+                "invalid_label",
+                "Give each tier a label of at most 80 characters.",
+            ));
         }
     }
     Ok(sorted)
@@ -280,21 +319,35 @@ pub fn parse_tags(field: &str, raw: &[String]) -> Result<Vec<String>, FieldError
             .trim()
             .to_lowercase()
             .chars()
-            .map(|c| if c.is_whitespace() || c == '_' { '-' } else { c })
+            .map(|c| {
+                if c.is_whitespace() || c == '_' {
+                    '-'
+                } else {
+                    c
+                }
+            })
             .filter(|c| c.is_alphanumeric() || *c == '-')
             .collect();
         if t.is_empty() {
             continue;
         }
         if t.chars().count() > 30 {
-            return Err(FieldError::new(field, "invalid_tag", "Keep tags under 30 characters."));
+            return Err(FieldError::new(
+                field,
+                "invalid_tag",
+                "Keep tags under 30 characters.",
+            ));
         }
         if !out.contains(&t) {
             out.push(t);
         }
     }
     if out.len() > 10 {
-        return Err(FieldError::new(field, "too_many_tags", "Use at most 10 tags."));
+        return Err(FieldError::new(
+            field,
+            "too_many_tags",
+            "Use at most 10 tags.",
+        ));
     }
     Ok(out)
 }
@@ -304,10 +357,18 @@ pub fn check_text(field: &str, raw: &str, min: usize, max: usize) -> Result<Stri
     let s = raw.trim();
     let n = s.chars().count();
     if n < min {
-        return Err(FieldError::new(field, if min <= 1 { "required" } else { "too_short" }, format!("Write at least {min} characters.")));
+        return Err(FieldError::new(
+            field,
+            if min <= 1 { "required" } else { "too_short" },
+            format!("Write at least {min} characters."),
+        ));
     }
     if n > max {
-        return Err(FieldError::new(field, "too_long", format!("Write at most {max} characters.")));
+        return Err(FieldError::new(
+            field,
+            "too_long",
+            format!("Write at most {max} characters."),
+        ));
     }
     Ok(s.to_owned())
 }
@@ -322,15 +383,27 @@ pub fn check_timeline(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if submission_deadline <= now {
-        errors.push(FieldError::new("submission_deadline", "in_the_past", "The submission deadline must be in the future."));
+        errors.push(FieldError::new(
+            "submission_deadline",
+            "in_the_past",
+            "The submission deadline must be in the future.",
+        ));
     }
     if let Some(o) = opens_at {
         if o >= submission_deadline {
-            errors.push(FieldError::new("opens_at", "after_deadline", "Opening must come before the submission deadline."));
+            errors.push(FieldError::new(
+                "opens_at",
+                "after_deadline",
+                "Opening must come before the submission deadline.",
+            ));
         }
     }
     if judging_deadline <= submission_deadline {
-        errors.push(FieldError::new("judging_deadline", "before_submission_deadline", "Judging must end after submissions close."));
+        errors.push(FieldError::new(
+            "judging_deadline",
+            "before_submission_deadline",
+            "Judging must end after submissions close.",
+        ));
     }
     errors
 }
@@ -387,12 +460,15 @@ impl Cursor {
     /// Opaque text for clients.
     pub fn encode(&self) -> String {
         use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
     pub fn decode(raw: &str) -> Option<Cursor> {
         use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 }
@@ -421,20 +497,33 @@ mod tests {
     use proptest::prelude::*;
 
     fn t(s: i64) -> NaiveDateTime {
-        DateTime::from_timestamp(1_800_000_000 + s, 0).map(|d| d.naive_utc()).unwrap_or_default()
+        DateTime::from_timestamp(1_800_000_000 + s, 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or_default()
     }
 
     #[test]
     fn the_happy_path_and_cancellation() {
         let mut s = State::Draft;
-        for e in [Event::Publish, Event::Close, Event::StartJudging, Event::Award, Event::Settle] {
+        for e in [
+            Event::Publish,
+            Event::Close,
+            Event::StartJudging,
+            Event::Award,
+            Event::Settle,
+        ] {
             s = transition(s, e).unwrap_or(State::Draft);
         }
         assert_eq!(s, State::Settled);
         for from in [State::Draft, State::Open, State::Closed] {
             assert_eq!(transition(from, Event::Cancel), Ok(State::Cancelled));
         }
-        for from in [State::Judging, State::Awarded, State::Settled, State::Cancelled] {
+        for from in [
+            State::Judging,
+            State::Awarded,
+            State::Settled,
+            State::Cancelled,
+        ] {
             assert!(transition(from, Event::Cancel).is_err());
         }
         assert!(transition(State::Open, Event::Publish).is_err());
@@ -463,21 +552,40 @@ mod tests {
     #[test]
     fn tiers() {
         let ok = vec![
-            TierInput { rank: 2, label: "Runner-up".into(), amount: 100 },
-            TierInput { rank: 1, label: "Winner".into(), amount: 500 },
+            TierInput {
+                rank: 2,
+                label: "Runner-up".into(),
+                amount: 100,
+            },
+            TierInput {
+                rank: 1,
+                label: "Winner".into(),
+                amount: 500,
+            },
         ];
         let sorted = check_tiers("t", &ok).unwrap_or_default();
         assert_eq!(sorted[0].rank, 1);
         assert_eq!(pool(&sorted), 600);
-        let gap = vec![TierInput { rank: 2, label: "x".into(), amount: 1 }];
+        let gap = vec![TierInput {
+            rank: 2,
+            label: "x".into(),
+            amount: 1,
+        }];
         assert!(check_tiers("t", &gap).is_err());
-        let zero = vec![TierInput { rank: 1, label: "x".into(), amount: 0 }];
+        let zero = vec![TierInput {
+            rank: 1,
+            label: "x".into(),
+            amount: 0,
+        }];
         assert!(check_tiers("t", &zero).is_err());
     }
 
     #[test]
     fn search_terms_are_words_only() {
-        assert_eq!(search_terms("water \"OR\" filter*"), Some(vec!["water".into(), "or".into(), "filter".into()]));
+        assert_eq!(
+            search_terms("water \"OR\" filter*"),
+            Some(vec!["water".into(), "or".into(), "filter".into()])
+        );
         assert_eq!(search_terms("  ***  "), None);
     }
 
@@ -485,7 +593,14 @@ mod tests {
         proptest::sample::select(State::ALL.to_vec())
     }
     fn any_event() -> impl Strategy<Value = Event> {
-        proptest::sample::select(vec![Event::Publish, Event::Close, Event::StartJudging, Event::Award, Event::Settle, Event::Cancel])
+        proptest::sample::select(vec![
+            Event::Publish,
+            Event::Close,
+            Event::StartJudging,
+            Event::Award,
+            Event::Settle,
+            Event::Cancel,
+        ])
     }
 
     proptest! {

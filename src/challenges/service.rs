@@ -6,13 +6,18 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::model::{self, check_text, check_tiers, check_timeline, parse_licences, parse_tags, review, Event, Kind, State, TierInput, Visibility, CATEGORIES};
+use super::model::{
+    self, check_text, check_tiers, check_timeline, parse_licences, parse_tags, review, Event, Kind,
+    State, TierInput, Visibility, CATEGORIES,
+};
 use super::store::{self, Challenge, Fields};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::extract::Principal;
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::money::model::{fee_for, funding_lines, funding_needed, refund_lines, Currency, EscrowFlows};
+use crate::money::model::{
+    fee_for, funding_lines, funding_needed, refund_lines, Currency, EscrowFlows,
+};
 use crate::money::store as ledger;
 use crate::orgs::model::OrgAction;
 use crate::orgs::service::{access_org, Access};
@@ -71,16 +76,50 @@ impl NoNanos for NaiveDateTime {
 }
 
 /// Validates `input` over `current` (for PATCH) into storable fields.
-pub fn validate(conn: &mut DbConnection, input: &ChallengeInput, current: Option<(&Challenge, Vec<TierInput>, String)>, at: NaiveDateTime) -> AppResult<Fields> {
+pub fn validate(
+    conn: &mut DbConnection,
+    input: &ChallengeInput,
+    current: Option<(&Challenge, Vec<TierInput>, String)>,
+    at: NaiveDateTime,
+) -> AppResult<Fields> {
     let mut errors: Vec<FieldError> = Vec::new();
     let cur = current.as_ref();
-    let pick = |new: &Option<String>, old: Option<&str>| new.clone().or_else(|| old.map(str::to_owned)).unwrap_or_default();
-    let title = check_text("title", &pick(&input.title, cur.map(|c| c.0.title.as_str())), 3, 140).map_err(|e| errors.push(e)).ok();
-    let summary = check_text("summary", &pick(&input.summary, cur.map(|c| c.0.summary.as_str())), 10, 300).map_err(|e| errors.push(e)).ok();
-    let description = check_text("description", &pick(&input.description, cur.map(|c| c.0.description_md.as_str())), 1, 50_000).map_err(|e| errors.push(e)).ok();
+    let pick = |new: &Option<String>, old: Option<&str>| {
+        new.clone()
+            .or_else(|| old.map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let title = check_text(
+        "title",
+        &pick(&input.title, cur.map(|c| c.0.title.as_str())),
+        3,
+        140,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let summary = check_text(
+        "summary",
+        &pick(&input.summary, cur.map(|c| c.0.summary.as_str())),
+        10,
+        300,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let description = check_text(
+        "description",
+        &pick(&input.description, cur.map(|c| c.0.description_md.as_str())),
+        1,
+        50_000,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
     let category = pick(&input.category, cur.map(|c| c.0.category.as_str()));
     if !CATEGORIES.contains(&category.as_str()) {
-        errors.push(FieldError::new("category", "invalid_category", format!("Choose one of: {}.", CATEGORIES.join(", "))));
+        errors.push(FieldError::new(
+            "category",
+            "invalid_category",
+            format!("Choose one of: {}.", CATEGORIES.join(", ")),
+        ));
     }
     let tags = match &input.tags {
         Some(t) => parse_tags("tags", t).map_err(|e| errors.push(e)).ok(),
@@ -88,67 +127,147 @@ pub fn validate(conn: &mut DbConnection, input: &ChallengeInput, current: Option
     };
     let kind = pick(&input.kind, cur.map(|c| c.0.kind.as_str()));
     if Kind::parse(&kind).is_none() {
-        errors.push(FieldError::new("kind", "invalid_kind", "Choose ideation, theoretical, reduction_to_practice, software or design."));
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_kind",
+            "Choose ideation, theoretical, reduction_to_practice, software or design.",
+        ));
     }
-    let currency = Currency::parse("currency", &pick(&input.currency, cur.map(|c| c.0.currency.as_str()).or(Some("EUR")))).map_err(|e| errors.push(e)).ok();
+    let currency = Currency::parse(
+        "currency",
+        &pick(
+            &input.currency,
+            cur.map(|c| c.0.currency.as_str()).or(Some("EUR")),
+        ),
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
     let tiers = match &input.prize_tiers {
-        Some(t) => check_tiers("prize_tiers", t).map_err(|e| errors.push(e)).ok(),
+        Some(t) => check_tiers("prize_tiers", t)
+            .map_err(|e| errors.push(e))
+            .ok(),
         None => match cur {
             Some(c) => Some(c.1.clone()),
             None => {
-                errors.push(FieldError::new("prize_tiers", "required", "Offer at least one prize tier."));
+                errors.push(FieldError::new(
+                    "prize_tiers",
+                    "required",
+                    "Offer at least one prize tier.",
+                ));
                 None
             }
         },
     };
-    let visibility = pick(&input.visibility, cur.map(|c| c.0.visibility.as_str()).or(Some("public")));
+    let visibility = pick(
+        &input.visibility,
+        cur.map(|c| c.0.visibility.as_str()).or(Some("public")),
+    );
     if Visibility::parse(&visibility).is_none() {
-        errors.push(FieldError::new("visibility", "invalid_visibility", "Choose public or unlisted."));
+        errors.push(FieldError::new(
+            "visibility",
+            "invalid_visibility",
+            "Choose public or unlisted.",
+        ));
     }
     let opens_at = input.opens_at.map(secs).or(cur.and_then(|c| c.0.opens_at));
-    let sub = input.submission_deadline.map(secs).or(cur.map(|c| c.0.submission_deadline));
-    let judge = input.judging_deadline.map(secs).or(cur.map(|c| c.0.judging_deadline));
+    let sub = input
+        .submission_deadline
+        .map(secs)
+        .or(cur.map(|c| c.0.submission_deadline));
+    let judge = input
+        .judging_deadline
+        .map(secs)
+        .or(cur.map(|c| c.0.judging_deadline));
     match (sub, judge) {
         (Some(s), Some(j)) => errors.extend(check_timeline(opens_at, s, j, at)),
         (s, j) => {
             if s.is_none() {
-                errors.push(FieldError::new("submission_deadline", "required", "Set the submission deadline."));
+                errors.push(FieldError::new(
+                    "submission_deadline",
+                    "required",
+                    "Set the submission deadline.",
+                ));
             }
             if j.is_none() {
-                errors.push(FieldError::new("judging_deadline", "required", "Set the judging deadline."));
+                errors.push(FieldError::new(
+                    "judging_deadline",
+                    "required",
+                    "Set the judging deadline.",
+                ));
             }
         }
     }
-    let eligibility = check_text("eligibility", &pick(&input.eligibility, cur.map(|c| c.0.eligibility.as_str()).or(Some("Open to everyone."))), 1, 5_000)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let rules = check_text("rules", &pick(&input.rules, cur.map(|c| c.2.as_str())), 20, 50_000).map_err(|e| errors.push(e)).ok();
+    let eligibility = check_text(
+        "eligibility",
+        &pick(
+            &input.eligibility,
+            cur.map(|c| c.0.eligibility.as_str())
+                .or(Some("Open to everyone.")),
+        ),
+        1,
+        5_000,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let rules = check_text(
+        "rules",
+        &pick(&input.rules, cur.map(|c| c.2.as_str())),
+        20,
+        50_000,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
     let licences = match &input.allowed_licences {
-        Some(l) => parse_licences("allowed_licences", l).map_err(|e| errors.push(e)).ok().map(|v| v.into_iter().map(|l| l.id).collect()),
+        Some(l) => parse_licences("allowed_licences", l)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .map(|v| v.into_iter().map(|l| l.id).collect()),
         None => match cur {
             Some(c) => Some(c.0.licence_ids()),
             None => Some(vec!["CC-BY-4.0".to_owned()]),
         },
     };
-    let max_subs = input.max_submissions_per_solver.or(cur.map(|c| c.0.max_submissions_per_solver)).unwrap_or(1);
+    let max_subs = input
+        .max_submissions_per_solver
+        .or(cur.map(|c| c.0.max_submissions_per_solver))
+        .unwrap_or(1);
     if !(1..=100).contains(&max_subs) {
-        errors.push(FieldError::new("max_submissions_per_solver", "out_of_range", "Between 1 and 100."));
+        errors.push(FieldError::new(
+            "max_submissions_per_solver",
+            "out_of_range",
+            "Between 1 and 100.",
+        ));
     }
-    let max_team = input.max_team_size.or(cur.map(|c| c.0.max_team_size)).unwrap_or(5);
+    let max_team = input
+        .max_team_size
+        .or(cur.map(|c| c.0.max_team_size))
+        .unwrap_or(5);
     if !(1..=50).contains(&max_team) {
-        errors.push(FieldError::new("max_team_size", "out_of_range", "Between 1 and 50."));
+        errors.push(FieldError::new(
+            "max_team_size",
+            "out_of_range",
+            "Between 1 and 50.",
+        ));
     }
-    let blind = input.blind_judging.or(cur.map(|c| c.0.blind_judging)).unwrap_or(false);
+    let blind = input
+        .blind_judging
+        .or(cur.map(|c| c.0.blind_judging))
+        .unwrap_or(false);
     let slug = match (&input.slug, cur) {
-        (Some(s), _) => crate::orgs::model::Slug::parse("slug", s).map(|s| s.as_str().to_owned()).map_err(|e| errors.push(e)).ok(),
+        (Some(s), _) => crate::orgs::model::Slug::parse("slug", s)
+            .map(|s| s.as_str().to_owned())
+            .map_err(|e| errors.push(e))
+            .ok(),
         (None, Some(c)) => Some(c.0.slug.clone()),
         (None, None) => title.as_deref().map(model::slug_from_title),
     };
-    if let Some(s) = &slug {
+    if let Some(s) = slug.as_ref().filter(|_| input.slug.is_some()) {
         if store::slug_taken(conn, s, cur.map(|c| c.0.id.as_str()))? {
-            if input.slug.is_some() {
-                errors.push(FieldError::new("slug", "slug_taken", "This address is already taken."));
-            }
+            errors.push(FieldError::new(
+                "slug",
+                "slug_taken",
+                "This address is already taken.",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -157,10 +276,37 @@ pub fn validate(conn: &mut DbConnection, input: &ChallengeInput, current: Option
     let mut slug = slug.unwrap_or_default();
     // An automatic slug that collides gets a short suffix.
     if input.slug.is_none() && cur.is_none() && store::slug_taken(conn, &slug, None)? {
-        slug = format!("{}-{}", slug.chars().take(33).collect::<String>(), &crate::db::new_id()[24..30]);
+        slug = format!(
+            "{}-{}",
+            slug.chars().take(33).collect::<String>(),
+            &crate::db::new_id()[24..30]
+        );
     }
-    let (Some(title), Some(summary), Some(description_md), Some(tags), Some(currency), Some(tiers), Some(eligibility), Some(rules_md), Some(allowed_licences), Some(submission_deadline), Some(judging_deadline)) =
-        (title, summary, description, tags, currency, tiers, eligibility, rules, licences, sub, judge)
+    let (
+        Some(title),
+        Some(summary),
+        Some(description_md),
+        Some(tags),
+        Some(currency),
+        Some(tiers),
+        Some(eligibility),
+        Some(rules_md),
+        Some(allowed_licences),
+        Some(submission_deadline),
+        Some(judging_deadline),
+    ) = (
+        title,
+        summary,
+        description,
+        tags,
+        currency,
+        tiers,
+        eligibility,
+        rules,
+        licences,
+        sub,
+        judge,
+    )
     else {
         return Err(AppError::internal("validated fields missing"));
     };
@@ -197,7 +343,12 @@ fn actor_user(caller: &Principal) -> String {
 
 /// Loads a challenge for an organisation action; 404 when the caller has no
 /// tie to its organisation.
-pub fn org_access(conn: &mut DbConnection, caller: &Principal, key: &str, action: OrgAction) -> AppResult<(Challenge, Access)> {
+pub fn org_access(
+    conn: &mut DbConnection,
+    caller: &Principal,
+    key: &str,
+    action: OrgAction,
+) -> AppResult<(Challenge, Access)> {
     let c = store::find_by_key(conn, key)?.ok_or(AppError::NotFound)?;
     let org = orgs::find_by_id(conn, &c.org_id)?;
     let a = access_org(conn, caller, org, action)?;
@@ -205,7 +356,11 @@ pub fn org_access(conn: &mut DbConnection, caller: &Principal, key: &str, action
 }
 
 /// Whether `caller` belongs to the challenge's organisation (any role or key).
-pub fn is_org_side(conn: &mut DbConnection, caller: Option<&Principal>, c: &Challenge) -> AppResult<bool> {
+pub fn is_org_side(
+    conn: &mut DbConnection,
+    caller: Option<&Principal>,
+    c: &Challenge,
+) -> AppResult<bool> {
     Ok(match caller {
         Some(Principal::User(u)) => orgs::role_of(conn, &c.org_id, &u.user.id)?.is_some(),
         Some(Principal::Key(k)) => k.key.org_id == c.org_id,
@@ -214,7 +369,11 @@ pub fn is_org_side(conn: &mut DbConnection, caller: Option<&Principal>, c: &Chal
 }
 
 /// A challenge the caller may read: drafts only for its organisation.
-pub fn readable(conn: &mut DbConnection, caller: Option<&Principal>, key: &str) -> AppResult<(Challenge, bool)> {
+pub fn readable(
+    conn: &mut DbConnection,
+    caller: Option<&Principal>,
+    key: &str,
+) -> AppResult<(Challenge, bool)> {
     let c = store::find_by_key(conn, key)?.ok_or(AppError::NotFound)?;
     let org_side = is_org_side(conn, caller, &c)?;
     if c.stored_state() == State::Draft && !org_side {
@@ -223,42 +382,85 @@ pub fn readable(conn: &mut DbConnection, caller: Option<&Principal>, key: &str) 
     Ok((c, org_side))
 }
 
-fn audit_challenge(conn: &mut DbConnection, actor: &Actor, c: &Challenge, action: &str, data: serde_json::Value) -> AppResult<()> {
-    audit::record(conn, Entry {
-        actor,
-        org_id: Some(&c.org_id),
-        action,
-        subject_type: "challenge",
-        subject_id: &c.id,
-        data,
-    })?;
+fn audit_challenge(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: &Challenge,
+    action: &str,
+    data: serde_json::Value,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            org_id: Some(&c.org_id),
+            action,
+            subject_type: "challenge",
+            subject_id: &c.id,
+            data,
+        },
+    )?;
     Ok(())
 }
 
 /// Applies `event` to a challenge inside the current transaction: checks
 /// the table against the state by the clock, writes it, audits who/from/to.
-pub fn apply(conn: &mut DbConnection, actor: &Actor, c: &Challenge, event: Event, at: NaiveDateTime) -> AppResult<State> {
+pub fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: &Challenge,
+    event: Event,
+    at: NaiveDateTime,
+) -> AppResult<State> {
     // A passed deadline has closed an open challenge already; record that first.
     let mut from = c.stored_state();
     let effective = c.state_at(at);
     if effective != from {
         if store::set_state(conn, &c.id, from, effective, at)? == 1 {
-            audit_challenge(conn, &Actor::default(), c, "challenge.transition", serde_json::json!({ "from": from.as_str(), "to": effective.as_str(), "reason": "deadline" }))?;
+            audit_challenge(
+                conn,
+                &Actor::default(),
+                c,
+                "challenge.transition",
+                serde_json::json!({ "from": from.as_str(), "to": effective.as_str(), "reason": "deadline" }),
+            )?;
         }
         from = effective;
     }
     let to = model::transition(from, event).map_err(|e| {
-        AppError::conflict("illegal_transition", format!("A challenge that is {} cannot be {:?}.", e.from.as_str(), e.event).to_lowercase())
+        AppError::conflict(
+            "illegal_transition",
+            format!(
+                "A challenge that is {} cannot be {:?}.",
+                e.from.as_str(),
+                e.event
+            )
+            .to_lowercase(),
+        )
     })?;
     if store::set_state(conn, &c.id, from, to, at)? != 1 {
-        return Err(AppError::conflict("state_changed", "The challenge changed meanwhile; reload and try again."));
+        return Err(AppError::conflict(
+            "state_changed",
+            "The challenge changed meanwhile; reload and try again.",
+        ));
     }
-    audit_challenge(conn, actor, c, "challenge.transition", serde_json::json!({ "from": from.as_str(), "to": to.as_str() }))?;
+    audit_challenge(
+        conn,
+        actor,
+        c,
+        "challenge.transition",
+        serde_json::json!({ "from": from.as_str(), "to": to.as_str() }),
+    )?;
     Ok(to)
 }
 
 /// Creates a draft for the organisation `org_slug`.
-pub async fn create(state: &AppState, caller: &Principal, org_slug: &str, input: ChallengeInput) -> AppResult<Challenge> {
+pub async fn create(
+    state: &AppState,
+    caller: &Principal,
+    org_slug: &str,
+    input: ChallengeInput,
+) -> AppResult<Challenge> {
     let (caller, org_slug) = (caller.clone(), org_slug.to_owned());
     state
         .tx(move |c| {
@@ -267,7 +469,13 @@ pub async fn create(state: &AppState, caller: &Principal, org_slug: &str, input:
             let fields = validate(c, &input, None, at)?;
             let by = actor_user(&caller);
             let ch = store::insert(c, &a.org.id, &fields, &by, at)?;
-            audit_challenge(c, &caller.actor(), &ch, "challenge.created", serde_json::json!({ "title": ch.title }))?;
+            audit_challenge(
+                c,
+                &caller.actor(),
+                &ch,
+                "challenge.created",
+                serde_json::json!({ "title": ch.title }),
+            )?;
             Ok(ch)
         })
         .await
@@ -275,7 +483,12 @@ pub async fn create(state: &AppState, caller: &Principal, org_slug: &str, input:
 
 /// Edits a challenge: every field while a draft; only texts and tags once
 /// published (money, dates, licences and limits are promises to solvers).
-pub async fn update(state: &AppState, caller: &Principal, key: &str, input: ChallengeInput) -> AppResult<Challenge> {
+pub async fn update(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+    input: ChallengeInput,
+) -> AppResult<Challenge> {
     let (caller, key) = (caller.clone(), key.to_owned());
     state
         .tx(move |c| {
@@ -327,7 +540,8 @@ pub async fn update(state: &AppState, caller: &Principal, key: &str, input: Chal
 
 /// The escrow flows of a challenge.
 pub fn flows(conn: &mut DbConnection, c: &Challenge) -> AppResult<EscrowFlows> {
-    let cur = Currency::parse("currency", &c.currency).map_err(|e| AppError::internal(e.message))?;
+    let cur =
+        Currency::parse("currency", &c.currency).map_err(|e| AppError::internal(e.message))?;
     Ok(ledger::escrow_flows(conn, &c.id, &cur)?)
 }
 
@@ -345,16 +559,28 @@ pub fn review_required(conn: &mut DbConnection) -> AppResult<bool> {
     Ok(store::setting(conn, store::SETTING_PUBLISH_REVIEW)?.as_deref() == Some("true"))
 }
 
-fn open_now(conn: &mut DbConnection, actor: &Actor, ch: &Challenge, at: NaiveDateTime) -> AppResult<()> {
+fn open_now(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ch: &Challenge,
+    at: NaiveDateTime,
+) -> AppResult<()> {
     let f = flows(conn, ch)?;
     if f.balance() < ch.prize_total {
         return Err(AppError::conflict(
             "escrow_insufficient",
-            format!("Escrow holds {} of the {} prize pool; fund the rest first.", f.balance(), ch.prize_total),
+            format!(
+                "Escrow holds {} of the {} prize pool; fund the rest first.",
+                f.balance(),
+                ch.prize_total
+            ),
         ));
     }
     if ch.submission_deadline <= at {
-        return Err(AppError::conflict("deadline_passed", "The submission deadline has passed; move it before publishing."));
+        return Err(AppError::conflict(
+            "deadline_passed",
+            "The submission deadline has passed; move it before publishing.",
+        ));
     }
     apply(conn, actor, ch, Event::Publish, at)?;
     Ok(())
@@ -362,24 +588,43 @@ fn open_now(conn: &mut DbConnection, actor: &Actor, ch: &Challenge, at: NaiveDat
 
 /// Publishes a draft: refused until escrow holds the whole pool; sent to the
 /// review queue first when the platform requires it.
-pub async fn publish(state: &AppState, caller: &Principal, key: &str) -> AppResult<(Challenge, Published)> {
+pub async fn publish(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+) -> AppResult<(Challenge, Published)> {
     let (caller, key) = (caller.clone(), key.to_owned());
     state
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::PublishChallenges)?;
             let at = now();
             if ch.stored_state() != State::Draft {
-                return Err(AppError::conflict("illegal_transition", format!("A challenge that is {} cannot be published.", ch.stored_state().as_str())));
+                return Err(AppError::conflict(
+                    "illegal_transition",
+                    format!(
+                        "A challenge that is {} cannot be published.",
+                        ch.stored_state().as_str()
+                    ),
+                ));
             }
             let needs_review = review_required(c)? && ch.review_state != review::APPROVED;
             let outcome = if needs_review {
                 // Escrow is checked now too, so the queue only holds fundable work.
                 let f = flows(c, &ch)?;
                 if f.balance() < ch.prize_total {
-                    return Err(AppError::conflict("escrow_insufficient", "Fund the whole prize pool before asking for review."));
+                    return Err(AppError::conflict(
+                        "escrow_insufficient",
+                        "Fund the whole prize pool before asking for review.",
+                    ));
                 }
                 store::set_review(c, &ch.id, review::PENDING, None, at)?;
-                audit_challenge(c, &caller.actor(), &ch, "challenge.review_requested", serde_json::json!({}))?;
+                audit_challenge(
+                    c,
+                    &caller.actor(),
+                    &ch,
+                    "challenge.review_requested",
+                    serde_json::json!({}),
+                )?;
                 Published::AwaitingReview
             } else {
                 open_now(c, &caller.actor(), &ch, at)?;
@@ -391,25 +636,48 @@ pub async fn publish(state: &AppState, caller: &Principal, key: &str) -> AppResu
 }
 
 /// A platform admin's decision on a challenge waiting for review.
-pub async fn review_decision(state: &AppState, admin_id: &str, key: &str, approve: bool, comment: Option<String>) -> AppResult<Challenge> {
+pub async fn review_decision(
+    state: &AppState,
+    admin_id: &str,
+    key: &str,
+    approve: bool,
+    comment: Option<String>,
+) -> AppResult<Challenge> {
     let (admin_id, key) = (admin_id.to_owned(), key.to_owned());
     state
         .tx(move |c| {
             let ch = store::find_by_key(c, &key)?.ok_or(AppError::NotFound)?;
             if ch.review_state != review::PENDING || ch.stored_state() != State::Draft {
-                return Err(AppError::conflict("not_awaiting_review", "This challenge is not waiting for review."));
+                return Err(AppError::conflict(
+                    "not_awaiting_review",
+                    "This challenge is not waiting for review.",
+                ));
             }
             let at = now();
             let actor = Actor::user(&admin_id);
             if approve {
                 store::set_review(c, &ch.id, review::APPROVED, comment.as_deref(), at)?;
-                audit_challenge(c, &actor, &ch, "challenge.review_approved", serde_json::json!({ "comment": comment }))?;
+                audit_challenge(
+                    c,
+                    &actor,
+                    &ch,
+                    "challenge.review_approved",
+                    serde_json::json!({ "comment": comment }),
+                )?;
                 let ch = store::find(c, &ch.id)?;
                 open_now(c, &actor, &ch, at)?;
             } else {
-                let comment = comment.filter(|s| !s.trim().is_empty()).ok_or_else(|| AppError::field("comment", "required", "Say what should change."))?;
+                let comment = comment.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+                    AppError::field("comment", "required", "Say what should change.")
+                })?;
                 store::set_review(c, &ch.id, review::CHANGES_REQUESTED, Some(&comment), at)?;
-                audit_challenge(c, &actor, &ch, "challenge.changes_requested", serde_json::json!({ "comment": comment }))?;
+                audit_challenge(
+                    c,
+                    &actor,
+                    &ch,
+                    "challenge.changes_requested",
+                    serde_json::json!({ "comment": comment }),
+                )?;
             }
             Ok(store::find(c, &ch.id)?)
         })
@@ -429,7 +697,8 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
             let at = now();
             apply(c, &caller.actor(), &ch, Event::Cancel, at)?;
             let f = flows(c, &ch)?;
-            let cur = Currency::parse("currency", &ch.currency).map_err(|e| AppError::internal(e.message))?;
+            let cur = Currency::parse("currency", &ch.currency)
+                .map_err(|e| AppError::internal(e.message))?;
             let lines = refund_lines(&ch.id, &ch.org_id, f.balance(), &cur);
             if !lines.is_empty() {
                 let key = format!("challenge:{}:refund", ch.id);
@@ -445,7 +714,13 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
                     },
                     at,
                 )?;
-                audit_challenge(c, &caller.actor(), &ch, "escrow.refunded", serde_json::json!({ "amount": f.balance() }))?;
+                audit_challenge(
+                    c,
+                    &caller.actor(),
+                    &ch,
+                    "escrow.refunded",
+                    serde_json::json!({ "amount": f.balance() }),
+                )?;
             }
             ledger::cancel_pending(c, &ch.id)?;
             Ok(store::find(c, &ch.id)?)
@@ -454,24 +729,55 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
 }
 
 /// Asks to fund what the pool still lacks (plus the platform fee).
-pub async fn request_funding(state: &AppState, caller: &Principal, key: &str) -> AppResult<ledger::Funding> {
-    let (caller, key, fee_bps) = (caller.clone(), key.to_owned(), state.config.platform_fee_bps);
+pub async fn request_funding(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+) -> AppResult<ledger::Funding> {
+    let (caller, key, fee_bps) = (
+        caller.clone(),
+        key.to_owned(),
+        state.config.platform_fee_bps,
+    );
     state
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::FundChallenges)?;
             store::lock(c, &ch.id)?;
             let at = now();
-            if matches!(ch.state_at(at), State::Cancelled | State::Settled | State::Awarded) {
-                return Err(AppError::conflict("not_fundable", "This challenge no longer takes funding."));
+            if matches!(
+                ch.state_at(at),
+                State::Cancelled | State::Settled | State::Awarded
+            ) {
+                return Err(AppError::conflict(
+                    "not_fundable",
+                    "This challenge no longer takes funding.",
+                ));
             }
             let f = flows(c, &ch)?;
             let pending = ledger::pending_amount(c, &ch.id)?;
             let need = funding_needed(ch.prize_total, f.balance(), pending);
             if need == 0 {
-                return Err(AppError::conflict("already_funded", "The prize pool is funded or a request for the rest is waiting."));
+                return Err(AppError::conflict(
+                    "already_funded",
+                    "The prize pool is funded or a request for the rest is waiting.",
+                ));
             }
-            let funding = ledger::create_funding(c, &ch.id, need, fee_for(need, fee_bps), &ch.currency, &actor_user(&caller), at)?;
-            audit_challenge(c, &caller.actor(), &ch, "funding.requested", serde_json::json!({ "funding": funding.id, "amount": need, "fee": funding.fee }))?;
+            let funding = ledger::create_funding(
+                c,
+                &ch.id,
+                need,
+                fee_for(need, fee_bps),
+                &ch.currency,
+                &actor_user(&caller),
+                at,
+            )?;
+            audit_challenge(
+                c,
+                &caller.actor(),
+                &ch,
+                "funding.requested",
+                serde_json::json!({ "funding": funding.id, "amount": need, "fee": funding.fee }),
+            )?;
             Ok(funding)
         })
         .await
@@ -479,8 +785,14 @@ pub async fn request_funding(state: &AppState, caller: &Principal, key: &str) ->
 
 /// A platform admin records that the money of a funding request arrived:
 /// clearing → escrow (and fee), once, whatever retries happen.
-pub async fn confirm_funding(state: &AppState, admin_id: &str, funding_id: &str, reference: &str) -> AppResult<ledger::Funding> {
-    let reference = check_text("reference", reference, 1, 200).map_err(|e| AppError::Validation(vec![e]))?;
+pub async fn confirm_funding(
+    state: &AppState,
+    admin_id: &str,
+    funding_id: &str,
+    reference: &str,
+) -> AppResult<ledger::Funding> {
+    let reference =
+        check_text("reference", reference, 1, 200).map_err(|e| AppError::Validation(vec![e]))?;
     let (admin_id, funding_id) = (admin_id.to_owned(), funding_id.to_owned());
     state
         .tx(move |c| {
@@ -518,7 +830,12 @@ pub async fn confirm_funding(state: &AppState, admin_id: &str, funding_id: &str,
 
 /// Publishes a new rules version; registrants must accept it before their
 /// next submission.
-pub async fn new_rules(state: &AppState, caller: &Principal, key: &str, body: String) -> AppResult<i32> {
+pub async fn new_rules(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+    body: String,
+) -> AppResult<i32> {
     let body = check_text("rules", &body, 20, 50_000).map_err(|e| AppError::Validation(vec![e]))?;
     let (caller, key) = (caller.clone(), key.to_owned());
     state
@@ -526,10 +843,19 @@ pub async fn new_rules(state: &AppState, caller: &Principal, key: &str, body: St
             let (ch, _) = org_access(c, &caller, &key, OrgAction::PublishChallenges)?;
             let at = now();
             if !matches!(ch.state_at(at), State::Draft | State::Open) {
-                return Err(AppError::conflict("not_editable", "Rules can change only before the deadline."));
+                return Err(AppError::conflict(
+                    "not_editable",
+                    "Rules can change only before the deadline.",
+                ));
             }
             let v = store::new_rules_version(c, &ch, &body, &actor_user(&caller), at)?;
-            audit_challenge(c, &caller.actor(), &ch, "challenge.rules_published", serde_json::json!({ "version": v }))?;
+            audit_challenge(
+                c,
+                &caller.actor(),
+                &ch,
+                "challenge.rules_published",
+                serde_json::json!({ "version": v }),
+            )?;
             Ok(v)
         })
         .await
@@ -537,7 +863,12 @@ pub async fn new_rules(state: &AppState, caller: &Principal, key: &str, body: St
 
 /// Registers a solver for an open challenge by accepting its current rules
 /// (version and time recorded). The deadline is checked in the transaction.
-pub async fn register(state: &AppState, user_id: &str, key: &str, rules_version: i32) -> AppResult<(store::Registration, bool)> {
+pub async fn register(
+    state: &AppState,
+    user_id: &str,
+    key: &str,
+    rules_version: i32,
+) -> AppResult<(store::Registration, bool)> {
     let (user_id, key) = (user_id.to_owned(), key.to_owned());
     state
         .tx(move |c| {
@@ -547,32 +878,59 @@ pub async fn register(state: &AppState, user_id: &str, key: &str, rules_version:
                 State::Open => {}
                 State::Draft => return Err(AppError::NotFound),
                 State::Closed if ch.stored_state() == State::Open => {
-                    return Err(AppError::conflict("deadline_passed", "The submission deadline has passed."));
+                    return Err(AppError::conflict(
+                        "deadline_passed",
+                        "The submission deadline has passed.",
+                    ));
                 }
-                other => return Err(AppError::conflict("challenge_not_open", format!("This challenge is {}.", other.as_str()))),
+                other => {
+                    return Err(AppError::conflict(
+                        "challenge_not_open",
+                        format!("This challenge is {}.", other.as_str()),
+                    ))
+                }
             }
             if ch.opens_at.is_some_and(|o| o > at) {
-                return Err(AppError::conflict("not_yet_open", "Registration opens later."));
+                return Err(AppError::conflict(
+                    "not_yet_open",
+                    "Registration opens later.",
+                ));
             }
             if rules_version != ch.rules_version {
-                return Err(AppError::conflict("rules_version_mismatch", format!("Accept the current rules, version {}.", ch.rules_version)));
+                return Err(AppError::conflict(
+                    "rules_version_mismatch",
+                    format!("Accept the current rules, version {}.", ch.rules_version),
+                ));
             }
             let (reg, new) = store::accept_rules(c, &ch.id, &user_id, rules_version, at)?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user_id),
-                org_id: Some(&ch.org_id),
-                action: if new { "registration.created" } else { "registration.rules_accepted" },
-                subject_type: "challenge",
-                subject_id: &ch.id,
-                data: serde_json::json!({ "rules_version": rules_version }),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user_id),
+                    org_id: Some(&ch.org_id),
+                    action: if new {
+                        "registration.created"
+                    } else {
+                        "registration.rules_accepted"
+                    },
+                    subject_type: "challenge",
+                    subject_id: &ch.id,
+                    data: serde_json::json!({ "rules_version": rules_version }),
+                },
+            )?;
             Ok((reg, new))
         })
         .await
 }
 
 /// A registered solver asks a question, public or private to the organisation.
-pub async fn ask(state: &AppState, user_id: &str, key: &str, body: &str, is_public: bool) -> AppResult<store::Question> {
+pub async fn ask(
+    state: &AppState,
+    user_id: &str,
+    key: &str,
+    body: &str,
+    is_public: bool,
+) -> AppResult<store::Question> {
     let body = check_text("body", body, 5, 5_000).map_err(|e| AppError::Validation(vec![e]))?;
     let (user_id, key) = (user_id.to_owned(), key.to_owned());
     state
@@ -585,21 +943,29 @@ pub async fn ask(state: &AppState, user_id: &str, key: &str, body: &str, is_publ
                 return Err(AppError::Forbidden("registration_required"));
             }
             let q = store::insert_question(c, &ch.id, &user_id, &body, is_public, now())?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&user_id),
-                org_id: Some(&ch.org_id),
-                action: "question.asked",
-                subject_type: "question",
-                subject_id: &q.id,
-                data: serde_json::json!({ "public": is_public }),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&user_id),
+                    org_id: Some(&ch.org_id),
+                    action: "question.asked",
+                    subject_type: "question",
+                    subject_id: &q.id,
+                    data: serde_json::json!({ "public": is_public }),
+                },
+            )?;
             Ok(q)
         })
         .await
 }
 
 /// The organisation answers a question; the asker is told by email.
-pub async fn answer(state: &AppState, caller: &Principal, question_id: &str, body: &str) -> AppResult<store::Question> {
+pub async fn answer(
+    state: &AppState,
+    caller: &Principal,
+    question_id: &str,
+    body: &str,
+) -> AppResult<store::Question> {
     let body = check_text("answer", body, 1, 10_000).map_err(|e| AppError::Validation(vec![e]))?;
     let (caller, qid, st) = (caller.clone(), question_id.to_owned(), state.clone());
     let q = state
@@ -610,21 +976,27 @@ pub async fn answer(state: &AppState, caller: &Principal, question_id: &str, bod
             let asker = crate::auth::store::find_user(c, &q.asked_by)?;
             let url = st.url(&format!("/challenges/{}#questions", ch.slug));
             let mail = crate::notify::mail::compose(
-                &crate::notify::mail::EmailKind::QuestionAnswered { challenge: ch.title.clone(), url },
+                &crate::notify::mail::EmailKind::QuestionAnswered {
+                    challenge: ch.title.clone(),
+                    url,
+                },
                 &asker.email,
                 &asker.display_name,
                 asker.lang(),
             )
             .map_err(AppError::internal)?;
             crate::notify::store::enqueue(c, &mail, now())?;
-            audit::record(c, Entry {
-                actor: &caller.actor(),
-                org_id: Some(&ch.org_id),
-                action: "question.answered",
-                subject_type: "question",
-                subject_id: &q.id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &caller.actor(),
+                    org_id: Some(&ch.org_id),
+                    action: "question.answered",
+                    subject_type: "question",
+                    subject_id: &q.id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(q)
         })
         .await?;
@@ -633,10 +1005,20 @@ pub async fn answer(state: &AppState, caller: &Principal, question_id: &str, bod
 }
 
 /// Posts an announcement and emails every registrant in their language.
-pub async fn announce(state: &AppState, caller: &Principal, key: &str, title: &str, body: &str) -> AppResult<(store::Announcement, usize)> {
+pub async fn announce(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+    title: &str,
+    body: &str,
+) -> AppResult<(store::Announcement, usize)> {
     let mut errors = Vec::new();
-    let title = check_text("title", title, 3, 140).map_err(|e| errors.push(e)).ok();
-    let body = check_text("body", body, 1, 20_000).map_err(|e| errors.push(e)).ok();
+    let title = check_text("title", title, 3, 140)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let body = check_text("body", body, 1, 20_000)
+        .map_err(|e| errors.push(e))
+        .ok();
     let (Some(title), Some(body)) = (title, body) else {
         return Err(AppError::Validation(errors));
     };
@@ -645,9 +1027,13 @@ pub async fn announce(state: &AppState, caller: &Principal, key: &str, title: &s
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::EditChallenges)?;
             if ch.stored_state() == State::Draft {
-                return Err(AppError::conflict("not_published", "Publish the challenge before announcing."));
+                return Err(AppError::conflict(
+                    "not_published",
+                    "Publish the challenge before announcing.",
+                ));
             }
-            let a = store::insert_announcement(c, &ch.id, &title, &body, &actor_user(&caller), now())?;
+            let a =
+                store::insert_announcement(c, &ch.id, &title, &body, &actor_user(&caller), now())?;
             let url = st.url(&format!("/challenges/{}#announcements", ch.slug));
             let recipients = store::registrant_contacts(c, &ch.id)?;
             for u in &recipients {
@@ -665,7 +1051,13 @@ pub async fn announce(state: &AppState, caller: &Principal, key: &str, title: &s
                 .map_err(AppError::internal)?;
                 crate::notify::store::enqueue(c, &mail, now())?;
             }
-            audit_challenge(c, &caller.actor(), &ch, "announcement.posted", serde_json::json!({ "announcement": a.id, "recipients": recipients.len() }))?;
+            audit_challenge(
+                c,
+                &caller.actor(),
+                &ch,
+                "announcement.posted",
+                serde_json::json!({ "announcement": a.id, "recipients": recipients.len() }),
+            )?;
             Ok((a, recipients.len()))
         })
         .await?;
@@ -681,7 +1073,13 @@ pub fn close_due(conn: &mut DbConnection) -> AppResult<usize> {
     for ch in due {
         crate::db::write_tx(conn, |c| -> AppResult<()> {
             if store::set_state(c, &ch.id, State::Open, State::Closed, at)? == 1 {
-                audit_challenge(c, &Actor::default(), &ch, "challenge.transition", serde_json::json!({ "from": "open", "to": "closed", "reason": "deadline" }))?;
+                audit_challenge(
+                    c,
+                    &Actor::default(),
+                    &ch,
+                    "challenge.transition",
+                    serde_json::json!({ "from": "open", "to": "closed", "reason": "deadline" }),
+                )?;
                 n += 1;
             }
             Ok(())

@@ -10,7 +10,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{search_terms, Cursor, Sort, State, TierInput};
-use crate::db::schema::{announcements, challenge_rules, challenge_tags, challenges, orgs, platform_settings, prize_tiers, questions, registrations, users};
+use crate::db::schema::{
+    announcements, challenge_rules, challenge_tags, challenges, orgs, platform_settings,
+    prize_tiers, questions, registrations, users,
+};
 use crate::db::{new_id, DbConnection};
 
 /// A challenge row.
@@ -59,7 +62,10 @@ impl Challenge {
     }
 
     pub fn licence_ids(&self) -> Vec<String> {
-        self.allowed_licences.split_whitespace().map(str::to_owned).collect()
+        self.allowed_licences
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn tag_list(&self) -> Vec<String> {
@@ -92,7 +98,13 @@ pub struct Fields {
 }
 
 /// Inserts a draft with its tiers, tags, first rules version and search entry.
-pub fn insert(conn: &mut DbConnection, org_id: &str, f: &Fields, created_by: &str, now: NaiveDateTime) -> QueryResult<Challenge> {
+pub fn insert(
+    conn: &mut DbConnection,
+    org_id: &str,
+    f: &Fields,
+    created_by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Challenge> {
     let id = new_id();
     diesel::insert_into(challenges::table)
         .values((
@@ -133,7 +145,13 @@ pub fn insert(conn: &mut DbConnection, org_id: &str, f: &Fields, created_by: &st
 }
 
 /// Rewrites every editable field of a draft.
-pub fn update_draft(conn: &mut DbConnection, id: &str, f: &Fields, by: &str, now: NaiveDateTime) -> QueryResult<Challenge> {
+pub fn update_draft(
+    conn: &mut DbConnection,
+    id: &str,
+    f: &Fields,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Challenge> {
     diesel::update(challenges::table.find(id))
         .set((
             challenges::slug.eq(&f.slug),
@@ -161,7 +179,10 @@ pub fn update_draft(conn: &mut DbConnection, id: &str, f: &Fields, by: &str, now
     replace_tags(conn, id, &f.tags)?;
     // A draft's rules are edited in place: nobody has accepted them yet.
     diesel::update(challenge_rules::table.filter(challenge_rules::challenge_id.eq(id)))
-        .set((challenge_rules::body_md.eq(&f.rules_md), challenge_rules::created_by.eq(by)))
+        .set((
+            challenge_rules::body_md.eq(&f.rules_md),
+            challenge_rules::created_by.eq(by),
+        ))
         .execute(conn)?;
     let c = find(conn, id)?;
     index(conn, &c)?;
@@ -169,7 +190,17 @@ pub fn update_draft(conn: &mut DbConnection, id: &str, f: &Fields, by: &str, now
 }
 
 /// Updates the fields an open challenge may still change (texts and tags).
-pub fn update_texts(conn: &mut DbConnection, id: &str, summary: &str, description_md: &str, eligibility: &str, category: &str, tags: &[String], now: NaiveDateTime) -> QueryResult<Challenge> {
+#[allow(clippy::too_many_arguments)] // one argument per column
+pub fn update_texts(
+    conn: &mut DbConnection,
+    id: &str,
+    summary: &str,
+    description_md: &str,
+    eligibility: &str,
+    category: &str,
+    tags: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Challenge> {
     diesel::update(challenges::table.find(id))
         .set((
             challenges::summary.eq(summary),
@@ -203,17 +234,28 @@ fn replace_tiers(conn: &mut DbConnection, id: &str, tiers: &[TierInput]) -> Quer
 }
 
 fn replace_tags(conn: &mut DbConnection, id: &str, tags: &[String]) -> QueryResult<()> {
-    diesel::delete(challenge_tags::table.filter(challenge_tags::challenge_id.eq(id))).execute(conn)?;
+    diesel::delete(challenge_tags::table.filter(challenge_tags::challenge_id.eq(id)))
+        .execute(conn)?;
     for t in tags {
         diesel::insert_into(challenge_tags::table)
-            .values((challenge_tags::challenge_id.eq(id), challenge_tags::tag.eq(t)))
+            .values((
+                challenge_tags::challenge_id.eq(id),
+                challenge_tags::tag.eq(t),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
 /// Adds a rules version.
-pub fn insert_rules(conn: &mut DbConnection, id: &str, version: i32, body: &str, by: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn insert_rules(
+    conn: &mut DbConnection,
+    id: &str,
+    version: i32,
+    body: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(challenge_rules::table)
         .values((
             challenge_rules::id.eq(new_id()),
@@ -228,11 +270,20 @@ pub fn insert_rules(conn: &mut DbConnection, id: &str, version: i32, body: &str,
 }
 
 /// Publishes a new rules version and makes it current.
-pub fn new_rules_version(conn: &mut DbConnection, c: &Challenge, body: &str, by: &str, now: NaiveDateTime) -> QueryResult<i32> {
+pub fn new_rules_version(
+    conn: &mut DbConnection,
+    c: &Challenge,
+    body: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
     let v = c.rules_version + 1;
     insert_rules(conn, &c.id, v, body, by, now)?;
     diesel::update(challenges::table.find(&c.id))
-        .set((challenges::rules_version.eq(v), challenges::updated_at.eq(now)))
+        .set((
+            challenges::rules_version.eq(v),
+            challenges::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(v)
 }
@@ -258,7 +309,10 @@ pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Challenge> {
-    challenges::table.find(id).select(Challenge::as_select()).first(conn)
+    challenges::table
+        .find(id)
+        .select(Challenge::as_select())
+        .first(conn)
 }
 
 /// By id or slug.
@@ -301,20 +355,49 @@ pub fn tiers(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<Tier>> {
 
 /// Moves a challenge from one stored state to another; 0 rows when someone
 /// else moved it first.
-pub fn set_state(conn: &mut DbConnection, id: &str, from: State, to: State, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_state(
+    conn: &mut DbConnection,
+    id: &str,
+    from: State,
+    to: State,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let published = (to == State::Open).then_some(now);
-    let q = diesel::update(challenges::table.find(id).filter(challenges::state.eq(from.as_str())));
+    let q = diesel::update(
+        challenges::table
+            .find(id)
+            .filter(challenges::state.eq(from.as_str())),
+    );
     match published {
         Some(p) => q
-            .set((challenges::state.eq(to.as_str()), challenges::published_at.eq(Some(p)), challenges::updated_at.eq(now)))
+            .set((
+                challenges::state.eq(to.as_str()),
+                challenges::published_at.eq(Some(p)),
+                challenges::updated_at.eq(now),
+            ))
             .execute(conn),
-        None => q.set((challenges::state.eq(to.as_str()), challenges::updated_at.eq(now))).execute(conn),
+        None => q
+            .set((
+                challenges::state.eq(to.as_str()),
+                challenges::updated_at.eq(now),
+            ))
+            .execute(conn),
     }
 }
 
-pub fn set_review(conn: &mut DbConnection, id: &str, state: &str, comment: Option<&str>, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_review(
+    conn: &mut DbConnection,
+    id: &str,
+    state: &str,
+    comment: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(challenges::table.find(id))
-        .set((challenges::review_state.eq(state), challenges::review_comment.eq(comment), challenges::updated_at.eq(now)))
+        .set((
+            challenges::review_state.eq(state),
+            challenges::review_comment.eq(comment),
+            challenges::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 
@@ -403,7 +486,9 @@ fn micros(t: NaiveDateTime) -> i64 {
 }
 
 fn from_micros(us: i64) -> NaiveDateTime {
-    chrono::DateTime::from_timestamp_micros(us).map(|d| d.naive_utc()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|d| d.naive_utc())
+        .unwrap_or_default()
 }
 
 /// The sort key of a challenge under `sort`.
@@ -418,7 +503,11 @@ pub fn sort_key(c: &Challenge, sort: Sort) -> i64 {
 /// Public, listed challenges (never drafts, never unlisted), filtered,
 /// searched and sorted, one page after `cursor`. Returns the page and the
 /// cursor of the next one.
-pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -> QueryResult<(Vec<Challenge>, Option<Cursor>)> {
+pub fn list_public(
+    conn: &mut DbConnection,
+    q: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Challenge>, Option<Cursor>)> {
     let is_pg = matches!(conn, DbConnection::Postgresql(_));
     let mut query = challenges::table
         .filter(challenges::visibility.eq("public"))
@@ -427,14 +516,19 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
         .into_boxed();
     if !q.states.is_empty() {
         // "open" and "closed" follow the clock, not only the stored state.
-        let mut cond: Box<dyn BoxableExpression<challenges::table, _, SqlType = Bool>> = Box::new(sql::<Bool>("1 = 0"));
+        let mut cond: Box<dyn BoxableExpression<challenges::table, _, SqlType = Bool>> =
+            Box::new(sql::<Bool>("1 = 0"));
         for s in &q.states {
             let this: Box<dyn BoxableExpression<challenges::table, _, SqlType = Bool>> = match s {
-                State::Open => Box::new(challenges::state.eq("open").and(challenges::submission_deadline.gt(now))),
-                State::Closed => Box::new(
+                State::Open => Box::new(
                     challenges::state
-                        .eq("closed")
-                        .or(challenges::state.eq("open").and(challenges::submission_deadline.le(now))),
+                        .eq("open")
+                        .and(challenges::submission_deadline.gt(now)),
+                ),
+                State::Closed => Box::new(
+                    challenges::state.eq("closed").or(challenges::state
+                        .eq("open")
+                        .and(challenges::submission_deadline.le(now))),
                 ),
                 other => Box::new(challenges::state.eq(other.as_str())),
             };
@@ -447,7 +541,11 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
     }
     if let Some(t) = &q.tag {
         query = query.filter(
-            challenges::id.eq_any(challenge_tags::table.filter(challenge_tags::tag.eq(t.clone())).select(challenge_tags::challenge_id)),
+            challenges::id.eq_any(
+                challenge_tags::table
+                    .filter(challenge_tags::tag.eq(t.clone()))
+                    .select(challenge_tags::challenge_id),
+            ),
         );
     }
     if let Some(k) = &q.kind {
@@ -464,14 +562,22 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
     }
     if let Some(terms) = q.q.as_deref().and_then(search_terms) {
         if is_pg {
-            let tsq = terms.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+            let tsq = terms
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
             query = query.filter(
                 sql::<Bool>("challenges.id IN (SELECT challenge_id FROM search_challenges WHERE document @@ to_tsquery('simple', ")
                     .bind::<Text, _>(tsq)
                     .sql("))"),
             );
         } else {
-            let m = terms.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+            let m = terms
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
             query = query.filter(sql::<Bool>("challenges.id IN (SELECT challenge_id FROM search_challenges WHERE search_challenges MATCH ").bind::<Text, _>(m).sql(")"));
         }
     }
@@ -481,9 +587,9 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
             if let Some(c) = cursor {
                 let t = from_micros(c.key);
                 query = query.filter(
-                    challenges::published_at
-                        .lt(t)
-                        .or(challenges::published_at.eq(t).and(challenges::id.lt(c.id.clone()))),
+                    challenges::published_at.lt(t).or(challenges::published_at
+                        .eq(t)
+                        .and(challenges::id.lt(c.id.clone()))),
                 );
             }
             query.order((challenges::published_at.desc(), challenges::id.desc()))
@@ -494,7 +600,9 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
                 query = query.filter(
                     challenges::submission_deadline
                         .gt(t)
-                        .or(challenges::submission_deadline.eq(t).and(challenges::id.gt(c.id.clone()))),
+                        .or(challenges::submission_deadline
+                            .eq(t)
+                            .and(challenges::id.gt(c.id.clone()))),
                 );
             }
             query.order((challenges::submission_deadline.asc(), challenges::id.asc()))
@@ -502,9 +610,9 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
         Sort::LargestPrize => {
             if let Some(c) = cursor {
                 query = query.filter(
-                    challenges::prize_total
-                        .lt(c.key)
-                        .or(challenges::prize_total.eq(c.key).and(challenges::id.lt(c.id.clone()))),
+                    challenges::prize_total.lt(c.key).or(challenges::prize_total
+                        .eq(c.key)
+                        .and(challenges::id.lt(c.id.clone()))),
                 );
             }
             query.order((challenges::prize_total.desc(), challenges::id.desc()))
@@ -526,7 +634,10 @@ pub fn list_public(conn: &mut DbConnection, q: &ListQuery, now: NaiveDateTime) -
 }
 
 /// Organisation names by id, for lists.
-pub fn org_names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
+pub fn org_names(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
     orgs::table
         .filter(orgs::id.eq_any(ids))
         .select((orgs::id, orgs::slug, orgs::name))
@@ -547,7 +658,11 @@ pub struct Registration {
     pub created_at: NaiveDateTime,
 }
 
-pub fn registration(conn: &mut DbConnection, challenge_id: &str, user_id: &str) -> QueryResult<Option<Registration>> {
+pub fn registration(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<Registration>> {
     registrations::table
         .filter(registrations::challenge_id.eq(challenge_id))
         .filter(registrations::user_id.eq(user_id))
@@ -558,13 +673,25 @@ pub fn registration(conn: &mut DbConnection, challenge_id: &str, user_id: &str) 
 
 /// Registers, or records acceptance of a newer rules version. Returns the
 /// registration and whether it is new.
-pub fn accept_rules(conn: &mut DbConnection, challenge_id: &str, user_id: &str, version: i32, now: NaiveDateTime) -> QueryResult<(Registration, bool)> {
+pub fn accept_rules(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    user_id: &str,
+    version: i32,
+    now: NaiveDateTime,
+) -> QueryResult<(Registration, bool)> {
     match registration(conn, challenge_id, user_id)? {
         Some(r) => {
             diesel::update(registrations::table.find(&r.id))
-                .set((registrations::rules_version.eq(version), registrations::accepted_at.eq(now)))
+                .set((
+                    registrations::rules_version.eq(version),
+                    registrations::accepted_at.eq(now),
+                ))
                 .execute(conn)?;
-            Ok((registration(conn, challenge_id, user_id)?.unwrap_or(r), false))
+            Ok((
+                registration(conn, challenge_id, user_id)?.unwrap_or(r),
+                false,
+            ))
         }
         None => {
             diesel::insert_into(registrations::table)
@@ -577,7 +704,8 @@ pub fn accept_rules(conn: &mut DbConnection, challenge_id: &str, user_id: &str, 
                     registrations::created_at.eq(now),
                 ))
                 .execute(conn)?;
-            let r = registration(conn, challenge_id, user_id)?.ok_or(diesel::result::Error::NotFound)?;
+            let r = registration(conn, challenge_id, user_id)?
+                .ok_or(diesel::result::Error::NotFound)?;
             Ok((r, true))
         }
     }
@@ -599,27 +727,42 @@ pub struct Registrant {
 }
 
 pub fn registrants(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Registrant>> {
-    let rows: Vec<(String, String, String, i32, NaiveDateTime, NaiveDateTime)> = registrations::table
-        .inner_join(users::table)
-        .filter(registrations::challenge_id.eq(challenge_id))
-        .order(registrations::created_at.asc())
-        .select((users::id, users::display_name, users::email, registrations::rules_version, registrations::created_at, registrations::accepted_at))
-        .load(conn)?;
+    let rows: Vec<(String, String, String, i32, NaiveDateTime, NaiveDateTime)> =
+        registrations::table
+            .inner_join(users::table)
+            .filter(registrations::challenge_id.eq(challenge_id))
+            .order(registrations::created_at.asc())
+            .select((
+                users::id,
+                users::display_name,
+                users::email,
+                registrations::rules_version,
+                registrations::created_at,
+                registrations::accepted_at,
+            ))
+            .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, display_name, email, rules_version, registered_at, accepted_at)| Registrant {
-            user_id,
-            display_name,
-            email,
-            rules_version,
-            registered_at,
-            accepted_at,
-        })
+        .map(
+            |(user_id, display_name, email, rules_version, registered_at, accepted_at)| {
+                Registrant {
+                    user_id,
+                    display_name,
+                    email,
+                    rules_version,
+                    registered_at,
+                    accepted_at,
+                }
+            },
+        )
         .collect())
 }
 
 /// The registrants' emails, names and languages (for announcements).
-pub fn registrant_contacts(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<crate::auth::store::User>> {
+pub fn registrant_contacts(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+) -> QueryResult<Vec<crate::auth::store::User>> {
     registrations::table
         .inner_join(users::table)
         .filter(registrations::challenge_id.eq(challenge_id))
@@ -628,11 +771,17 @@ pub fn registrant_contacts(conn: &mut DbConnection, challenge_id: &str) -> Query
 }
 
 pub fn count_registrations(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<i64> {
-    registrations::table.filter(registrations::challenge_id.eq(challenge_id)).count().get_result(conn)
+    registrations::table
+        .filter(registrations::challenge_id.eq(challenge_id))
+        .count()
+        .get_result(conn)
 }
 
 /// The challenges a user registered for, newest first.
-pub fn registrations_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<(Registration, Challenge)>> {
+pub fn registrations_of(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> QueryResult<Vec<(Registration, Challenge)>> {
     registrations::table
         .inner_join(challenges::table)
         .filter(registrations::user_id.eq(user_id))
@@ -658,7 +807,14 @@ pub struct Question {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert_question(conn: &mut DbConnection, challenge_id: &str, by: &str, body: &str, is_public: bool, now: NaiveDateTime) -> QueryResult<Question> {
+pub fn insert_question(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    by: &str,
+    body: &str,
+    is_public: bool,
+    now: NaiveDateTime,
+) -> QueryResult<Question> {
     let id = new_id();
     diesel::insert_into(questions::table)
         .values((
@@ -670,16 +826,32 @@ pub fn insert_question(conn: &mut DbConnection, challenge_id: &str, by: &str, bo
             questions::created_at.eq(now),
         ))
         .execute(conn)?;
-    questions::table.find(&id).select(Question::as_select()).first(conn)
+    questions::table
+        .find(&id)
+        .select(Question::as_select())
+        .first(conn)
 }
 
 pub fn find_question(conn: &mut DbConnection, id: &str) -> QueryResult<Question> {
-    questions::table.find(id).select(Question::as_select()).first(conn)
+    questions::table
+        .find(id)
+        .select(Question::as_select())
+        .first(conn)
 }
 
-pub fn answer_question(conn: &mut DbConnection, id: &str, answer: &str, by: &str, now: NaiveDateTime) -> QueryResult<Question> {
+pub fn answer_question(
+    conn: &mut DbConnection,
+    id: &str,
+    answer: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Question> {
     diesel::update(questions::table.find(id))
-        .set((questions::answer.eq(Some(answer)), questions::answered_by.eq(Some(by)), questions::answered_at.eq(Some(now))))
+        .set((
+            questions::answer.eq(Some(answer)),
+            questions::answered_by.eq(Some(by)),
+            questions::answered_at.eq(Some(now)),
+        ))
         .execute(conn)?;
     find_question(conn, id)
 }
@@ -693,7 +865,11 @@ pub enum QuestionScope {
     Viewer(Option<String>),
 }
 
-pub fn list_questions(conn: &mut DbConnection, challenge_id: &str, scope: &QuestionScope) -> QueryResult<Vec<Question>> {
+pub fn list_questions(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    scope: &QuestionScope,
+) -> QueryResult<Vec<Question>> {
     let mut q = questions::table
         .filter(questions::challenge_id.eq(challenge_id))
         .order(questions::created_at.asc())
@@ -723,7 +899,14 @@ pub struct Announcement {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert_announcement(conn: &mut DbConnection, challenge_id: &str, title: &str, body: &str, by: &str, now: NaiveDateTime) -> QueryResult<Announcement> {
+pub fn insert_announcement(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    title: &str,
+    body: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Announcement> {
     let id = new_id();
     diesel::insert_into(announcements::table)
         .values((
@@ -735,10 +918,16 @@ pub fn insert_announcement(conn: &mut DbConnection, challenge_id: &str, title: &
             announcements::created_at.eq(now),
         ))
         .execute(conn)?;
-    announcements::table.find(&id).select(Announcement::as_select()).first(conn)
+    announcements::table
+        .find(&id)
+        .select(Announcement::as_select())
+        .first(conn)
 }
 
-pub fn list_announcements(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Announcement>> {
+pub fn list_announcements(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+) -> QueryResult<Vec<Announcement>> {
     announcements::table
         .filter(announcements::challenge_id.eq(challenge_id))
         .order(announcements::created_at.desc())
@@ -752,16 +941,32 @@ pub fn list_announcements(conn: &mut DbConnection, challenge_id: &str) -> QueryR
 pub const SETTING_PUBLISH_REVIEW: &str = "publish_requires_review";
 
 pub fn setting(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
-    platform_settings::table.find(key).select(platform_settings::value).first(conn).optional()
+    platform_settings::table
+        .find(key)
+        .select(platform_settings::value)
+        .first(conn)
+        .optional()
 }
 
-pub fn set_setting(conn: &mut DbConnection, key: &str, value: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn set_setting(
+    conn: &mut DbConnection,
+    key: &str,
+    value: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let n = diesel::update(platform_settings::table.find(key))
-        .set((platform_settings::value.eq(value), platform_settings::updated_at.eq(now)))
+        .set((
+            platform_settings::value.eq(value),
+            platform_settings::updated_at.eq(now),
+        ))
         .execute(conn)?;
     if n == 0 {
         diesel::insert_into(platform_settings::table)
-            .values((platform_settings::key.eq(key), platform_settings::value.eq(value), platform_settings::updated_at.eq(now)))
+            .values((
+                platform_settings::key.eq(key),
+                platform_settings::value.eq(value),
+                platform_settings::updated_at.eq(now),
+            ))
             .execute(conn)?;
     }
     Ok(())

@@ -33,7 +33,11 @@ impl Currency {
         if CURRENCIES.iter().any(|(code, _)| *code == c) {
             Ok(Currency(c))
         } else {
-            Err(FieldError::new(field, "invalid_currency", "Choose a supported currency (EUR, USD, GBP, …)."))
+            Err(FieldError::new(
+                field,
+                "invalid_currency",
+                "Choose a supported currency (EUR, USD, GBP, …).",
+            ))
         }
     }
 
@@ -43,7 +47,11 @@ impl Currency {
 
     /// Digits after the decimal point (2 for EUR, 0 for JPY).
     pub fn minor_units(&self) -> u32 {
-        CURRENCIES.iter().find(|(c, _)| *c == self.0).map(|(_, u)| *u).unwrap_or(2)
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == self.0)
+            .map(|(_, u)| *u)
+            .unwrap_or(2)
     }
 
     /// Formats minor units for people: `5000.00 EUR`, `12,500 JPY` style
@@ -56,7 +64,13 @@ impl Currency {
         let div = 10i64.pow(units);
         let sign = if amount < 0 { "-" } else { "" };
         let a = amount.unsigned_abs() as i64;
-        format!("{sign}{}.{:0width$} {}", group(a / div), a % div, self.0, width = units as usize)
+        format!(
+            "{sign}{}.{:0width$} {}",
+            group(a / div),
+            a % div,
+            self.0,
+            width = units as usize
+        )
     }
 }
 
@@ -64,7 +78,7 @@ fn group(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(ch);
@@ -211,7 +225,12 @@ pub fn funding_lines(challenge_id: &str, amount: i64, fee: i64, currency: &Curre
 }
 
 /// Giving back what is left in escrow to the organisation. Nothing when empty.
-pub fn refund_lines(challenge_id: &str, org_id: &str, escrow_balance: i64, currency: &Currency) -> Vec<Line> {
+pub fn refund_lines(
+    challenge_id: &str,
+    org_id: &str,
+    escrow_balance: i64,
+    currency: &Currency,
+) -> Vec<Line> {
     if escrow_balance <= 0 {
         return Vec::new();
     }
@@ -289,16 +308,31 @@ mod tests {
         assert_eq!(check_balanced(&funding_lines("c", 1000, 50, &e)), Ok(()));
         assert_eq!(check_balanced(&refund_lines("c", "o", 1000, &e)), Ok(()));
         let bad = vec![
-            Line { account: AccountRef::new(AccountKind::ChallengeEscrow, "c", &e), amount: 10 },
-            Line { account: AccountRef::new(AccountKind::OrgFunding, "o", &e), amount: -9 },
+            Line {
+                account: AccountRef::new(AccountKind::ChallengeEscrow, "c", &e),
+                amount: 10,
+            },
+            Line {
+                account: AccountRef::new(AccountKind::OrgFunding, "o", &e),
+                amount: -9,
+            },
         ];
-        assert_eq!(check_balanced(&bad), Err(LedgerError::Unbalanced("EUR".into())));
+        assert_eq!(
+            check_balanced(&bad),
+            Err(LedgerError::Unbalanced("EUR".into()))
+        );
         assert_eq!(check_balanced(&bad[..1]), Err(LedgerError::TooFewLines));
         // Sums are per currency: EUR and USD lines cannot offset each other.
         let usd = Currency("USD".into());
         let mixed = vec![
-            Line { account: AccountRef::new(AccountKind::ChallengeEscrow, "c", &e), amount: 10 },
-            Line { account: AccountRef::new(AccountKind::OrgFunding, "o", &usd), amount: -10 },
+            Line {
+                account: AccountRef::new(AccountKind::ChallengeEscrow, "c", &e),
+                amount: 10,
+            },
+            Line {
+                account: AccountRef::new(AccountKind::OrgFunding, "o", &usd),
+                amount: -10,
+            },
         ];
         assert!(check_balanced(&mixed).is_err());
     }

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{check_balanced, AccountKind, AccountRef, Currency, EscrowFlows, LedgerError, Line};
+use super::model::{
+    check_balanced, AccountKind, AccountRef, Currency, EscrowFlows, LedgerError, Line,
+};
 use crate::auth::store::is_unique_violation;
 use crate::db::schema::{fundings, journal_entries, journal_lines, ledger_accounts};
 use crate::db::{new_id, DbConnection};
@@ -21,7 +23,11 @@ pub mod entry_kind {
 }
 
 /// The id of an account, created on first use.
-pub fn account_id(conn: &mut DbConnection, a: &AccountRef, now: NaiveDateTime) -> QueryResult<String> {
+pub fn account_id(
+    conn: &mut DbConnection,
+    a: &AccountRef,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let find = |conn: &mut DbConnection| -> QueryResult<Option<String>> {
         ledger_accounts::table
             .filter(ledger_accounts::kind.eq(a.kind.as_str()))
@@ -90,7 +96,9 @@ pub fn post(conn: &mut DbConnection, e: Entry<'_>, now: NaiveDateTime) -> AppRes
     if let Some(id) = existing {
         return Ok(Posted::Replay(id));
     }
-    check_balanced(&e.lines).map_err(|err: LedgerError| AppError::internal(format!("unbalanced entry refused: {err}")))?;
+    check_balanced(&e.lines).map_err(|err: LedgerError| {
+        AppError::internal(format!("unbalanced entry refused: {err}"))
+    })?;
     let id = new_id();
     diesel::insert_into(journal_entries::table)
         .values((
@@ -131,7 +139,11 @@ pub fn balance(conn: &mut DbConnection, a: &AccountRef) -> QueryResult<i64> {
 }
 
 /// What flowed in and out of a challenge's escrow, by kind of entry.
-pub fn escrow_flows(conn: &mut DbConnection, challenge_id: &str, currency: &Currency) -> QueryResult<EscrowFlows> {
+pub fn escrow_flows(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    currency: &Currency,
+) -> QueryResult<EscrowFlows> {
     let rows: Vec<(String, i64)> = journal_lines::table
         .inner_join(ledger_accounts::table)
         .inner_join(journal_entries::table)
@@ -155,13 +167,21 @@ pub fn escrow_flows(conn: &mut DbConnection, challenge_id: &str, currency: &Curr
 /// Every entry's lines sum to zero per currency (a check for tests and admins).
 pub fn unbalanced_entries(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     let rows: Vec<(String, String, i64)> = journal_lines::table
-        .select((journal_lines::entry_id, journal_lines::currency, journal_lines::amount))
+        .select((
+            journal_lines::entry_id,
+            journal_lines::currency,
+            journal_lines::amount,
+        ))
         .load(conn)?;
     let mut sums: std::collections::BTreeMap<(String, String), i64> = Default::default();
     for (e, c, a) in rows {
         *sums.entry((e, c)).or_insert(0) += a;
     }
-    Ok(sums.into_iter().filter(|(_, s)| *s != 0).map(|((e, _), _)| e).collect())
+    Ok(sums
+        .into_iter()
+        .filter(|(_, s)| *s != 0)
+        .map(|((e, _), _)| e)
+        .collect())
 }
 
 // ---- fundings (manual provider) ----
@@ -202,7 +222,15 @@ pub struct Funding {
     pub entry_id: Option<String>,
 }
 
-pub fn create_funding(conn: &mut DbConnection, challenge_id: &str, amount: i64, fee: i64, currency: &str, by: &str, now: NaiveDateTime) -> QueryResult<Funding> {
+pub fn create_funding(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    amount: i64,
+    fee: i64,
+    currency: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Funding> {
     let id = new_id();
     diesel::insert_into(fundings::table)
         .values((
@@ -220,7 +248,10 @@ pub fn create_funding(conn: &mut DbConnection, challenge_id: &str, amount: i64, 
 }
 
 pub fn find_funding(conn: &mut DbConnection, id: &str) -> QueryResult<Funding> {
-    fundings::table.find(id).select(Funding::as_select()).first(conn)
+    fundings::table
+        .find(id)
+        .select(Funding::as_select())
+        .first(conn)
 }
 
 pub fn fundings_of(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Funding>> {
@@ -251,25 +282,41 @@ pub fn pending_amount(conn: &mut DbConnection, challenge_id: &str) -> QueryResul
 }
 
 /// Marks a request confirmed; 0 rows if it was not waiting any more.
-pub fn mark_confirmed(conn: &mut DbConnection, id: &str, reference: &str, by: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(fundings::table.find(id).filter(fundings::status.eq(funding_status::REQUESTED)))
-        .set((
-            fundings::status.eq(funding_status::CONFIRMED),
-            fundings::reference.eq(Some(reference)),
-            fundings::confirmed_by.eq(Some(by)),
-            fundings::confirmed_at.eq(Some(now)),
-        ))
-        .execute(conn)
+pub fn mark_confirmed(
+    conn: &mut DbConnection,
+    id: &str,
+    reference: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        fundings::table
+            .find(id)
+            .filter(fundings::status.eq(funding_status::REQUESTED)),
+    )
+    .set((
+        fundings::status.eq(funding_status::CONFIRMED),
+        fundings::reference.eq(Some(reference)),
+        fundings::confirmed_by.eq(Some(by)),
+        fundings::confirmed_at.eq(Some(now)),
+    ))
+    .execute(conn)
 }
 
 /// Links a confirmed request to the journal entry it wrote.
 pub fn set_funding_entry(conn: &mut DbConnection, id: &str, entry_id: &str) -> QueryResult<usize> {
-    diesel::update(fundings::table.find(id)).set(fundings::entry_id.eq(Some(entry_id))).execute(conn)
+    diesel::update(fundings::table.find(id))
+        .set(fundings::entry_id.eq(Some(entry_id)))
+        .execute(conn)
 }
 
 /// Cancels every open request of a challenge (when it is cancelled).
 pub fn cancel_pending(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<usize> {
-    diesel::update(fundings::table.filter(fundings::challenge_id.eq(challenge_id)).filter(fundings::status.eq(funding_status::REQUESTED)))
-        .set(fundings::status.eq(funding_status::CANCELLED))
-        .execute(conn)
+    diesel::update(
+        fundings::table
+            .filter(fundings::challenge_id.eq(challenge_id))
+            .filter(fundings::status.eq(funding_status::REQUESTED)),
+    )
+    .set(fundings::status.eq(funding_status::CANCELLED))
+    .execute(conn)
 }

@@ -142,37 +142,80 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             Some(url.as_str()),
             t.get("email.answered.outro").to_owned(),
         ),
-        EmailKind::Announcement { challenge, title, body, url } => (
+        EmailKind::Announcement {
+            challenge,
+            title,
+            body,
+            url,
+        } => (
             "announcement",
-            t.fmt("email.announcement.subject", &[("challenge", challenge), ("title", title)]),
-            format!("{}\n\n{title}\n\n{body}", t.fmt("email.announcement.intro", &[("challenge", challenge)])),
+            t.fmt(
+                "email.announcement.subject",
+                &[("challenge", challenge), ("title", title)],
+            ),
+            format!(
+                "{}\n\n{title}\n\n{body}",
+                t.fmt("email.announcement.intro", &[("challenge", challenge)])
+            ),
             t.get("email.announcement.action"),
             Some(url.as_str()),
             t.get("email.announcement.outro").to_owned(),
         ),
-        EmailKind::Receipt { challenge, title, revision, hash, at, url } => (
+        EmailKind::Receipt {
+            challenge,
+            title,
+            revision,
+            hash,
+            at,
+            url,
+        } => (
             "receipt",
             t.fmt("email.receipt.subject", &[("challenge", challenge)]),
             t.fmt(
                 "email.receipt.intro",
-                &[("title", title), ("challenge", challenge), ("revision", &revision.to_string()), ("hash", hash), ("at", at)],
+                &[
+                    ("title", title),
+                    ("challenge", challenge),
+                    ("revision", &revision.to_string()),
+                    ("hash", hash),
+                    ("at", at),
+                ],
             ),
             t.get("email.receipt.action"),
             Some(url.as_str()),
             t.get("email.receipt.outro").to_owned(),
         ),
-        EmailKind::Disqualified { challenge, title, reason, url } => (
+        EmailKind::Disqualified {
+            challenge,
+            title,
+            reason,
+            url,
+        } => (
             "disqualified",
             t.fmt("email.disqualified.subject", &[("challenge", challenge)]),
-            t.fmt("email.disqualified.intro", &[("title", title), ("challenge", challenge), ("reason", reason)]),
+            t.fmt(
+                "email.disqualified.intro",
+                &[
+                    ("title", title),
+                    ("challenge", challenge),
+                    ("reason", reason),
+                ],
+            ),
             t.get("email.disqualified.action"),
             Some(url.as_str()),
             t.get("email.disqualified.outro").to_owned(),
         ),
-        EmailKind::TeamInvitation { challenge, inviter, url } => (
+        EmailKind::TeamInvitation {
+            challenge,
+            inviter,
+            url,
+        } => (
             "team_invitation",
             t.fmt("email.team_invite.subject", &[("challenge", challenge)]),
-            t.fmt("email.team_invite.intro", &[("challenge", challenge), ("inviter", inviter)]),
+            t.fmt(
+                "email.team_invite.intro",
+                &[("challenge", challenge), ("inviter", inviter)],
+            ),
             t.get("email.team_invite.action"),
             Some(url.as_str()),
             t.get("email.team_invite.outro").to_owned(),

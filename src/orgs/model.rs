@@ -186,7 +186,10 @@ pub enum OrgAction {
 pub fn allowed(who: &Principal, action: OrgAction) -> bool {
     match who {
         Principal::Member(role) => match action {
-            OrgAction::View | OrgAction::ViewMembers | OrgAction::ViewChallenges | OrgAction::EditChallenges => true,
+            OrgAction::View
+            | OrgAction::ViewMembers
+            | OrgAction::ViewChallenges
+            | OrgAction::EditChallenges => true,
             OrgAction::ManageMembers
             | OrgAction::ManageApiKeys
             | OrgAction::ViewAudit
@@ -198,8 +201,12 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
             OrgAction::View => scopes.contains(&Scope::OrgRead),
             OrgAction::ViewMembers => scopes.contains(&Scope::MembersRead),
             OrgAction::ManageMembers => scopes.contains(&Scope::MembersWrite),
-            OrgAction::ViewChallenges => scopes.contains(&Scope::ChallengesRead) || scopes.contains(&Scope::ChallengesWrite),
-            OrgAction::EditChallenges | OrgAction::PublishChallenges => scopes.contains(&Scope::ChallengesWrite),
+            OrgAction::ViewChallenges => {
+                scopes.contains(&Scope::ChallengesRead) || scopes.contains(&Scope::ChallengesWrite)
+            }
+            OrgAction::EditChallenges | OrgAction::PublishChallenges => {
+                scopes.contains(&Scope::ChallengesWrite)
+            }
             OrgAction::FundChallenges => scopes.contains(&Scope::FundingWrite),
             OrgAction::ManageApiKeys | OrgAction::ViewAudit => false,
         },

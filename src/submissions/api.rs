@@ -114,7 +114,12 @@ pub fn attribution(title: &str, holders: &str, licence: &str) -> String {
 }
 
 /// Builds the view of a submission at its current revision.
-pub fn view(conn: &mut DbConnection, s: &Submission, c: &Challenge, v: Viewer) -> AppResult<SubmissionView> {
+pub fn view(
+    conn: &mut DbConnection,
+    s: &Submission,
+    c: &Challenge,
+    v: Viewer,
+) -> AppResult<SubmissionView> {
     let rev = store::revision(conn, &s.id, s.current_revision)?;
     let files = store::attachments_by_ids(conn, &rev.attachment_list())?;
     let team = store::members(conn, &s.team_id)?
@@ -128,12 +133,16 @@ pub fn view(conn: &mut DbConnection, s: &Submission, c: &Challenge, v: Viewer) -
         .collect();
     let at = now();
     let judged = if at >= c.submission_deadline {
-        let revs: Vec<(i32, NaiveDateTime)> = store::revisions_of(conn, &s.id)?.iter().map(|r| (r.number, r.created_at)).collect();
+        let revs: Vec<(i32, NaiveDateTime)> = store::revisions_of(conn, &s.id)?
+            .iter()
+            .map(|r| (r.number, r.created_at))
+            .collect();
         model::judged_revision(&revs, c.submission_deadline)
     } else {
         None
     };
-    let licence = Licence::parse(&rev.licence).ok_or_else(|| AppError::internal(format!("unknown stored licence {}", rev.licence)))?;
+    let licence = Licence::parse(&rev.licence)
+        .ok_or_else(|| AppError::internal(format!("unknown stored licence {}", rev.licence)))?;
     Ok(SubmissionView {
         id: s.id.clone(),
         challenge: ChallengeRef {
@@ -155,7 +164,11 @@ pub fn view(conn: &mut DbConnection, s: &Submission, c: &Challenge, v: Viewer) -
         attachments: files.into_iter().map(|a| attachment_view(s, a)).collect(),
         publish_opt_in: s.publish_opt_in,
         published_at: s.published_at,
-        disqualified_reason: if v.team_member || v.organiser { s.disqualified_reason.clone() } else { None },
+        disqualified_reason: if v.team_member || v.organiser {
+            s.disqualified_reason.clone()
+        } else {
+            None
+        },
     })
 }
 
@@ -171,12 +184,26 @@ pub struct SubmissionList {
     responses((status = 201, body = SubmissionView), (status = 403, body = Problem, description = "registration_required"),
               (status = 409, body = Problem, description = "deadline_passed, submission_limit_reached, rules_acceptance_required"),
               (status = 422, body = Problem, description = "licence not allowed, …")))]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<SubmissionInput>) -> AppResult<HttpResponse> {
-    let (s, _) = service::create(&state, &user.user.id, &path.into_inner(), body.into_inner()).await?;
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<SubmissionInput>,
+) -> AppResult<HttpResponse> {
+    let (s, _) =
+        service::create(&state, &user.user.id, &path.into_inner(), body.into_inner()).await?;
     let v = state
         .db(move |c| {
             let ch = challenges::find(c, &s.challenge_id)?;
-            view(c, &s, &ch, Viewer { team_member: true, ..Default::default() })
+            view(
+                c,
+                &s,
+                &ch,
+                Viewer {
+                    team_member: true,
+                    ..Default::default()
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
@@ -186,7 +213,11 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, path: web::Path<
 /// your team's for a solver, published ones for everyone.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/submissions", tag = "submissions", params(("id" = String, Path)),
     responses((status = 200, body = SubmissionList), (status = 404, body = Problem)))]
-pub async fn list(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let key = path.into_inner();
     let data = state
         .db(move |c| {
@@ -209,7 +240,11 @@ pub async fn list(state: web::Data<AppState>, who: Option<Principal>, path: web:
 /// A submission (404 for anyone who may not see it).
 #[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submissions", params(("id" = String, Path)),
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem)))]
-pub async fn show(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let v = state
         .db(move |c| {
@@ -224,15 +259,33 @@ pub async fn show(state: web::Data<AppState>, who: Option<Principal>, path: web:
 #[utoipa::path(patch, path = "/api/v1/submissions/{id}", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = SubmissionInput,
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem, description = "deadline_passed"), (status = 422, body = Problem)))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<SubmissionInput>) -> AppResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<SubmissionInput>,
+) -> AppResult<HttpResponse> {
     if body.draft.is_some() {
-        return Err(AppError::field("draft", "create_only", "Use submit: true to enter a draft."));
+        return Err(AppError::field(
+            "draft",
+            "create_only",
+            "Use submit: true to enter a draft.",
+        ));
     }
-    let (s, _) = service::revise(&state, &user.user.id, &path.into_inner(), body.into_inner()).await?;
+    let (s, _) =
+        service::revise(&state, &user.user.id, &path.into_inner(), body.into_inner()).await?;
     let v = state
         .db(move |c| {
             let ch = challenges::find(c, &s.challenge_id)?;
-            view(c, &s, &ch, Viewer { team_member: true, ..Default::default() })
+            view(
+                c,
+                &s,
+                &ch,
+                Viewer {
+                    team_member: true,
+                    ..Default::default()
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -262,14 +315,23 @@ pub struct RevisionList {
 /// The revisions of a submission, oldest first.
 #[utoipa::path(get, path = "/api/v1/submissions/{id}/revisions", tag = "submissions", params(("id" = String, Path)),
     responses((status = 200, body = RevisionList), (status = 404, body = Problem)))]
-pub async fn revisions(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn revisions(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let data = state
         .db(move |c| {
             let (s, ch, _) = service::readable(c, who.as_ref(), &id)?;
             let revs = store::revisions_of(c, &s.id)?;
-            let pairs: Vec<(i32, NaiveDateTime)> = revs.iter().map(|r| (r.number, r.created_at)).collect();
-            let judged = if now() >= ch.submission_deadline { model::judged_revision(&pairs, ch.submission_deadline) } else { None };
+            let pairs: Vec<(i32, NaiveDateTime)> =
+                revs.iter().map(|r| (r.number, r.created_at)).collect();
+            let judged = if now() >= ch.submission_deadline {
+                model::judged_revision(&pairs, ch.submission_deadline)
+            } else {
+                None
+            };
             Ok(revs
                 .into_iter()
                 .map(|r| RevisionView {
@@ -297,12 +359,21 @@ pub struct AttachmentAdded {
 /// Reads the `file` field of a multipart upload, refusing more than `max` bytes.
 pub async fn read_upload(mut payload: Multipart, max: u64) -> AppResult<(String, Vec<u8>)> {
     while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
-        let is_file = field.content_disposition().and_then(|d| d.get_name()).is_some_and(|n| n == "file");
-        let filename = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("file").to_owned();
+        let mut field =
+            field.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_name())
+            .is_some_and(|n| n == "file");
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or("file")
+            .to_owned();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
+            let chunk =
+                chunk.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
             if (bytes.len() + chunk.len()) as u64 > max {
                 return Err(AppError::PayloadTooLarge);
             }
@@ -312,14 +383,23 @@ pub async fn read_upload(mut payload: Multipart, max: u64) -> AppResult<(String,
             return Ok((filename, bytes));
         }
     }
-    Err(AppError::field("file", "required", "Send the file in a multipart field named \"file\"."))
+    Err(AppError::field(
+        "file",
+        "required",
+        "Send the file in a multipart field named \"file\".",
+    ))
 }
 
 /// Upload an attachment (multipart, field `file`); the type is detected from the content.
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/attachments", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "A field named `file`"),
     responses((status = 201, body = AttachmentAdded), (status = 409, body = Problem), (status = 413, body = Problem)))]
-pub async fn upload(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, payload: Multipart) -> AppResult<HttpResponse> {
+pub async fn upload(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> AppResult<HttpResponse> {
     let (name, bytes) = read_upload(payload, state.config.attachment_max_bytes).await?;
     let id = path.into_inner();
     let (a, rev) = service::add_attachment(&state, &user.user.id, &id, &name, bytes).await?;
@@ -334,7 +414,11 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, path: web::Path<
 #[utoipa::path(get, path = "/api/v1/submissions/{id}/attachments/{attachment_id}", tag = "submissions",
     params(("id" = String, Path), ("attachment_id" = String, Path)),
     responses((status = 200, description = "The file"), (status = 404, body = Problem)))]
-pub async fn download(state: web::Data<AppState>, who: Option<Principal>, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn download(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (id, aid) = path.into_inner();
     let (a, rev) = state
         .db(move |c| {
@@ -348,16 +432,50 @@ pub async fn download(state: web::Data<AppState>, who: Option<Principal>, path: 
         })
         .await?;
     let path = service::blob_path(&state, &a.sha256);
-    let bytes = web::block(move || std::fs::read(path)).await?.map_err(AppError::internal)?;
+    let bytes = web::block(move || std::fs::read(path))
+        .await?
+        .map_err(AppError::internal)?;
     let licence = Licence::parse(&rev.licence);
     let notice = attribution(&rev.title, &rev.copyright_holders, &rev.licence);
     // Header values must be visible ASCII; the full notice is in the API view.
-    let ascii_notice: String = notice.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
-    let ascii_name: String = a.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
-    let encoded: String = a.filename.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let ascii_notice: String = notice
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    let ascii_name: String = a
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = a
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     let mut res = HttpResponse::Ok();
     res.content_type(model::served_type(&a.content_type))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"),
+        ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header(("X-Licence-Notice", ascii_notice))
         .insert_header(("Digest", format!("sha-256={}", a.sha256)))
@@ -371,12 +489,24 @@ pub async fn download(state: web::Data<AppState>, who: Option<Principal>, path: 
 /// Withdraw before the deadline (kept for the record, out of judging).
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/withdraw", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn withdraw(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let s = service::withdraw(&state, &user.user.id, &path.into_inner()).await?;
     let v = state
         .db(move |c| {
             let ch = challenges::find(c, &s.challenge_id)?;
-            view(c, &s, &ch, Viewer { team_member: true, ..Default::default() })
+            view(
+                c,
+                &s,
+                &ch,
+                Viewer {
+                    team_member: true,
+                    ..Default::default()
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -392,12 +522,25 @@ pub struct DisqualifyRequest {
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/disqualify", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = DisqualifyRequest,
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn disqualify(state: web::Data<AppState>, who: Principal, path: web::Path<String>, body: web::Json<DisqualifyRequest>) -> AppResult<HttpResponse> {
+pub async fn disqualify(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: web::Json<DisqualifyRequest>,
+) -> AppResult<HttpResponse> {
     let s = service::disqualify(&state, &who, &path.into_inner(), &body.reason).await?;
     let v = state
         .db(move |c| {
             let ch = challenges::find(c, &s.challenge_id)?;
-            view(c, &s, &ch, Viewer { organiser: true, ..Default::default() })
+            view(
+                c,
+                &s,
+                &ch,
+                Viewer {
+                    organiser: true,
+                    ..Default::default()
+                },
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -423,7 +566,12 @@ pub struct TeamInvitationView {
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/team/invitations", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = TeamInviteRequest,
     responses((status = 201, body = TeamInvitationView), (status = 409, body = Problem), (status = 422, body = Problem, description = "team_too_large")))]
-pub async fn invite(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<TeamInviteRequest>) -> AppResult<HttpResponse> {
+pub async fn invite(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<TeamInviteRequest>,
+) -> AppResult<HttpResponse> {
     let inv = service::invite(&state, &user.user.id, &path.into_inner(), &body.email).await?;
     Ok(HttpResponse::Created().json(TeamInvitationView {
         id: inv.id,
@@ -441,7 +589,11 @@ pub struct TokenRequest {
 /// Accept a team invitation (you must be registered for the challenge and in no other team there).
 #[utoipa::path(post, path = "/api/v1/team-invitations/accept", tag = "submissions", security(("bearer" = [])), request_body = TokenRequest,
     responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem, description = "already_in_team, team_too_large")))]
-pub async fn accept(state: web::Data<AppState>, user: AuthUser, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<TokenRequest>,
+) -> AppResult<HttpResponse> {
     service::respond(&state, &user.user.id, &body.token, true).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -449,7 +601,11 @@ pub async fn accept(state: web::Data<AppState>, user: AuthUser, body: web::Json<
 /// Decline a team invitation.
 #[utoipa::path(post, path = "/api/v1/team-invitations/decline", tag = "submissions", security(("bearer" = [])), request_body = TokenRequest,
     responses((status = 204), (status = 400, body = Problem)))]
-pub async fn decline(state: web::Data<AppState>, user: AuthUser, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
+pub async fn decline(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<TokenRequest>,
+) -> AppResult<HttpResponse> {
     service::respond(&state, &user.user.id, &body.token, false).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -458,7 +614,11 @@ pub async fn decline(state: web::Data<AppState>, user: AuthUser, body: web::Json
 #[utoipa::path(delete, path = "/api/v1/submissions/{id}/team/members/{user_id}", tag = "submissions", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn remove_member(state: web::Data<AppState>, user: AuthUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (id, member) = path.into_inner();
     service::remove_member(&state, &user.user.id, &id, &member).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -481,15 +641,30 @@ pub struct SharesOutcome {
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/team/shares", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = SharesRequest,
     responses((status = 200, body = SharesOutcome), (status = 422, body = Problem, description = "shares_sum")))]
-pub async fn propose_shares(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>, body: web::Json<SharesRequest>) -> AppResult<HttpResponse> {
-    let applied = service::propose_shares(&state, &user.user.id, &path.into_inner(), body.into_inner().shares).await?;
+pub async fn propose_shares(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<SharesRequest>,
+) -> AppResult<HttpResponse> {
+    let applied = service::propose_shares(
+        &state,
+        &user.user.id,
+        &path.into_inner(),
+        body.into_inner().shares,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(SharesOutcome { applied }))
 }
 
 /// Approve the pending share proposal.
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/team/shares/approve", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = SharesOutcome), (status = 409, body = Problem)))]
-pub async fn approve_shares(state: web::Data<AppState>, user: AuthUser, path: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn approve_shares(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let applied = service::approve_shares(&state, &user.user.id, &path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(SharesOutcome { applied }))
 }
@@ -503,7 +678,15 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpR
             let mut out = Vec::new();
             for s in store::of_user(c, &uid)? {
                 let ch = challenges::find(c, &s.challenge_id)?;
-                out.push(view(c, &s, &ch, Viewer { team_member: true, ..Default::default() })?);
+                out.push(view(
+                    c,
+                    &s,
+                    &ch,
+                    Viewer {
+                        team_member: true,
+                        ..Default::default()
+                    },
+                )?);
             }
             Ok(out)
         })
@@ -539,7 +722,11 @@ pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppRe
                 let ch = challenges::find(c, &challenge_id)?;
                 out.push(MyInvitation {
                     id: inv.id,
-                    challenge: ChallengeRef { id: ch.id, slug: ch.slug, title: ch.title },
+                    challenge: ChallengeRef {
+                        id: ch.id,
+                        slug: ch.slug,
+                        title: ch.title,
+                    },
                     created_at: inv.created_at,
                 });
             }
@@ -567,7 +754,10 @@ pub struct GalleryParams {
 /// Published solutions, newest first, with licence and attribution.
 #[utoipa::path(get, path = "/api/v1/solutions", tag = "submissions", params(GalleryParams),
     responses((status = 200, body = SubmissionList)))]
-pub async fn gallery(state: web::Data<AppState>, params: web::Query<GalleryParams>) -> AppResult<HttpResponse> {
+pub async fn gallery(
+    state: web::Data<AppState>,
+    params: web::Query<GalleryParams>,
+) -> AppResult<HttpResponse> {
     let p = params.into_inner();
     let data = state.db(move |c| gallery_items(c, &p)).await?;
     Ok(HttpResponse::Ok().json(SubmissionList { data }))
@@ -576,11 +766,25 @@ pub async fn gallery(state: web::Data<AppState>, params: web::Query<GalleryParam
 /// The gallery's items (shared with the page).
 pub fn gallery_items(c: &mut DbConnection, p: &GalleryParams) -> AppResult<Vec<SubmissionView>> {
     let challenge_id = match p.challenge.as_deref().filter(|s| !s.is_empty()) {
-        Some(k) => Some(challenges::find_by_key(c, k)?.map(|ch| ch.id).unwrap_or_else(|| "-".into())),
+        Some(k) => Some(
+            challenges::find_by_key(c, k)?
+                .map(|ch| ch.id)
+                .unwrap_or_else(|| "-".into()),
+        ),
         None => None,
     };
-    let licence = p.licence.as_deref().filter(|s| !s.is_empty()).map(|l| Licence::parse(l).map(|l| l.id).unwrap_or_else(|| l.to_owned()));
-    let rows = store::published(c, p.q.as_deref(), licence.as_deref(), challenge_id.as_deref(), p.limit.unwrap_or(50))?;
+    let licence = p.licence.as_deref().filter(|s| !s.is_empty()).map(|l| {
+        Licence::parse(l)
+            .map(|l| l.id)
+            .unwrap_or_else(|| l.to_owned())
+    });
+    let rows = store::published(
+        c,
+        p.q.as_deref(),
+        licence.as_deref(),
+        challenge_id.as_deref(),
+        p.limit.unwrap_or(50),
+    )?;
     let mut out = Vec::new();
     for s in rows {
         let ch = challenges::find(c, &s.challenge_id)?;

@@ -42,10 +42,20 @@ pub fn equal_shares(n: usize) -> Vec<i32> {
 /// Checks proposed shares: one per member, none negative, summing to 10,000.
 pub fn check_shares(field: &str, shares: &[i32], members: usize) -> Result<(), FieldError> {
     if shares.len() != members {
-        return Err(FieldError::new(field, "shares_mismatch", "Give one share per team member."));
+        return Err(FieldError::new(
+            field,
+            "shares_mismatch",
+            "Give one share per team member.",
+        ));
     }
-    if shares.iter().any(|s| *s < 0) || shares.iter().map(|s| *s as i64).sum::<i64>() != WHOLE as i64 {
-        return Err(FieldError::new(field, "shares_sum", "Shares are basis points that must add up to 10,000."));
+    if shares.iter().any(|s| *s < 0)
+        || shares.iter().map(|s| *s as i64).sum::<i64>() != WHOLE as i64
+    {
+        return Err(FieldError::new(
+            field,
+            "shares_sum",
+            "Shares are basis points that must add up to 10,000.",
+        ));
     }
     Ok(())
 }
@@ -87,8 +97,15 @@ pub fn split(amount: i64, shares: &[i32]) -> Vec<i64> {
 pub fn sanitize_filename(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     // The crate misses some controls (DEL, C1); drop every one.
-    let cleaned: String = sanitize_filename::sanitize(base).chars().filter(|c| !c.is_control()).collect();
-    let trimmed: String = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace()).chars().take(120).collect();
+    let cleaned: String = sanitize_filename::sanitize(base)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let trimmed: String = cleaned
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .chars()
+        .take(120)
+        .collect();
     if trimmed.is_empty() {
         "file".to_owned()
     } else {
@@ -97,14 +114,24 @@ pub fn sanitize_filename(raw: &str) -> String {
 }
 
 /// Types a browser could run as a page: never served as themselves.
-const ACTIVE_TYPES: &[&str] = &["text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/javascript", "application/javascript"];
+const ACTIVE_TYPES: &[&str] = &[
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+];
 
 /// The type of an attachment, decided from its bytes, not its name.
 pub fn detect_type(bytes: &[u8]) -> String {
     if let Some(kind) = infer::get(bytes) {
         return kind.mime_type().to_owned();
     }
-    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).trim_start().to_ascii_lowercase();
+    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
+        .trim_start()
+        .to_ascii_lowercase();
     if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<script") {
         return "text/html".to_owned();
     }
@@ -158,7 +185,11 @@ impl Canonical<'_> {
 
 /// The number of the revision judged: the last one made before the deadline.
 pub fn judged_revision(revisions: &[(i32, NaiveDateTime)], deadline: NaiveDateTime) -> Option<i32> {
-    revisions.iter().filter(|(_, at)| *at < deadline).max_by_key(|(n, _)| *n).map(|(n, _)| *n)
+    revisions
+        .iter()
+        .filter(|(_, at)| *at < deadline)
+        .max_by_key(|(n, _)| *n)
+        .map(|(n, _)| *n)
 }
 
 /// How someone relates to a submission.
@@ -202,16 +233,29 @@ mod tests {
     #[test]
     fn types_come_from_the_bytes() {
         assert_eq!(detect_type(b"%PDF-1.7 ..."), "application/pdf");
-        assert_eq!(detect_type(b"<!DOCTYPE html><script>x</script>"), "text/html");
+        assert_eq!(
+            detect_type(b"<!DOCTYPE html><script>x</script>"),
+            "text/html"
+        );
         assert_eq!(served_type("text/html"), "application/octet-stream");
         assert_eq!(detect_type(b"plain words"), "text/plain");
-        assert_eq!(detect_type(&[0xff, 0xfe, 0x00, 0x81]), "application/octet-stream");
-        assert_eq!(detect_type(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]), "image/png");
+        assert_eq!(
+            detect_type(&[0xff, 0xfe, 0x00, 0x81]),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            detect_type(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]),
+            "image/png"
+        );
     }
 
     #[test]
     fn the_judged_revision_is_the_last_before_the_deadline() {
-        let t = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).map(|d| d.naive_utc()).unwrap_or_default();
+        let t = |s: i64| {
+            chrono::DateTime::from_timestamp(1_800_000_000 + s, 0)
+                .map(|d| d.naive_utc())
+                .unwrap_or_default()
+        };
         let revs = [(1, t(0)), (2, t(10)), (3, t(30))];
         assert_eq!(judged_revision(&revs, t(20)), Some(2));
         assert_eq!(judged_revision(&revs, t(0)), None);
@@ -221,17 +265,39 @@ mod tests {
     fn confidentiality() {
         assert!(!can_view(Viewer::default(), false));
         assert!(can_view(Viewer::default(), true));
-        assert!(can_view(Viewer { team_member: true, ..Default::default() }, false));
-        assert!(can_view(Viewer { organiser: true, ..Default::default() }, false));
+        assert!(can_view(
+            Viewer {
+                team_member: true,
+                ..Default::default()
+            },
+            false
+        ));
+        assert!(can_view(
+            Viewer {
+                organiser: true,
+                ..Default::default()
+            },
+            false
+        ));
     }
 
     #[test]
     fn the_hash_ignores_attachment_order_but_not_content() {
-        let a = Canonical { title: "t", abstract_text: "a", body: "b", licence: "MIT", copyright_holders: "Ada", attachments: vec![("x".into(), "1".into()), ("y".into(), "2".into())] };
+        let a = Canonical {
+            title: "t",
+            abstract_text: "a",
+            body: "b",
+            licence: "MIT",
+            copyright_holders: "Ada",
+            attachments: vec![("x".into(), "1".into()), ("y".into(), "2".into())],
+        };
         let mut b = a.clone();
         b.attachments.reverse();
         assert_eq!(a.hash(), b.hash());
-        let c = Canonical { body: "B", ..a.clone() };
+        let c = Canonical {
+            body: "B",
+            ..a.clone()
+        };
         assert_ne!(a.hash(), c.hash());
     }
 

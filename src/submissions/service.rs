@@ -42,7 +42,12 @@ pub struct SubmissionInput {
 }
 
 /// How the caller relates to a submission.
-pub fn viewer(conn: &mut DbConnection, caller: Option<&Principal>, s: &Submission, c: &Challenge) -> AppResult<Viewer> {
+pub fn viewer(
+    conn: &mut DbConnection,
+    caller: Option<&Principal>,
+    s: &Submission,
+    c: &Challenge,
+) -> AppResult<Viewer> {
     let mut v = Viewer::default();
     if let Some(Principal::User(u)) = caller {
         v.team_member = store::is_member(conn, &s.team_id, &u.user.id)?;
@@ -52,7 +57,11 @@ pub fn viewer(conn: &mut DbConnection, caller: Option<&Principal>, s: &Submissio
 }
 
 /// A submission the caller may see (404 otherwise, existence not leaked).
-pub fn readable(conn: &mut DbConnection, caller: Option<&Principal>, id: &str) -> AppResult<(Submission, Challenge, Viewer)> {
+pub fn readable(
+    conn: &mut DbConnection,
+    caller: Option<&Principal>,
+    id: &str,
+) -> AppResult<(Submission, Challenge, Viewer)> {
     let s = store::find_opt(conn, id)?.ok_or(AppError::NotFound)?;
     let c = challenges::find(conn, &s.challenge_id)?;
     let v = viewer(conn, caller, &s, &c)?;
@@ -63,7 +72,11 @@ pub fn readable(conn: &mut DbConnection, caller: Option<&Principal>, id: &str) -
 }
 
 /// A submission the user's team owns, while the challenge is open.
-fn own_open(conn: &mut DbConnection, user_id: &str, id: &str) -> AppResult<(Submission, Challenge)> {
+fn own_open(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+) -> AppResult<(Submission, Challenge)> {
     let s = store::find_opt(conn, id)?.ok_or(AppError::NotFound)?;
     if !store::is_member(conn, &s.team_id, user_id)? {
         return Err(AppError::NotFound);
@@ -78,32 +91,63 @@ fn ensure_open(c: &Challenge, at: NaiveDateTime) -> AppResult<()> {
     match c.state_at(at) {
         State::Open => Ok(()),
         State::Draft => Err(AppError::NotFound),
-        _ if at >= c.submission_deadline => Err(AppError::conflict("deadline_passed", "The submission deadline has passed; the submission is read-only.")),
-        other => Err(AppError::conflict("challenge_not_open", format!("This challenge is {}.", other.as_str()))),
+        _ if at >= c.submission_deadline => Err(AppError::conflict(
+            "deadline_passed",
+            "The submission deadline has passed; the submission is read-only.",
+        )),
+        other => Err(AppError::conflict(
+            "challenge_not_open",
+            format!("This challenge is {}.", other.as_str()),
+        )),
     }
 }
 
 fn check_licence(c: &Challenge, raw: &str) -> Result<String, FieldError> {
     let allowed = c.licence_ids();
-    let found = crate::challenges::model::Licence::parse(raw).map(|l| l.id).filter(|id| allowed.contains(id));
-    found.ok_or_else(|| FieldError::new("licence", "licence_not_allowed", format!("Choose one of the challenge's licences: {}.", allowed.join(", "))))
+    let found = crate::challenges::model::Licence::parse(raw)
+        .map(|l| l.id)
+        .filter(|id| allowed.contains(id));
+    found.ok_or_else(|| {
+        FieldError::new(
+            "licence",
+            "licence_not_allowed",
+            format!(
+                "Choose one of the challenge's licences: {}.",
+                allowed.join(", ")
+            ),
+        )
+    })
 }
 
-fn audit_sub(conn: &mut DbConnection, actor: &Actor, c: &Challenge, s: &Submission, action: &str, data: serde_json::Value) -> AppResult<()> {
-    audit::record(conn, Entry {
-        actor,
-        org_id: Some(&c.org_id),
-        action,
-        subject_type: "submission",
-        subject_id: &s.id,
-        data,
-    })?;
+fn audit_sub(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: &Challenge,
+    s: &Submission,
+    action: &str,
+    data: serde_json::Value,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            org_id: Some(&c.org_id),
+            action,
+            subject_type: "submission",
+            subject_id: &s.id,
+            data,
+        },
+    )?;
     Ok(())
 }
 
 /// The names of a team, in join order.
 fn team_names(conn: &mut DbConnection, team_id: &str) -> AppResult<String> {
-    Ok(store::members(conn, team_id)?.into_iter().map(|(_, n, _)| n).collect::<Vec<_>>().join(", "))
+    Ok(store::members(conn, team_id)?
+        .into_iter()
+        .map(|(_, n, _)| n)
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
 /// Writes the next revision from `prev` (if any) overlaid with `input`, and
@@ -120,27 +164,60 @@ fn write_revision(
     by: &str,
 ) -> AppResult<Revision> {
     let mut errors = Vec::new();
-    let pick = |new: &Option<String>, old: Option<&str>| new.clone().or_else(|| old.map(str::to_owned)).unwrap_or_default();
-    let title = check_text("title", &pick(&input.title, prev.map(|r| r.title.as_str())), 3, 140).map_err(|e| errors.push(e)).ok();
-    let abstract_text = check_text("abstract", &pick(&input.abstract_text, prev.map(|r| r.abstract_text.as_str())), 10, 1_000).map_err(|e| errors.push(e)).ok();
-    let body = check_text("body", &pick(&input.body, prev.map(|r| r.body_md.as_str())), 1, 100_000).map_err(|e| errors.push(e)).ok();
+    let pick = |new: &Option<String>, old: Option<&str>| {
+        new.clone()
+            .or_else(|| old.map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let title = check_text(
+        "title",
+        &pick(&input.title, prev.map(|r| r.title.as_str())),
+        3,
+        140,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let abstract_text = check_text(
+        "abstract",
+        &pick(&input.abstract_text, prev.map(|r| r.abstract_text.as_str())),
+        10,
+        1_000,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    let body = check_text(
+        "body",
+        &pick(&input.body, prev.map(|r| r.body_md.as_str())),
+        1,
+        100_000,
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
     let licence = match (&input.licence, prev) {
         (Some(l), _) => check_licence(c, l).map_err(|e| errors.push(e)).ok(),
         (None, Some(p)) => Some(p.licence.clone()),
         (None, None) => {
-            errors.push(FieldError::new("licence", "required", "Choose a licence from the challenge's list."));
+            errors.push(FieldError::new(
+                "licence",
+                "required",
+                "Choose a licence from the challenge's list.",
+            ));
             None
         }
     };
     let holders = match (&input.copyright_holders, prev) {
-        (Some(h), _) => check_text("copyright_holders", h, 1, 500).map_err(|e| errors.push(e)).ok(),
+        (Some(h), _) => check_text("copyright_holders", h, 1, 500)
+            .map_err(|e| errors.push(e))
+            .ok(),
         (None, Some(p)) => Some(p.copyright_holders.clone()),
         (None, None) => Some(team_names(conn, &s.team_id)?),
     };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let (Some(title), Some(abstract_text), Some(body), Some(licence), Some(holders)) = (title, abstract_text, body, licence, holders) else {
+    let (Some(title), Some(abstract_text), Some(body), Some(licence), Some(holders)) =
+        (title, abstract_text, body, licence, holders)
+    else {
         return Err(AppError::internal("validated fields missing"));
     };
     let files = store::attachments_by_ids(conn, &attachment_ids)?;
@@ -150,7 +227,10 @@ fn write_revision(
         body: &body,
         licence: &licence,
         copyright_holders: &holders,
-        attachments: files.iter().map(|a| (a.filename.clone(), a.sha256.clone())).collect(),
+        attachments: files
+            .iter()
+            .map(|a| (a.filename.clone(), a.sha256.clone()))
+            .collect(),
     }
     .hash();
     let at = now();
@@ -170,19 +250,27 @@ fn write_revision(
         at,
     )
     .map_err(|e| match e {
-        diesel::result::Error::RollbackTransaction => AppError::conflict("edit_conflict", "Someone else changed this submission meanwhile; reload and try again."),
+        diesel::result::Error::RollbackTransaction => AppError::conflict(
+            "edit_conflict",
+            "Someone else changed this submission meanwhile; reload and try again.",
+        ),
         other => other.into(),
     })?;
     let url = st.url(&format!("/submissions/{}/receipt", s.id));
     for (_, name, email) in store::members(conn, &s.team_id)? {
-        let lang = crate::auth::store::find_user_by_email(conn, &email)?.map(|u| u.lang()).unwrap_or_default();
+        let lang = crate::auth::store::find_user_by_email(conn, &email)?
+            .map(|u| u.lang())
+            .unwrap_or_default();
         let mail = crate::notify::mail::compose(
             &crate::notify::mail::EmailKind::Receipt {
                 challenge: c.title.clone(),
                 title: title.clone(),
                 revision: rev.number,
                 hash: hash.clone(),
-                at: rev.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                at: rev
+                    .created_at
+                    .and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 url: url.clone(),
             },
             &email,
@@ -196,7 +284,12 @@ fn write_revision(
 }
 
 /// Enters (or drafts) a submission for a registered solver of an open challenge.
-pub async fn create(state: &AppState, user_id: &str, challenge_key: &str, input: SubmissionInput) -> AppResult<(Submission, Revision)> {
+pub async fn create(
+    state: &AppState,
+    user_id: &str,
+    challenge_key: &str,
+    input: SubmissionInput,
+) -> AppResult<(Submission, Revision)> {
     let (uid, key, st) = (user_id.to_owned(), challenge_key.to_owned(), state.clone());
     let out = state
         .tx(move |c| {
@@ -232,31 +325,66 @@ pub async fn create(state: &AppState, user_id: &str, challenge_key: &str, input:
 }
 
 /// Edits a submission before the deadline: a new immutable revision.
-pub async fn revise(state: &AppState, user_id: &str, id: &str, input: SubmissionInput) -> AppResult<(Submission, Option<Revision>)> {
+pub async fn revise(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    input: SubmissionInput,
+) -> AppResult<(Submission, Option<Revision>)> {
     let (uid, id, st) = (user_id.to_owned(), id.to_owned(), state.clone());
     let out = state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
             if !model::counts_against_limit(&s.state) {
-                return Err(AppError::conflict("not_editable", format!("A {} submission cannot change.", s.state)));
+                return Err(AppError::conflict(
+                    "not_editable",
+                    format!("A {} submission cannot change.", s.state),
+                ));
             }
             let at = now();
-            let content = input.title.is_some() || input.abstract_text.is_some() || input.body.is_some() || input.licence.is_some() || input.copyright_holders.is_some();
+            let content = input.title.is_some()
+                || input.abstract_text.is_some()
+                || input.body.is_some()
+                || input.licence.is_some()
+                || input.copyright_holders.is_some();
             let rev = if content {
                 let prev = store::revision(c, &s.id, s.current_revision)?;
-                Some(write_revision(&st, c, &s, &ch, Some(&prev), &input, prev.attachment_list(), &uid)?)
+                Some(write_revision(
+                    &st,
+                    c,
+                    &s,
+                    &ch,
+                    Some(&prev),
+                    &input,
+                    prev.attachment_list(),
+                    &uid,
+                )?)
             } else {
                 None
             };
             if input.submit == Some(true) && s.state == state::DRAFT {
                 store::set_state(c, &s.id, &[state::DRAFT], state::SUBMITTED, None, at)?;
-                audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.submitted", serde_json::json!({}))?;
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "submission.submitted",
+                    serde_json::json!({}),
+                )?;
             }
             if let Some(o) = input.publish_opt_in {
                 store::set_opt_in(c, &s.id, o, at)?;
             }
             if let Some(r) = &rev {
-                audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.revised", serde_json::json!({ "revision": r.number, "sha256": r.content_sha256 }))?;
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "submission.revised",
+                    serde_json::json!({ "revision": r.number, "sha256": r.content_sha256 }),
+                )?;
             }
             Ok((store::find(c, &s.id)?, rev))
         })
@@ -268,7 +396,12 @@ pub async fn revise(state: &AppState, user_id: &str, id: &str, input: Submission
 /// Where attachments live: `<data_dir>/attachments/ab/abcdef…`, addressed by SHA-256.
 pub fn blob_path(state: &AppState, sha256: &str) -> PathBuf {
     let prefix: String = sha256.chars().take(2).collect();
-    state.config.data_dir.join("attachments").join(prefix).join(sha256)
+    state
+        .config
+        .data_dir
+        .join("attachments")
+        .join(prefix)
+        .join(sha256)
 }
 
 /// Stores bytes by their hash (idempotent: the same content is one file).
@@ -276,7 +409,9 @@ pub fn store_blob(state: &AppState, bytes: &[u8]) -> AppResult<String> {
     let sha = model::sha256_hex(bytes);
     let path = blob_path(state, &sha);
     if !path.exists() {
-        let dir = path.parent().ok_or_else(|| AppError::internal("attachment path"))?;
+        let dir = path
+            .parent()
+            .ok_or_else(|| AppError::internal("attachment path"))?;
         std::fs::create_dir_all(dir).map_err(AppError::internal)?;
         let tmp = dir.join(format!(".{}.tmp", crate::db::new_id()));
         std::fs::write(&tmp, bytes).map_err(AppError::internal)?;
@@ -286,7 +421,13 @@ pub fn store_blob(state: &AppState, bytes: &[u8]) -> AppResult<String> {
 }
 
 /// Adds a file to a submission (a new revision that includes it).
-pub async fn add_attachment(state: &AppState, user_id: &str, id: &str, filename: &str, bytes: Vec<u8>) -> AppResult<(Attachment, Revision)> {
+pub async fn add_attachment(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> AppResult<(Attachment, Revision)> {
     let size = bytes.len() as i64;
     if size as u64 > state.config.attachment_max_bytes {
         return Err(AppError::PayloadTooLarge);
@@ -298,7 +439,12 @@ pub async fn add_attachment(state: &AppState, user_id: &str, id: &str, filename:
     let ctype = model::detect_type(&bytes);
     let st = state.clone();
     let sha = state.cpu(move || store_blob(&st, &bytes)).await??;
-    let (uid, id, st, total_max) = (user_id.to_owned(), id.to_owned(), state.clone(), state.config.submission_max_bytes);
+    let (uid, id, st, total_max) = (
+        user_id.to_owned(),
+        id.to_owned(),
+        state.clone(),
+        state.config.submission_max_bytes,
+    );
     let out = state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
@@ -329,31 +475,78 @@ pub async fn withdraw(state: &AppState, user_id: &str, id: &str) -> AppResult<Su
     state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
-            if store::set_state(c, &s.id, &[state::DRAFT, state::SUBMITTED], state::WITHDRAWN, None, now())? != 1 {
-                return Err(AppError::conflict("not_withdrawable", format!("A {} submission cannot be withdrawn.", s.state)));
+            if store::set_state(
+                c,
+                &s.id,
+                &[state::DRAFT, state::SUBMITTED],
+                state::WITHDRAWN,
+                None,
+                now(),
+            )? != 1
+            {
+                return Err(AppError::conflict(
+                    "not_withdrawable",
+                    format!("A {} submission cannot be withdrawn.", s.state),
+                ));
             }
-            audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.withdrawn", serde_json::json!({}))?;
+            audit_sub(
+                c,
+                &Actor::user(&uid),
+                &ch,
+                &s,
+                "submission.withdrawn",
+                serde_json::json!({}),
+            )?;
             Ok(store::find(c, &s.id)?)
         })
         .await
 }
 
 /// The organisation disqualifies a submission with a reason; the team is told.
-pub async fn disqualify(state: &AppState, caller: &Principal, id: &str, reason: &str) -> AppResult<Submission> {
-    let reason = check_text("reason", reason, 5, 2_000).map_err(|e| AppError::Validation(vec![e]))?;
+pub async fn disqualify(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+    reason: &str,
+) -> AppResult<Submission> {
+    let reason =
+        check_text("reason", reason, 5, 2_000).map_err(|e| AppError::Validation(vec![e]))?;
     let (caller, id, st) = (caller.clone(), id.to_owned(), state.clone());
     let out = state
         .tx(move |c| {
             let s = store::find_opt(c, &id)?.ok_or(AppError::NotFound)?;
-            let (ch, _) = crate::challenges::service::org_access(c, &caller, &s.challenge_id, OrgAction::PublishChallenges)?;
-            if store::set_state(c, &s.id, &[state::SUBMITTED, state::DRAFT], state::DISQUALIFIED, Some(&reason), now())? != 1 {
-                return Err(AppError::conflict("not_disqualifiable", format!("A {} submission cannot be disqualified.", s.state)));
+            let (ch, _) = crate::challenges::service::org_access(
+                c,
+                &caller,
+                &s.challenge_id,
+                OrgAction::PublishChallenges,
+            )?;
+            if store::set_state(
+                c,
+                &s.id,
+                &[state::SUBMITTED, state::DRAFT],
+                state::DISQUALIFIED,
+                Some(&reason),
+                now(),
+            )? != 1
+            {
+                return Err(AppError::conflict(
+                    "not_disqualifiable",
+                    format!("A {} submission cannot be disqualified.", s.state),
+                ));
             }
             let url = st.url(&format!("/submissions/{}", s.id));
             for (_, name, email) in store::members(c, &s.team_id)? {
-                let lang = crate::auth::store::find_user_by_email(c, &email)?.map(|u| u.lang()).unwrap_or_default();
+                let lang = crate::auth::store::find_user_by_email(c, &email)?
+                    .map(|u| u.lang())
+                    .unwrap_or_default();
                 let mail = crate::notify::mail::compose(
-                    &crate::notify::mail::EmailKind::Disqualified { challenge: ch.title.clone(), title: s.title.clone(), reason: reason.clone(), url: url.clone() },
+                    &crate::notify::mail::EmailKind::Disqualified {
+                        challenge: ch.title.clone(),
+                        title: s.title.clone(),
+                        reason: reason.clone(),
+                        url: url.clone(),
+                    },
                     &email,
                     &name,
                     lang,
@@ -361,7 +554,14 @@ pub async fn disqualify(state: &AppState, caller: &Principal, id: &str, reason: 
                 .map_err(AppError::internal)?;
                 crate::notify::store::enqueue(c, &mail, now())?;
             }
-            audit_sub(c, &caller.actor(), &ch, &s, "submission.disqualified", serde_json::json!({ "reason": reason }))?;
+            audit_sub(
+                c,
+                &caller.actor(),
+                &ch,
+                &s,
+                "submission.disqualified",
+                serde_json::json!({ "reason": reason }),
+            )?;
             Ok(store::find(c, &s.id)?)
         })
         .await?;
@@ -370,7 +570,12 @@ pub async fn disqualify(state: &AppState, caller: &Principal, id: &str, reason: 
 }
 
 /// Invites a co-author by email (the invitee may not have an account yet).
-pub async fn invite(state: &AppState, user_id: &str, id: &str, email: &str) -> AppResult<store::TeamInvitation> {
+pub async fn invite(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    email: &str,
+) -> AppResult<store::TeamInvitation> {
     let email = Email::parse("email", email).map_err(|e| AppError::Validation(vec![e]))?;
     let (uid, id, st) = (user_id.to_owned(), id.to_owned(), state.clone());
     let out = state
@@ -378,15 +583,24 @@ pub async fn invite(state: &AppState, user_id: &str, id: &str, email: &str) -> A
             let (s, ch) = own_open(c, &uid, &id)?;
             let members = store::members(c, &s.team_id)?;
             if members.iter().any(|(_, _, e)| *e == email.as_str()) {
-                return Err(AppError::conflict("already_member", "This person is already in the team."));
+                return Err(AppError::conflict(
+                    "already_member",
+                    "This person is already in the team.",
+                ));
             }
             let pending = store::pending_invitations(c, &s.team_id)?;
             if members.len() + pending.len() + 1 > ch.max_team_size as usize {
-                return Err(AppError::field("email", "team_too_large", format!("Teams have at most {} members.", ch.max_team_size)));
+                return Err(AppError::field(
+                    "email",
+                    "team_too_large",
+                    format!("Teams have at most {} members.", ch.max_team_size),
+                ));
             }
             let (inv, token) = store::invite(c, &s.team_id, email.as_str(), &uid, now())?;
             let inviter = crate::auth::store::find_user(c, &uid)?;
-            let lang = crate::auth::store::find_user_by_email(c, email.as_str())?.map(|u| u.lang()).unwrap_or_default();
+            let lang = crate::auth::store::find_user_by_email(c, email.as_str())?
+                .map(|u| u.lang())
+                .unwrap_or_default();
             let mail = crate::notify::mail::compose(
                 &crate::notify::mail::EmailKind::TeamInvitation {
                     challenge: ch.title.clone(),
@@ -399,7 +613,14 @@ pub async fn invite(state: &AppState, user_id: &str, id: &str, email: &str) -> A
             )
             .map_err(AppError::internal)?;
             crate::notify::store::enqueue(c, &mail, now())?;
-            audit_sub(c, &Actor::user(&uid), &ch, &s, "team.invited", serde_json::json!({ "email": email.as_str() }))?;
+            audit_sub(
+                c,
+                &Actor::user(&uid),
+                &ch,
+                &s,
+                "team.invited",
+                serde_json::json!({ "email": email.as_str() }),
+            )?;
             Ok(inv)
         })
         .await?;
@@ -408,11 +629,21 @@ pub async fn invite(state: &AppState, user_id: &str, id: &str, email: &str) -> A
 }
 
 /// Accepts or declines a team invitation (the signed-in account's email must be the invited one).
-pub async fn respond(state: &AppState, user_id: &str, token: &str, accept: bool) -> AppResult<String> {
+pub async fn respond(
+    state: &AppState,
+    user_id: &str,
+    token: &str,
+    accept: bool,
+) -> AppResult<String> {
     let (uid, token) = (user_id.to_owned(), token.to_owned());
     state
         .tx(move |c| {
-            let inv = store::invitation_by_token(c, &token)?.ok_or_else(|| AppError::bad_request("invalid_token", "This invitation is invalid or was answered already."))?;
+            let inv = store::invitation_by_token(c, &token)?.ok_or_else(|| {
+                AppError::bad_request(
+                    "invalid_token",
+                    "This invitation is invalid or was answered already.",
+                )
+            })?;
             let user = crate::auth::store::find_user(c, &uid)?;
             if user.email != inv.email {
                 return Err(AppError::Forbidden("invitation_email_mismatch"));
@@ -429,23 +660,32 @@ pub async fn respond(state: &AppState, user_id: &str, token: &str, accept: bool)
                 return Err(AppError::Forbidden("registration_required"));
             }
             if store::team_of(c, &ch.id, &uid)?.is_some() {
-                return Err(AppError::conflict("already_in_team", "You already belong to a team in this challenge."));
+                return Err(AppError::conflict(
+                    "already_in_team",
+                    "You already belong to a team in this challenge.",
+                ));
             }
             let members = store::members(c, &inv.team_id)?;
             if members.len() + 1 > ch.max_team_size as usize {
-                return Err(AppError::conflict("team_too_large", format!("Teams have at most {} members.", ch.max_team_size)));
+                return Err(AppError::conflict(
+                    "team_too_large",
+                    format!("Teams have at most {} members.", ch.max_team_size),
+                ));
             }
             store::respond(c, &inv.id, "accepted", at)?;
             store::add_member(c, &inv.team_id, &ch.id, &uid, "member", 0, at)?;
             reset_shares(c, &inv.team_id)?;
-            audit::record(c, Entry {
-                actor: &Actor::user(&uid),
-                org_id: Some(&ch.org_id),
-                action: "team.joined",
-                subject_type: "team",
-                subject_id: &inv.team_id,
-                data: serde_json::json!({}),
-            })?;
+            audit::record(
+                c,
+                Entry {
+                    actor: &Actor::user(&uid),
+                    org_id: Some(&ch.org_id),
+                    action: "team.joined",
+                    subject_type: "team",
+                    subject_id: &inv.team_id,
+                    data: serde_json::json!({}),
+                },
+            )?;
             Ok(inv.team_id)
         })
         .await
@@ -455,30 +695,61 @@ pub async fn respond(state: &AppState, user_id: &str, token: &str, accept: bool)
 fn reset_shares(conn: &mut DbConnection, team_id: &str) -> AppResult<()> {
     let members = store::members(conn, team_id)?;
     let shares = equal_shares(members.len());
-    let pairs: Vec<(String, i32)> = members.iter().zip(shares).map(|((m, _, _), s)| (m.user_id.clone(), s)).collect();
+    let pairs: Vec<(String, i32)> = members
+        .iter()
+        .zip(shares)
+        .map(|((m, _, _), s)| (m.user_id.clone(), s))
+        .collect();
     store::set_shares(conn, team_id, &pairs)?;
     store::supersede_proposals(conn, team_id)?;
     Ok(())
 }
 
 /// A member leaves, or the submitter removes one, before the deadline.
-pub async fn remove_member(state: &AppState, user_id: &str, id: &str, member_id: &str) -> AppResult<()> {
+pub async fn remove_member(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    member_id: &str,
+) -> AppResult<()> {
     let (uid, id, member) = (user_id.to_owned(), id.to_owned(), member_id.to_owned());
     state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
             let members = store::members(c, &s.team_id)?;
-            let me = members.iter().find(|(m, _, _)| m.user_id == uid).map(|(m, _, _)| m.role.clone()).unwrap_or_default();
-            let target = members.iter().find(|(m, _, _)| m.user_id == member).map(|(m, _, _)| m.role.clone()).ok_or(AppError::NotFound)?;
+            let me = members
+                .iter()
+                .find(|(m, _, _)| m.user_id == uid)
+                .map(|(m, _, _)| m.role.clone())
+                .unwrap_or_default();
+            let target = members
+                .iter()
+                .find(|(m, _, _)| m.user_id == member)
+                .map(|(m, _, _)| m.role.clone())
+                .ok_or(AppError::NotFound)?;
             if target == "submitter" {
-                return Err(AppError::conflict("submitter_stays", "The submitter stays in the team; withdraw the submission instead."));
+                return Err(AppError::conflict(
+                    "submitter_stays",
+                    "The submitter stays in the team; withdraw the submission instead.",
+                ));
             }
             if member != uid && me != "submitter" {
                 return Err(AppError::Forbidden("submitter_required"));
             }
             store::remove_member(c, &s.team_id, &member)?;
             reset_shares(c, &s.team_id)?;
-            audit_sub(c, &Actor::user(&uid), &ch, &s, if member == uid { "team.left" } else { "team.member_removed" }, serde_json::json!({ "user": member }))?;
+            audit_sub(
+                c,
+                &Actor::user(&uid),
+                &ch,
+                &s,
+                if member == uid {
+                    "team.left"
+                } else {
+                    "team.member_removed"
+                },
+                serde_json::json!({ "user": member }),
+            )?;
             Ok(())
         })
         .await
@@ -494,7 +765,12 @@ pub struct ShareInput {
 
 /// Proposes new shares; they apply once every member has approved.
 /// Returns whether they applied already (a team of one).
-pub async fn propose_shares(state: &AppState, user_id: &str, id: &str, shares: Vec<ShareInput>) -> AppResult<bool> {
+pub async fn propose_shares(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    shares: Vec<ShareInput>,
+) -> AppResult<bool> {
     let (uid, id) = (user_id.to_owned(), id.to_owned());
     state
         .tx(move |c| {
@@ -505,17 +781,45 @@ pub async fn propose_shares(state: &AppState, user_id: &str, id: &str, shares: V
                 let sh = shares
                     .iter()
                     .find(|x| x.user_id == m.user_id)
-                    .ok_or_else(|| AppError::field("shares", "shares_mismatch", "Give one share per team member."))?;
+                    .ok_or_else(|| {
+                        AppError::field(
+                            "shares",
+                            "shares_mismatch",
+                            "Give one share per team member.",
+                        )
+                    })?;
                 ordered.push(sh.bps);
             }
-            check_shares("shares", &ordered, members.len()).map_err(|e| AppError::Validation(vec![e]))?;
+            check_shares("shares", &ordered, members.len())
+                .map_err(|e| AppError::Validation(vec![e]))?;
             if shares.len() != members.len() {
-                return Err(AppError::field("shares", "shares_mismatch", "Give one share per team member."));
+                return Err(AppError::field(
+                    "shares",
+                    "shares_mismatch",
+                    "Give one share per team member.",
+                ));
             }
-            let pairs: Vec<(String, i32)> = members.iter().zip(&ordered).map(|((m, _, _), b)| (m.user_id.clone(), *b)).collect();
-            let p = store::propose(c, &s.team_id, &serde_json::to_string(&pairs).unwrap_or_default(), &uid, now())?;
+            let pairs: Vec<(String, i32)> = members
+                .iter()
+                .zip(&ordered)
+                .map(|((m, _, _), b)| (m.user_id.clone(), *b))
+                .collect();
+            let p = store::propose(
+                c,
+                &s.team_id,
+                &serde_json::to_string(&pairs).unwrap_or_default(),
+                &uid,
+                now(),
+            )?;
             store::approve(c, &p.id, &uid, now())?;
-            audit_sub(c, &Actor::user(&uid), &ch, &s, "team.shares_proposed", serde_json::json!({ "shares": pairs }))?;
+            audit_sub(
+                c,
+                &Actor::user(&uid),
+                &ch,
+                &s,
+                "team.shares_proposed",
+                serde_json::json!({ "shares": pairs }),
+            )?;
             apply_if_approved(c, &s.team_id, &p)
         })
         .await
@@ -527,17 +831,26 @@ pub async fn approve_shares(state: &AppState, user_id: &str, id: &str) -> AppRes
     state
         .tx(move |c| {
             let (s, _) = own_open(c, &uid, &id)?;
-            let p = store::pending_proposal(c, &s.team_id)?.ok_or_else(|| AppError::conflict("no_pending_proposal", "No share change is waiting."))?;
+            let p = store::pending_proposal(c, &s.team_id)?.ok_or_else(|| {
+                AppError::conflict("no_pending_proposal", "No share change is waiting.")
+            })?;
             store::approve(c, &p.id, &uid, now())?;
             apply_if_approved(c, &s.team_id, &p)
         })
         .await
 }
 
-fn apply_if_approved(conn: &mut DbConnection, team_id: &str, p: &store::Proposal) -> AppResult<bool> {
+fn apply_if_approved(
+    conn: &mut DbConnection,
+    team_id: &str,
+    p: &store::Proposal,
+) -> AppResult<bool> {
     let members = store::members(conn, team_id)?;
     let approved = store::approvals(conn, &p.id)?;
-    if !members.iter().all(|(m, _, _)| approved.contains(&m.user_id)) {
+    if !members
+        .iter()
+        .all(|(m, _, _)| approved.contains(&m.user_id))
+    {
         return Ok(false);
     }
     let pairs: Vec<(String, i32)> = serde_json::from_str(&p.shares).map_err(AppError::internal)?;
@@ -549,7 +862,11 @@ fn apply_if_approved(conn: &mut DbConnection, team_id: &str, p: &store::Proposal
 /// Publishes the solutions of a challenge whose results are out: the
 /// winners, and every other entrant who opted in. The results step of
 /// judging calls this; it is idempotent.
-pub fn publish_results(conn: &mut DbConnection, challenge_id: &str, winners: &[String]) -> AppResult<usize> {
+pub fn publish_results(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    winners: &[String],
+) -> AppResult<usize> {
     let mut ids: Vec<String> = Vec::new();
     for s in store::of_challenge(conn, challenge_id)? {
         let eligible = s.state == state::SUBMITTED;

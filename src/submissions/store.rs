@@ -5,7 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::crypto::{random_token, token_hash};
-use crate::db::schema::{attachments, revisions, share_approvals, share_proposals, submissions, team_invitations, team_members, teams, users};
+use crate::db::schema::{
+    attachments, revisions, share_approvals, share_proposals, submissions, team_invitations,
+    team_members, teams, users,
+};
 use crate::db::{new_id, DbConnection};
 
 /// A team's membership row.
@@ -22,7 +25,11 @@ pub struct Member {
 }
 
 /// The team of `user_id` in a challenge, if any.
-pub fn team_of(conn: &mut DbConnection, challenge_id: &str, user_id: &str) -> QueryResult<Option<String>> {
+pub fn team_of(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<String>> {
     team_members::table
         .filter(team_members::challenge_id.eq(challenge_id))
         .filter(team_members::user_id.eq(user_id))
@@ -32,16 +39,42 @@ pub fn team_of(conn: &mut DbConnection, challenge_id: &str, user_id: &str) -> Qu
 }
 
 /// Creates a team of one (the submitter) for a challenge.
-pub fn create_team(conn: &mut DbConnection, challenge_id: &str, user_id: &str, now: NaiveDateTime) -> QueryResult<String> {
+pub fn create_team(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
     let id = new_id();
     diesel::insert_into(teams::table)
-        .values((teams::id.eq(&id), teams::challenge_id.eq(challenge_id), teams::created_by.eq(user_id), teams::created_at.eq(now)))
+        .values((
+            teams::id.eq(&id),
+            teams::challenge_id.eq(challenge_id),
+            teams::created_by.eq(user_id),
+            teams::created_at.eq(now),
+        ))
         .execute(conn)?;
-    add_member(conn, &id, challenge_id, user_id, "submitter", super::model::WHOLE, now)?;
+    add_member(
+        conn,
+        &id,
+        challenge_id,
+        user_id,
+        "submitter",
+        super::model::WHOLE,
+        now,
+    )?;
     Ok(id)
 }
 
-pub fn add_member(conn: &mut DbConnection, team_id: &str, challenge_id: &str, user_id: &str, role: &str, share: i32, now: NaiveDateTime) -> QueryResult<()> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    team_id: &str,
+    challenge_id: &str,
+    user_id: &str,
+    role: &str,
+    share: i32,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(team_members::table)
         .values((
             team_members::team_id.eq(team_id),
@@ -60,7 +93,10 @@ pub fn remove_member(conn: &mut DbConnection, team_id: &str, user_id: &str) -> Q
 }
 
 /// Members in join order, with names.
-pub fn members(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<(Member, String, String)>> {
+pub fn members(
+    conn: &mut DbConnection,
+    team_id: &str,
+) -> QueryResult<Vec<(Member, String, String)>> {
     team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id))
@@ -70,7 +106,11 @@ pub fn members(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<(Membe
 }
 
 /// Sets every member's share (in member order).
-pub fn set_shares(conn: &mut DbConnection, team_id: &str, shares: &[(String, i32)]) -> QueryResult<()> {
+pub fn set_shares(
+    conn: &mut DbConnection,
+    team_id: &str,
+    shares: &[(String, i32)],
+) -> QueryResult<()> {
     for (user, share) in shares {
         diesel::update(team_members::table.find((team_id, user)))
             .set(team_members::share_bps.eq(*share))
@@ -80,7 +120,10 @@ pub fn set_shares(conn: &mut DbConnection, team_id: &str, shares: &[(String, i32
 }
 
 pub fn team_challenge(conn: &mut DbConnection, team_id: &str) -> QueryResult<String> {
-    teams::table.find(team_id).select(teams::challenge_id).first(conn)
+    teams::table
+        .find(team_id)
+        .select(teams::challenge_id)
+        .first(conn)
 }
 
 // ---- invitations ----
@@ -99,7 +142,13 @@ pub struct TeamInvitation {
     pub responded_at: Option<NaiveDateTime>,
 }
 
-pub fn invite(conn: &mut DbConnection, team_id: &str, email: &str, by: &str, now: NaiveDateTime) -> QueryResult<(TeamInvitation, String)> {
+pub fn invite(
+    conn: &mut DbConnection,
+    team_id: &str,
+    email: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(TeamInvitation, String)> {
     let token = random_token("");
     let id = new_id();
     diesel::insert_into(team_invitations::table)
@@ -113,11 +162,17 @@ pub fn invite(conn: &mut DbConnection, team_id: &str, email: &str, by: &str, now
             team_invitations::created_at.eq(now),
         ))
         .execute(conn)?;
-    let inv = team_invitations::table.find(&id).select(TeamInvitation::as_select()).first(conn)?;
+    let inv = team_invitations::table
+        .find(&id)
+        .select(TeamInvitation::as_select())
+        .first(conn)?;
     Ok((inv, token))
 }
 
-pub fn invitation_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<TeamInvitation>> {
+pub fn invitation_by_token(
+    conn: &mut DbConnection,
+    token: &str,
+) -> QueryResult<Option<TeamInvitation>> {
     team_invitations::table
         .filter(team_invitations::token_hash.eq(token_hash(token)))
         .filter(team_invitations::status.eq("pending"))
@@ -126,7 +181,10 @@ pub fn invitation_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<
         .optional()
 }
 
-pub fn pending_invitations(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<TeamInvitation>> {
+pub fn pending_invitations(
+    conn: &mut DbConnection,
+    team_id: &str,
+) -> QueryResult<Vec<TeamInvitation>> {
     team_invitations::table
         .filter(team_invitations::team_id.eq(team_id))
         .filter(team_invitations::status.eq("pending"))
@@ -144,10 +202,22 @@ pub fn invitations_for(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<
         .load(conn)
 }
 
-pub fn respond(conn: &mut DbConnection, id: &str, status: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(team_invitations::table.find(id).filter(team_invitations::status.eq("pending")))
-        .set((team_invitations::status.eq(status), team_invitations::responded_at.eq(Some(now))))
-        .execute(conn)
+pub fn respond(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        team_invitations::table
+            .find(id)
+            .filter(team_invitations::status.eq("pending")),
+    )
+    .set((
+        team_invitations::status.eq(status),
+        team_invitations::responded_at.eq(Some(now)),
+    ))
+    .execute(conn)
 }
 
 // ---- share proposals ----
@@ -166,7 +236,13 @@ pub struct Proposal {
     pub created_at: NaiveDateTime,
 }
 
-pub fn propose(conn: &mut DbConnection, team_id: &str, shares_json: &str, by: &str, now: NaiveDateTime) -> QueryResult<Proposal> {
+pub fn propose(
+    conn: &mut DbConnection,
+    team_id: &str,
+    shares_json: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Proposal> {
     // Only one proposal is pending at a time.
     supersede_proposals(conn, team_id)?;
     let id = new_id();
@@ -180,14 +256,21 @@ pub fn propose(conn: &mut DbConnection, team_id: &str, shares_json: &str, by: &s
             share_proposals::created_at.eq(now),
         ))
         .execute(conn)?;
-    share_proposals::table.find(&id).select(Proposal::as_select()).first(conn)
+    share_proposals::table
+        .find(&id)
+        .select(Proposal::as_select())
+        .first(conn)
 }
 
 /// Ends pending proposals (membership changed, or a new one was made).
 pub fn supersede_proposals(conn: &mut DbConnection, team_id: &str) -> QueryResult<usize> {
-    diesel::update(share_proposals::table.filter(share_proposals::team_id.eq(team_id)).filter(share_proposals::status.eq("pending")))
-        .set(share_proposals::status.eq("superseded"))
-        .execute(conn)
+    diesel::update(
+        share_proposals::table
+            .filter(share_proposals::team_id.eq(team_id))
+            .filter(share_proposals::status.eq("pending")),
+    )
+    .set(share_proposals::status.eq("superseded"))
+    .execute(conn)
 }
 
 pub fn pending_proposal(conn: &mut DbConnection, team_id: &str) -> QueryResult<Option<Proposal>> {
@@ -199,7 +282,12 @@ pub fn pending_proposal(conn: &mut DbConnection, team_id: &str) -> QueryResult<O
         .optional()
 }
 
-pub fn approve(conn: &mut DbConnection, proposal_id: &str, user_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn approve(
+    conn: &mut DbConnection,
+    proposal_id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let exists: i64 = share_approvals::table
         .filter(share_approvals::proposal_id.eq(proposal_id))
         .filter(share_approvals::user_id.eq(user_id))
@@ -207,18 +295,27 @@ pub fn approve(conn: &mut DbConnection, proposal_id: &str, user_id: &str, now: N
         .get_result(conn)?;
     if exists == 0 {
         diesel::insert_into(share_approvals::table)
-            .values((share_approvals::proposal_id.eq(proposal_id), share_approvals::user_id.eq(user_id), share_approvals::approved_at.eq(now)))
+            .values((
+                share_approvals::proposal_id.eq(proposal_id),
+                share_approvals::user_id.eq(user_id),
+                share_approvals::approved_at.eq(now),
+            ))
             .execute(conn)?;
     }
     Ok(())
 }
 
 pub fn approvals(conn: &mut DbConnection, proposal_id: &str) -> QueryResult<Vec<String>> {
-    share_approvals::table.filter(share_approvals::proposal_id.eq(proposal_id)).select(share_approvals::user_id).load(conn)
+    share_approvals::table
+        .filter(share_approvals::proposal_id.eq(proposal_id))
+        .select(share_approvals::user_id)
+        .load(conn)
 }
 
 pub fn mark_applied(conn: &mut DbConnection, proposal_id: &str) -> QueryResult<usize> {
-    diesel::update(share_proposals::table.find(proposal_id)).set(share_proposals::status.eq("applied")).execute(conn)
+    diesel::update(share_proposals::table.find(proposal_id))
+        .set(share_proposals::status.eq("applied"))
+        .execute(conn)
 }
 
 // ---- submissions and revisions ----
@@ -263,11 +360,24 @@ pub struct Revision {
 
 impl Revision {
     pub fn attachment_list(&self) -> Vec<String> {
-        self.attachment_ids.split_whitespace().map(str::to_owned).collect()
+        self.attachment_ids
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 }
 
-pub fn insert_submission(conn: &mut DbConnection, challenge_id: &str, team_id: &str, state: &str, title: &str, licence: &str, by: &str, now: NaiveDateTime) -> QueryResult<Submission> {
+#[allow(clippy::too_many_arguments)] // one argument per column
+pub fn insert_submission(
+    conn: &mut DbConnection,
+    challenge_id: &str,
+    team_id: &str,
+    state: &str,
+    title: &str,
+    licence: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Submission> {
     let id = new_id();
     diesel::insert_into(submissions::table)
         .values((
@@ -288,11 +398,18 @@ pub fn insert_submission(conn: &mut DbConnection, challenge_id: &str, team_id: &
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Submission> {
-    submissions::table.find(id).select(Submission::as_select()).first(conn)
+    submissions::table
+        .find(id)
+        .select(Submission::as_select())
+        .first(conn)
 }
 
 pub fn find_opt(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Submission>> {
-    submissions::table.find(id).select(Submission::as_select()).first(conn).optional()
+    submissions::table
+        .find(id)
+        .select(Submission::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Fields of a new revision.
@@ -307,7 +424,13 @@ pub struct NewRevision<'a> {
 }
 
 /// Appends revision `current + 1` and makes it current.
-pub fn add_revision(conn: &mut DbConnection, s: &Submission, r: &NewRevision<'_>, by: &str, now: NaiveDateTime) -> QueryResult<Revision> {
+pub fn add_revision(
+    conn: &mut DbConnection,
+    s: &Submission,
+    r: &NewRevision<'_>,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Revision> {
     let number = s.current_revision + 1;
     let id = new_id();
     diesel::insert_into(revisions::table)
@@ -327,18 +450,25 @@ pub fn add_revision(conn: &mut DbConnection, s: &Submission, r: &NewRevision<'_>
         ))
         .execute(conn)?;
     // Conditional on the number we read: two concurrent edits cannot both win.
-    let n = diesel::update(submissions::table.find(&s.id).filter(submissions::current_revision.eq(s.current_revision)))
-        .set((
-            submissions::current_revision.eq(number),
-            submissions::title.eq(r.title),
-            submissions::licence.eq(r.licence),
-            submissions::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        submissions::table
+            .find(&s.id)
+            .filter(submissions::current_revision.eq(s.current_revision)),
+    )
+    .set((
+        submissions::current_revision.eq(number),
+        submissions::title.eq(r.title),
+        submissions::licence.eq(r.licence),
+        submissions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     if n != 1 {
         return Err(diesel::result::Error::RollbackTransaction);
     }
-    revisions::table.find(&id).select(Revision::as_select()).first(conn)
+    revisions::table
+        .find(&id)
+        .select(Revision::as_select())
+        .first(conn)
 }
 
 pub fn revisions_of(conn: &mut DbConnection, submission_id: &str) -> QueryResult<Vec<Revision>> {
@@ -349,7 +479,11 @@ pub fn revisions_of(conn: &mut DbConnection, submission_id: &str) -> QueryResult
         .load(conn)
 }
 
-pub fn revision(conn: &mut DbConnection, submission_id: &str, number: i32) -> QueryResult<Revision> {
+pub fn revision(
+    conn: &mut DbConnection,
+    submission_id: &str,
+    number: i32,
+) -> QueryResult<Revision> {
     revisions::table
         .filter(revisions::submission_id.eq(submission_id))
         .filter(revisions::number.eq(number))
@@ -357,15 +491,38 @@ pub fn revision(conn: &mut DbConnection, submission_id: &str, number: i32) -> Qu
         .first(conn)
 }
 
-pub fn set_state(conn: &mut DbConnection, id: &str, from: &[&str], to: &str, reason: Option<&str>, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(submissions::table.find(id).filter(submissions::state.eq_any(from)))
-        .set((submissions::state.eq(to), submissions::disqualified_reason.eq(reason), submissions::updated_at.eq(now)))
-        .execute(conn)
+pub fn set_state(
+    conn: &mut DbConnection,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        submissions::table
+            .find(id)
+            .filter(submissions::state.eq_any(from)),
+    )
+    .set((
+        submissions::state.eq(to),
+        submissions::disqualified_reason.eq(reason),
+        submissions::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
-pub fn set_opt_in(conn: &mut DbConnection, id: &str, opt_in: bool, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_opt_in(
+    conn: &mut DbConnection,
+    id: &str,
+    opt_in: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(submissions::table.find(id))
-        .set((submissions::publish_opt_in.eq(opt_in), submissions::updated_at.eq(now)))
+        .set((
+            submissions::publish_opt_in.eq(opt_in),
+            submissions::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 
@@ -373,7 +530,9 @@ pub fn set_opt_in(conn: &mut DbConnection, id: &str, opt_in: bool, now: NaiveDat
 pub fn active_count(conn: &mut DbConnection, team_id: &str) -> QueryResult<i64> {
     submissions::table
         .filter(submissions::team_id.eq(team_id))
-        .filter(submissions::state.eq_any([super::model::state::DRAFT, super::model::state::SUBMITTED]))
+        .filter(
+            submissions::state.eq_any([super::model::state::DRAFT, super::model::state::SUBMITTED]),
+        )
         .count()
         .get_result(conn)
 }
@@ -388,7 +547,10 @@ pub fn of_challenge(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<
 
 /// The submissions of every team the user is in.
 pub fn of_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Submission>> {
-    let teams: Vec<String> = team_members::table.filter(team_members::user_id.eq(user_id)).select(team_members::team_id).load(conn)?;
+    let teams: Vec<String> = team_members::table
+        .filter(team_members::user_id.eq(user_id))
+        .select(team_members::team_id)
+        .load(conn)?;
     submissions::table
         .filter(submissions::team_id.eq_any(teams))
         .order(submissions::updated_at.desc())
@@ -397,24 +559,44 @@ pub fn of_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<Submis
 }
 
 pub fn of_team(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<Submission>> {
-    submissions::table.filter(submissions::team_id.eq(team_id)).select(Submission::as_select()).load(conn)
+    submissions::table
+        .filter(submissions::team_id.eq(team_id))
+        .select(Submission::as_select())
+        .load(conn)
 }
 
 /// Whether `user_id` is in the submission's team.
 pub fn is_member(conn: &mut DbConnection, team_id: &str, user_id: &str) -> QueryResult<bool> {
-    let n: i64 = team_members::table.find((team_id, user_id)).count().get_result(conn)?;
+    let n: i64 = team_members::table
+        .find((team_id, user_id))
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
 /// Marks submissions published (results day).
-pub fn mark_published(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(submissions::table.filter(submissions::id.eq_any(ids)).filter(submissions::published_at.is_null()))
-        .set(submissions::published_at.eq(Some(now)))
-        .execute(conn)
+pub fn mark_published(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        submissions::table
+            .filter(submissions::id.eq_any(ids))
+            .filter(submissions::published_at.is_null()),
+    )
+    .set(submissions::published_at.eq(Some(now)))
+    .execute(conn)
 }
 
 /// Published submissions for the gallery, newest first, filtered.
-pub fn published(conn: &mut DbConnection, q: Option<&str>, licence: Option<&str>, challenge_id: Option<&str>, limit: i64) -> QueryResult<Vec<Submission>> {
+pub fn published(
+    conn: &mut DbConnection,
+    q: Option<&str>,
+    licence: Option<&str>,
+    challenge_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Submission>> {
     let mut query = submissions::table
         .filter(submissions::published_at.is_not_null())
         .order((submissions::published_at.desc(), submissions::id.desc()))
@@ -431,9 +613,18 @@ pub fn published(conn: &mut DbConnection, q: Option<&str>, licence: Option<&str>
         for w in words {
             let pattern = format!("%{w}%");
             let matching = revisions::table
-                .filter(revisions::body_md.like(pattern.clone()).or(revisions::abstract_text.like(pattern.clone())).or(revisions::title.like(pattern.clone())))
+                .filter(
+                    revisions::body_md
+                        .like(pattern.clone())
+                        .or(revisions::abstract_text.like(pattern.clone()))
+                        .or(revisions::title.like(pattern.clone())),
+                )
                 .select(revisions::submission_id);
-            query = query.filter(submissions::title.like(pattern).or(submissions::id.eq_any(matching)));
+            query = query.filter(
+                submissions::title
+                    .like(pattern)
+                    .or(submissions::id.eq_any(matching)),
+            );
         }
     }
     query.load(conn)
@@ -455,7 +646,17 @@ pub struct Attachment {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert_attachment(conn: &mut DbConnection, submission_id: &str, filename: &str, content_type: &str, size: i64, sha256: &str, by: &str, now: NaiveDateTime) -> QueryResult<Attachment> {
+#[allow(clippy::too_many_arguments)] // one argument per column
+pub fn insert_attachment(
+    conn: &mut DbConnection,
+    submission_id: &str,
+    filename: &str,
+    content_type: &str,
+    size: i64,
+    sha256: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Attachment> {
     let id = new_id();
     diesel::insert_into(attachments::table)
         .values((
@@ -469,13 +670,22 @@ pub fn insert_attachment(conn: &mut DbConnection, submission_id: &str, filename:
             attachments::created_at.eq(now),
         ))
         .execute(conn)?;
-    attachments::table.find(&id).select(Attachment::as_select()).first(conn)
+    attachments::table
+        .find(&id)
+        .select(Attachment::as_select())
+        .first(conn)
 }
 
 pub fn attachments_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Attachment>> {
-    attachments::table.filter(attachments::id.eq_any(ids)).select(Attachment::as_select()).load(conn)
+    attachments::table
+        .filter(attachments::id.eq_any(ids))
+        .select(Attachment::as_select())
+        .load(conn)
 }
 
 pub fn attachment(conn: &mut DbConnection, id: &str) -> QueryResult<Attachment> {
-    attachments::table.find(id).select(Attachment::as_select()).first(conn)
+    attachments::table
+        .find(id)
+        .select(Attachment::as_select())
+        .first(conn)
 }

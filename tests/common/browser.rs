@@ -154,4 +154,3 @@ pub async fn shot(c: &Client, name: &str) {
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
     }
 }
-
