@@ -29,7 +29,10 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
     }
     let secret = config.signing_secret()?;
     let jwt = JwtKeys::new(secret.expose().as_bytes(), config.access_token_ttl);
+    let blobs =
+        crate::submissions::blobs::Blobs::from_config(&config).map_err(anyhow::Error::msg)?;
     Ok(AppState {
+        blobs,
         pool,
         config: Arc::new(config),
         jwt: Arc::new(jwt),

@@ -97,6 +97,28 @@ pub struct Config {
     pub attachment_max_bytes: u64,
     /// Largest total of a submission's attachments, in bytes (`TRIBU_SUBMISSION_MAX_BYTES`).
     pub submission_max_bytes: u64,
+    /// Where attachments are kept: `file` (under the data folder) or `s3` (`TRIBU_ATTACHMENT_STORE`).
+    pub attachment_store: AttachmentStore,
+    /// S3 bucket (`TRIBU_S3_BUCKET`).
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint for S3-compatible stores, e.g. `http://127.0.0.1:9000` (`TRIBU_S3_ENDPOINT`).
+    pub s3_endpoint: Option<String>,
+    /// S3 region (`TRIBU_S3_REGION`).
+    pub s3_region: String,
+    /// S3 access key id (`TRIBU_S3_ACCESS_KEY_ID`).
+    pub s3_access_key_id: Option<Secret>,
+    /// S3 secret access key (`TRIBU_S3_SECRET_ACCESS_KEY`).
+    pub s3_secret_access_key: Option<Secret>,
+}
+
+/// Where attachments are stored.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentStore {
+    /// `<data_dir>/attachments/`, addressed by SHA-256.
+    File,
+    /// An S3-compatible object store.
+    S3,
 }
 
 impl Default for Config {
@@ -121,6 +143,12 @@ impl Default for Config {
             platform_fee_bps: 500,
             attachment_max_bytes: 25 * 1024 * 1024,
             submission_max_bytes: 100 * 1024 * 1024,
+            attachment_store: AttachmentStore::File,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
         }
     }
 }
@@ -168,6 +196,11 @@ impl Config {
         if self.session_ttl_days < 1 {
             return Err(ConfigError::Invalid(
                 "session_ttl_days must be at least 1".into(),
+            ));
+        }
+        if self.attachment_store == AttachmentStore::S3 && self.s3_bucket.is_none() {
+            return Err(ConfigError::Invalid(
+                "attachment_store = s3 needs TRIBU_S3_BUCKET".into(),
             ));
         }
         if self.mail_transport == MailTransport::Smtp && self.smtp_url.is_none() {

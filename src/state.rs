@@ -19,6 +19,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Wakes the worker when a change wrote to the outbox.
     pub wake: Arc<Notify>,
+    /// Where attachment bytes are kept.
+    pub blobs: crate::submissions::blobs::Blobs,
 }
 
 impl AppState {

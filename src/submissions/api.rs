@@ -431,10 +431,7 @@ pub async fn download(
             Ok((a, rev))
         })
         .await?;
-    let path = service::blob_path(&state, &a.sha256);
-    let bytes = web::block(move || std::fs::read(path))
-        .await?
-        .map_err(AppError::internal)?;
+    let bytes = state.blobs.get(&a.sha256).await?;
     let licence = Licence::parse(&rev.licence);
     let notice = attribution(&rev.title, &rev.copyright_holders, &rev.licence);
     // Header values must be visible ASCII; the full notice is in the API view.

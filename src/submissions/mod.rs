@@ -3,6 +3,7 @@
 //! shares, confidentiality until results, and the public solutions gallery.
 
 pub mod api;
+pub mod blobs;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -2,8 +2,6 @@
 //! attachments, teams and shares, withdrawal and disqualification,
 //! confidentiality, and publication of solutions.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -393,33 +391,6 @@ pub async fn revise(
     Ok(out)
 }
 
-/// Where attachments live: `<data_dir>/attachments/ab/abcdef…`, addressed by SHA-256.
-pub fn blob_path(state: &AppState, sha256: &str) -> PathBuf {
-    let prefix: String = sha256.chars().take(2).collect();
-    state
-        .config
-        .data_dir
-        .join("attachments")
-        .join(prefix)
-        .join(sha256)
-}
-
-/// Stores bytes by their hash (idempotent: the same content is one file).
-pub fn store_blob(state: &AppState, bytes: &[u8]) -> AppResult<String> {
-    let sha = model::sha256_hex(bytes);
-    let path = blob_path(state, &sha);
-    if !path.exists() {
-        let dir = path
-            .parent()
-            .ok_or_else(|| AppError::internal("attachment path"))?;
-        std::fs::create_dir_all(dir).map_err(AppError::internal)?;
-        let tmp = dir.join(format!(".{}.tmp", crate::db::new_id()));
-        std::fs::write(&tmp, bytes).map_err(AppError::internal)?;
-        std::fs::rename(&tmp, &path).map_err(AppError::internal)?;
-    }
-    Ok(sha)
-}
-
 /// Adds a file to a submission (a new revision that includes it).
 pub async fn add_attachment(
     state: &AppState,
@@ -437,8 +408,9 @@ pub async fn add_attachment(
     }
     let name = model::sanitize_filename(filename);
     let ctype = model::detect_type(&bytes);
-    let st = state.clone();
-    let sha = state.cpu(move || store_blob(&st, &bytes)).await??;
+    let sha = model::sha256_hex(&bytes);
+    // Bytes first: a row never points at a missing file (an orphan file is harmless).
+    state.blobs.put(&sha, bytes).await?;
     let (uid, id, st, total_max) = (
         user_id.to_owned(),
         id.to_owned(),
