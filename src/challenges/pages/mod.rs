@@ -5,10 +5,13 @@
 
 use actix_web::web;
 
+pub mod admin;
 pub mod manage;
 pub mod public;
 
 /// Every challenge page route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(public::routes).configure(manage::routes);
+    cfg.configure(public::routes)
+        .configure(manage::routes)
+        .configure(admin::routes);
 }
