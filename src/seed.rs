@@ -907,6 +907,7 @@ async fn play(
         max_submissions_per_solver: Some(1),
         max_team_size: Some(spec.max_team),
         blind_judging: Some(spec.blind),
+        ..ChallengeInput::default()
     };
     let ch = service::create(state, &owner, spec.org, input)
         .await

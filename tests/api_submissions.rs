@@ -39,12 +39,19 @@ async fn world(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
 impl World {
     /// An open, funded challenge; returns its slug.
     async fn challenge(&self, title: &str, deadline: Duration, team_size: i32) -> String {
-        let r = self
-            .app
-            .post(
-                "/api/v1/challenges",
-                Some(&self.owner.access),
-                json!({
+        self.challenge_with(title, deadline, team_size, json!({}))
+            .await
+    }
+
+    /// Like [`World::challenge`], with extra challenge fields.
+    async fn challenge_with(
+        &self,
+        title: &str,
+        deadline: Duration,
+        team_size: i32,
+        extra: Value,
+    ) -> String {
+        let mut b = json!({
                     "org": "open-lab", "title": title,
                     "summary": "Design an open sensor for river pollution.",
                     "description": "Describe the sensor.", "category": "environment", "kind": "design",
@@ -52,8 +59,13 @@ impl World {
                     "submission_deadline": at(deadline), "judging_deadline": at(deadline + Duration::days(10)),
                     "rules": "Entries must be original and openly licensed.",
                     "allowed_licences": ["CC-BY-4.0", "MIT"], "max_team_size": team_size, "max_submissions_per_solver": 2
-                }),
-            )
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            b[k] = v.clone();
+        }
+        let r = self
+            .app
+            .post("/api/v1/challenges", Some(&self.owner.access), b)
             .await;
         let c: Value = r.json().await.unwrap_or_default();
         let slug = c["slug"].as_str().unwrap_or_default().to_owned();
@@ -456,6 +468,44 @@ async fn attachments_are_safe_and_hashed() {
     let id = s["id"].as_str().unwrap_or_default().to_owned();
     assert_problem(
         w.upload(&solver, &id, "big.bin", &vec![7u8; 5000]).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    // A challenge's own limits win over the platform's.
+    let strict = w
+        .challenge_with(
+            "Small files only",
+            Duration::days(10),
+            3,
+            json!({ "max_attachment_bytes": 1024, "max_submission_bytes": 2048 }),
+        )
+        .await;
+    w.app
+        .post(
+            &format!("/api/v1/challenges/{strict}/registrations"),
+            Some(&solver.access),
+            json!({ "rules_version": 1, "accept_rules": true }),
+        )
+        .await;
+    let s2 = w.submit(&solver, &strict, "Small").await;
+    let id2 = s2["id"].as_str().unwrap_or_default().to_owned();
+    assert_problem(
+        w.upload(&solver, &id2, "k.bin", &[1u8; 1500]).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    for i in 0..2u8 {
+        assert_eq!(
+            w.upload(&solver, &id2, &format!("{i}.bin"), &[i + 2; 1000])
+                .await
+                .status(),
+            201
+        );
+    }
+    assert_problem(
+        w.upload(&solver, &id2, "third.bin", &[9u8; 100]).await,
         413,
         "payload_too_large",
     )

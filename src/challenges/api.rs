@@ -61,6 +61,10 @@ pub struct RulesView {
 pub struct Limits {
     pub submissions_per_solver: i32,
     pub team_size: i32,
+    /// Largest attachment in bytes; null means the platform default.
+    pub attachment_bytes: Option<i64>,
+    /// Largest total of a submission's attachments; null means the platform default.
+    pub submission_bytes: Option<i64>,
 }
 
 /// The caller's relation to the challenge.
@@ -179,6 +183,8 @@ pub fn view(
         limits: Limits {
             submissions_per_solver: c.max_submissions_per_solver,
             team_size: c.max_team_size,
+            attachment_bytes: c.max_attachment_bytes,
+            submission_bytes: c.max_submission_bytes,
         },
         blind_judging: c.blind_judging,
         organisation: OrgRef {

@@ -59,6 +59,10 @@ pub struct ChallengeInput {
     pub max_submissions_per_solver: Option<i32>,
     pub max_team_size: Option<i32>,
     pub blind_judging: Option<bool>,
+    /// Largest attachment in bytes (default: the platform's).
+    pub max_attachment_bytes: Option<i64>,
+    /// Largest total of a submission's attachments in bytes (default: the platform's).
+    pub max_submission_bytes: Option<i64>,
 }
 
 fn secs(t: DateTime<Utc>) -> NaiveDateTime {
@@ -249,6 +253,28 @@ pub fn validate(
             "Between 1 and 50.",
         ));
     }
+    let max_attachment = input
+        .max_attachment_bytes
+        .or(cur.and_then(|c| c.0.max_attachment_bytes));
+    let max_submission = input
+        .max_submission_bytes
+        .or(cur.and_then(|c| c.0.max_submission_bytes));
+    if max_attachment.is_some_and(|m| !(1024..=1024 * 1024 * 1024).contains(&m)) {
+        errors.push(FieldError::new(
+            "max_attachment_bytes",
+            "out_of_range",
+            "Between 1 KiB and 1 GiB.",
+        ));
+    }
+    if max_submission
+        .is_some_and(|m| m < max_attachment.unwrap_or(1024) || m > 10 * 1024 * 1024 * 1024)
+    {
+        errors.push(FieldError::new(
+            "max_submission_bytes",
+            "out_of_range",
+            "At least the largest attachment, at most 10 GiB.",
+        ));
+    }
     let blind = input
         .blind_judging
         .or(cur.map(|c| c.0.blind_judging))
@@ -329,6 +355,8 @@ pub fn validate(
         max_submissions_per_solver: max_subs,
         max_team_size: max_team,
         blind_judging: blind,
+        max_attachment_bytes: max_attachment,
+        max_submission_bytes: max_submission,
         rules_md,
     })
 }
@@ -517,7 +545,9 @@ pub async fn update(
                         || input.allowed_licences.is_some()
                         || input.max_submissions_per_solver.is_some()
                         || input.max_team_size.is_some()
-                        || input.blind_judging.is_some();
+                        || input.blind_judging.is_some()
+                        || input.max_attachment_bytes.is_some()
+                        || input.max_submission_bytes.is_some();
                     if locked {
                         return Err(AppError::conflict(
                             "locked_after_publish",

@@ -48,6 +48,10 @@ pub struct Challenge {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
+    /// Largest attachment; `None` means the platform default.
+    pub max_attachment_bytes: Option<i64>,
+    /// Largest total of a submission's attachments; `None` means the platform default.
+    pub max_submission_bytes: Option<i64>,
 }
 
 impl Challenge {
@@ -95,6 +99,8 @@ pub struct Fields {
     pub max_team_size: i32,
     pub blind_judging: bool,
     pub rules_md: String,
+    pub max_attachment_bytes: Option<i64>,
+    pub max_submission_bytes: Option<i64>,
 }
 
 /// Inserts a draft with its tiers, tags, first rules version and search entry.
@@ -128,6 +134,8 @@ pub fn insert(
             challenges::allowed_licences.eq(f.allowed_licences.join(" ")),
             challenges::max_submissions_per_solver.eq(f.max_submissions_per_solver),
             challenges::max_team_size.eq(f.max_team_size),
+            challenges::max_attachment_bytes.eq(f.max_attachment_bytes),
+            challenges::max_submission_bytes.eq(f.max_submission_bytes),
             challenges::blind_judging.eq(f.blind_judging),
             challenges::rules_version.eq(1),
             challenges::review_state.eq(super::model::review::NONE),
@@ -171,6 +179,8 @@ pub fn update_draft(
             challenges::allowed_licences.eq(f.allowed_licences.join(" ")),
             challenges::max_submissions_per_solver.eq(f.max_submissions_per_solver),
             challenges::max_team_size.eq(f.max_team_size),
+            challenges::max_attachment_bytes.eq(f.max_attachment_bytes),
+            challenges::max_submission_bytes.eq(f.max_submission_bytes),
             challenges::blind_judging.eq(f.blind_judging),
             challenges::updated_at.eq(now),
         ))

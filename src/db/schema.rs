@@ -173,6 +173,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
+        max_attachment_bytes -> Nullable<BigInt>,
+        max_submission_bytes -> Nullable<BigInt>,
     }
 }
 

@@ -400,8 +400,9 @@ pub async fn upload(
     path: web::Path<String>,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let (name, bytes) = read_upload(payload, state.config.attachment_max_bytes).await?;
     let id = path.into_inner();
+    let (per_file, _) = service::upload_limits(&state, &id).await?;
+    let (name, bytes) = read_upload(payload, per_file).await?;
     let (a, rev) = service::add_attachment(&state, &user.user.id, &id, &name, bytes).await?;
     let s = state.db(move |c| Ok(store::find(c, &id)?)).await?;
     Ok(HttpResponse::Created().json(AttachmentAdded {

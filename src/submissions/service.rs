@@ -391,6 +391,29 @@ pub async fn revise(
     Ok(out)
 }
 
+/// The attachment limits of a submission's challenge (its own settings, else
+/// the platform's): per file and per submission, in bytes. Unknown ids get
+/// the platform's, and fail later with 404.
+pub async fn upload_limits(state: &AppState, id: &str) -> AppResult<(u64, u64)> {
+    let (id, file, total) = (
+        id.to_owned(),
+        state.config.attachment_max_bytes,
+        state.config.submission_max_bytes,
+    );
+    state
+        .db(move |c| {
+            let Some(s) = store::find_opt(c, &id)? else {
+                return Ok((file, total));
+            };
+            let ch = challenges::find(c, &s.challenge_id)?;
+            Ok((
+                ch.max_attachment_bytes.map(|m| m as u64).unwrap_or(file),
+                ch.max_submission_bytes.map(|m| m as u64).unwrap_or(total),
+            ))
+        })
+        .await
+}
+
 /// Adds a file to a submission (a new revision that includes it).
 pub async fn add_attachment(
     state: &AppState,
@@ -400,7 +423,8 @@ pub async fn add_attachment(
     bytes: Vec<u8>,
 ) -> AppResult<(Attachment, Revision)> {
     let size = bytes.len() as i64;
-    if size as u64 > state.config.attachment_max_bytes {
+    let (per_file, _) = upload_limits(state, id).await?;
+    if size as u64 > per_file {
         return Err(AppError::PayloadTooLarge);
     }
     if size == 0 {
@@ -411,7 +435,7 @@ pub async fn add_attachment(
     let sha = model::sha256_hex(&bytes);
     // Bytes first: a row never points at a missing file (an orphan file is harmless).
     state.blobs.put(&sha, bytes).await?;
-    let (uid, id, st, total_max) = (
+    let (uid, id, st, default_total) = (
         user_id.to_owned(),
         id.to_owned(),
         state.clone(),
@@ -426,7 +450,8 @@ pub async fn add_attachment(
             let prev = store::revision(c, &s.id, s.current_revision)?;
             let mut ids = prev.attachment_list();
             let existing = store::attachments_by_ids(c, &ids)?;
-            if existing.iter().map(|a| a.size).sum::<i64>() + size > total_max as i64 {
+            let total_max = ch.max_submission_bytes.unwrap_or(default_total as i64);
+            if existing.iter().map(|a| a.size).sum::<i64>() + size > total_max {
                 return Err(AppError::PayloadTooLarge);
             }
             let a = store::insert_attachment(c, &s.id, &name, &ctype, size, &sha, &uid, now())?;

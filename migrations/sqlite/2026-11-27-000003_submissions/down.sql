@@ -6,3 +6,5 @@ DROP TABLE share_proposals;
 DROP TABLE team_invitations;
 DROP TABLE team_members;
 DROP TABLE teams;
+ALTER TABLE challenges DROP COLUMN max_submission_bytes;
+ALTER TABLE challenges DROP COLUMN max_attachment_bytes;

@@ -1,5 +1,9 @@
 -- Teams, submissions with immutable revisions, attachments, invitations and
 -- prize-share proposals.
+
+-- Per-challenge attachment limits; NULL means the platform default.
+ALTER TABLE challenges ADD COLUMN max_attachment_bytes BIGINT;
+ALTER TABLE challenges ADD COLUMN max_submission_bytes BIGINT;
 CREATE TABLE teams (
     id TEXT PRIMARY KEY NOT NULL,
     challenge_id TEXT NOT NULL REFERENCES challenges(id),
