@@ -28,6 +28,8 @@
   // Show times in the viewer's time zone (elements <time data-local>).
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var d = new Date(el.getAttribute("datetime"));
-    if (!isNaN(d)) el.textContent = d.toLocaleString(document.documentElement.lang);
+    if (!isNaN(d)) {
+      el.textContent = d.toLocaleString(document.documentElement.lang, { dateStyle: "medium", timeStyle: "short" });
+    }
   });
 })();
