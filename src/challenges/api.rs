@@ -515,10 +515,7 @@ fn funding_view(f: Funding) -> AppResult<FundingView> {
         Currency::parse("currency", &f.currency).map_err(|e| AppError::internal(e.message))?;
     Ok(FundingView {
         total: Money::new(f.amount + f.fee, &cur),
-        payment_reference: format!(
-            "TRIBU-{}",
-            &f.id[f.id.len().saturating_sub(12)..].to_uppercase()
-        ),
+        payment_reference: crate::money::model::payment_reference(&f.id),
         funding: f,
     })
 }

@@ -246,6 +246,13 @@ pub fn refund_lines(
     ]
 }
 
+/// What the organisation quotes with its transfer so an admin can match it
+/// to the request: `TRIBU-` and the end of the request's id.
+pub fn payment_reference(funding_id: &str) -> String {
+    let tail = &funding_id[funding_id.len().saturating_sub(12)..];
+    format!("TRIBU-{}", tail.to_uppercase())
+}
+
 /// How much a new funding request should bring: what the pool still lacks.
 pub fn funding_needed(pool: i64, escrow_balance: i64, pending: i64) -> i64 {
     (pool - escrow_balance - pending).max(0)

@@ -11,9 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::manage::{
-    amount, category_label, failure, kind_label, money, payment_reference, Notice,
-};
+use super::manage::{amount, category_label, failure, kind_label, money, Notice};
 use crate::audit;
 use crate::auth::extract::MaybeUser;
 use crate::auth::pages::{to_login, Stamp};
@@ -137,7 +135,7 @@ impl AdminPage {
                 amount: amount(t, f.amount, &f.currency),
                 fee: amount(t, f.fee, &f.currency),
                 total: amount(t, f.amount + f.fee, &f.currency),
-                reference: payment_reference(&f.id),
+                reference: crate::money::model::payment_reference(&f.id),
                 requested: Stamp::of(f.requested_at),
                 id: f.id,
                 challenge_title: title,

@@ -163,14 +163,6 @@ pub fn amount(t: Tr, minor: i64, currency: &str) -> String {
     )
 }
 
-/// The reference an organisation quotes with its transfer. Mirrors the
-/// (private) `payment_reference` of the JSON API's funding view, so pages and
-/// API show the same text.
-pub fn payment_reference(funding_id: &str) -> String {
-    let tail = &funding_id[funding_id.len().saturating_sub(12)..];
-    format!("TRIBU-{}", tail.to_uppercase())
-}
-
 /// The translated name of a challenge state.
 pub fn state_label(t: Tr, s: State) -> &'static str {
     match s {
@@ -1419,7 +1411,7 @@ impl ManagePage {
                 amount: amount(t, f.amount, &f.currency),
                 fee: amount(t, f.fee, &f.currency),
                 total: amount(t, f.amount + f.fee, &f.currency),
-                reference: payment_reference(&f.id),
+                reference: crate::money::model::payment_reference(&f.id),
                 received_ref: f.reference.clone(),
                 status: f.status.clone(),
                 status_label: funding_status_label(t, &f.status),
@@ -1435,7 +1427,7 @@ impl ManagePage {
                 amount: amount(t, f.amount, &f.currency),
                 fee: amount(t, f.fee, &f.currency),
                 total: amount(t, f.amount + f.fee, &f.currency),
-                reference: payment_reference(&f.id),
+                reference: crate::money::model::payment_reference(&f.id),
             });
         let notice = match q.done.as_str() {
             "created" => Notice::ok(t.get("manage.done.created")),
@@ -2219,10 +2211,10 @@ mod tests {
     #[test]
     fn the_payment_reference_matches_the_api() {
         assert_eq!(
-            payment_reference("0190f0a1-aaaa-7bbb-8ccc-0123456789ab"),
+            crate::money::model::payment_reference("0190f0a1-aaaa-7bbb-8ccc-0123456789ab"),
             "TRIBU-0123456789AB"
         );
-        assert_eq!(payment_reference("abc"), "TRIBU-ABC");
+        assert_eq!(crate::money::model::payment_reference("abc"), "TRIBU-ABC");
     }
 
     #[test]
