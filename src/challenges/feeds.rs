@@ -560,6 +560,8 @@ mod tests {
             created_at: t,
             updated_at: at(2026, 1, 16, 0, 0, 0),
             published_at: Some(at(2026, 1, 15, 0, 0, 0)),
+            max_attachment_bytes: None,
+            max_submission_bytes: None,
         }
     }
 

@@ -2301,6 +2301,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             published_at: None,
+            max_attachment_bytes: None,
+            max_submission_bytes: None,
         };
         let tiers = vec![
             store::Tier {
