@@ -148,7 +148,8 @@ mod tests {
             for suffix in ["", "-challenges", "-manage", "-submissions"] {
                 let path = format!("frontend/locales/{lang}{suffix}.toml");
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
-                let cat: Catalogue = toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+                let cat: Catalogue =
+                    toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
                 for k in cat.keys() {
                     assert!(seen.insert(k.clone()), "{k} defined twice ({path})");
                 }

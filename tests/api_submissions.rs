@@ -650,6 +650,38 @@ async fn confidentiality_before_and_after_results() {
             "revisions: {who}"
         );
     }
+    // The organisation's management page lists entries, never a team's drafts.
+    let draft: Value = w
+        .app
+        .post(
+            &format!("/api/v1/challenges/{slug}/submissions"),
+            Some(&other_solver.access),
+            json!({ "title": "Unfinished draft", "abstract": "Still thinking about it.", "body": "…", "licence": "MIT", "draft": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(draft["state"], "draft");
+    let page = w
+        .app
+        .http
+        .get(w.app.url(&format!("/manage/challenges/{slug}")))
+        .header("cookie", format!("tribu_access={}", w.owner.access))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        page.contains("Confidential idea") && page.contains(&format!("/submissions/{id}")),
+        "entry listed"
+    );
+    assert!(
+        !page.contains("Unfinished draft"),
+        "drafts stay with their team"
+    );
     // A random id answers the same as a hidden one.
     assert_problem(
         w.app.get("/api/v1/submissions/not-a-real-id", None).await,

@@ -1070,6 +1070,8 @@ struct ManageData {
     pending: i64,
     fundings: Vec<Funding>,
     registrants: Vec<store::Registrant>,
+    /// Entered, withdrawn and disqualified submissions (drafts stay with their team).
+    entries: Vec<EntryRow>,
     /// Questions with the asker's name.
     questions: Vec<(store::Question, String)>,
     announcements: Vec<store::Announcement>,
@@ -1165,6 +1167,7 @@ async fn load_manage(
                 pending: ledger::pending_amount(c, &ch.id)?,
                 fundings: ledger::fundings_of(c, &ch.id)?,
                 announcements: store::list_announcements(c, &ch.id)?,
+                entries: entries(c, &ch.id)?,
                 registrants,
                 questions,
                 audit,
@@ -1203,6 +1206,41 @@ struct PayBox {
     fee: String,
     total: String,
     reference: String,
+}
+
+/// A submission as the organisation lists it.
+#[derive(Debug, Clone)]
+struct EntryRow {
+    id: String,
+    title: String,
+    team: String,
+    state: String,
+    revision: i32,
+    updated: Stamp,
+}
+
+/// The challenge's submissions, without drafts.
+fn entries(c: &mut DbConnection, challenge_id: &str) -> AppResult<Vec<EntryRow>> {
+    let mut out = Vec::new();
+    for s in crate::submissions::store::of_challenge(c, challenge_id)? {
+        if s.state == crate::submissions::model::state::DRAFT {
+            continue;
+        }
+        let team = crate::submissions::store::members(c, &s.team_id)?
+            .into_iter()
+            .map(|(_, name, _)| name)
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(EntryRow {
+            id: s.id,
+            title: s.title,
+            team,
+            state: s.state,
+            revision: s.current_revision,
+            updated: Stamp::of(s.updated_at),
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone)]
@@ -1306,6 +1344,7 @@ struct ManagePage {
     fundings: Vec<FundingRow>,
     pay: Option<PayBox>,
     registrants: Vec<RegistrantRow>,
+    entries: Vec<EntryRow>,
     questions: Vec<QuestionRow>,
     unanswered: usize,
     announcements: Vec<AnnouncementRow>,
@@ -1551,6 +1590,7 @@ impl ManagePage {
             fundings,
             pay,
             registrants,
+            entries: d.entries,
             questions,
             unanswered,
             announcements,
