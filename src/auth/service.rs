@@ -8,8 +8,7 @@ use super::store::{self, purpose, NewUser, User};
 use crate::audit::{self, Actor, Entry};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::notify::mail::{compose, EmailKind};
-use crate::notify::store::enqueue;
+use crate::notify::mail::EmailKind;
 use crate::state::AppState;
 
 /// Verification links live this long.
@@ -46,10 +45,7 @@ fn parse_language(field: &str, raw: &str) -> Result<Language, FieldError> {
 
 /// Queues an email for `user` in their language.
 fn send(conn: &mut DbConnection, user: &User, kind: EmailKind) -> AppResult<()> {
-    let mail =
-        compose(&kind, &user.email, &user.display_name, user.lang()).map_err(AppError::internal)?;
-    enqueue(conn, &mail, now())?;
-    Ok(())
+    crate::notify::queue_for_user(conn, user, &kind)
 }
 
 fn queue_verification(state: &AppState, conn: &mut DbConnection, user: &User) -> AppResult<()> {

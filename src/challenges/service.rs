@@ -1005,17 +1005,14 @@ pub async fn answer(
             let q = store::answer_question(c, &q.id, &body, &actor_user(&caller), now())?;
             let asker = crate::auth::store::find_user(c, &q.asked_by)?;
             let url = st.url(&format!("/challenges/{}#questions", ch.slug));
-            let mail = crate::notify::mail::compose(
+            crate::notify::queue_for_user(
+                c,
+                &asker,
                 &crate::notify::mail::EmailKind::QuestionAnswered {
                     challenge: ch.title.clone(),
                     url,
                 },
-                &asker.email,
-                &asker.display_name,
-                asker.lang(),
-            )
-            .map_err(AppError::internal)?;
-            crate::notify::store::enqueue(c, &mail, now())?;
+            )?;
             audit::record(
                 c,
                 Entry {
@@ -1067,19 +1064,16 @@ pub async fn announce(
             let url = st.url(&format!("/challenges/{}#announcements", ch.slug));
             let recipients = store::registrant_contacts(c, &ch.id)?;
             for u in &recipients {
-                let mail = crate::notify::mail::compose(
+                crate::notify::queue_for_user(
+                    c,
+                    u,
                     &crate::notify::mail::EmailKind::Announcement {
                         challenge: ch.title.clone(),
                         title: title.clone(),
                         body: body.clone(),
                         url: url.clone(),
                     },
-                    &u.email,
-                    &u.display_name,
-                    u.lang(),
-                )
-                .map_err(AppError::internal)?;
-                crate::notify::store::enqueue(c, &mail, now())?;
+                )?;
             }
             audit_challenge(
                 c,

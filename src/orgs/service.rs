@@ -10,8 +10,7 @@ use crate::auth::model::{parse_display_name, Email};
 use crate::auth::store as users;
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::notify::mail::{compose, EmailKind};
-use crate::notify::store::enqueue;
+use crate::notify::mail::EmailKind;
 use crate::state::AppState;
 
 /// An organisation together with how the caller relates to it.
@@ -165,22 +164,17 @@ pub async fn invite(
             };
             let (inv, token) =
                 store::create_invitation(c, &a.org.id, email.as_str(), role, &inviter_id, now())?;
-            let lang = users::find_user_by_email(c, email.as_str())?
-                .map(|u| u.lang())
-                .unwrap_or_default();
             let url = st.url(&format!("/invitations/{token}"));
-            let mail = compose(
+            crate::notify::queue_for_address(
+                c,
+                email.as_str(),
+                "",
                 &EmailKind::OrgInvitation {
                     org_name: a.org.name.clone(),
                     inviter: inviter_name,
                     url,
                 },
-                email.as_str(),
-                "",
-                lang,
-            )
-            .map_err(AppError::internal)?;
-            enqueue(c, &mail, now())?;
+            )?;
             audit_org(
                 c,
                 &caller.actor(),

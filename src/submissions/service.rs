@@ -256,10 +256,10 @@ fn write_revision(
     })?;
     let url = st.url(&format!("/submissions/{}/receipt", s.id));
     for (_, name, email) in store::members(conn, &s.team_id)? {
-        let lang = crate::auth::store::find_user_by_email(conn, &email)?
-            .map(|u| u.lang())
-            .unwrap_or_default();
-        let mail = crate::notify::mail::compose(
+        crate::notify::queue_for_address(
+            conn,
+            &email,
+            &name,
             &crate::notify::mail::EmailKind::Receipt {
                 challenge: c.title.clone(),
                 title: title.clone(),
@@ -271,12 +271,7 @@ fn write_revision(
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 url: url.clone(),
             },
-            &email,
-            &name,
-            lang,
-        )
-        .map_err(AppError::internal)?;
-        crate::notify::store::enqueue(conn, &mail, at)?;
+        )?;
     }
     Ok(rev)
 }
@@ -534,22 +529,17 @@ pub async fn disqualify(
             }
             let url = st.url(&format!("/submissions/{}", s.id));
             for (_, name, email) in store::members(c, &s.team_id)? {
-                let lang = crate::auth::store::find_user_by_email(c, &email)?
-                    .map(|u| u.lang())
-                    .unwrap_or_default();
-                let mail = crate::notify::mail::compose(
+                crate::notify::queue_for_address(
+                    c,
+                    &email,
+                    &name,
                     &crate::notify::mail::EmailKind::Disqualified {
                         challenge: ch.title.clone(),
                         title: s.title.clone(),
                         reason: reason.clone(),
                         url: url.clone(),
                     },
-                    &email,
-                    &name,
-                    lang,
-                )
-                .map_err(AppError::internal)?;
-                crate::notify::store::enqueue(c, &mail, now())?;
+                )?;
             }
             audit_sub(
                 c,
@@ -595,21 +585,16 @@ pub async fn invite(
             }
             let (inv, token) = store::invite(c, &s.team_id, email.as_str(), &uid, now())?;
             let inviter = crate::auth::store::find_user(c, &uid)?;
-            let lang = crate::auth::store::find_user_by_email(c, email.as_str())?
-                .map(|u| u.lang())
-                .unwrap_or_default();
-            let mail = crate::notify::mail::compose(
+            crate::notify::queue_for_address(
+                c,
+                email.as_str(),
+                "",
                 &crate::notify::mail::EmailKind::TeamInvitation {
                     challenge: ch.title.clone(),
                     inviter: inviter.display_name.clone(),
                     url: st.url(&format!("/team-invitations/{token}")),
                 },
-                email.as_str(),
-                "",
-                lang,
-            )
-            .map_err(AppError::internal)?;
-            crate::notify::store::enqueue(c, &mail, now())?;
+            )?;
             audit_sub(
                 c,
                 &Actor::user(&uid),
