@@ -113,6 +113,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(get().to(health::readyz)));
     cfg.service(
         web::scope("/api/v1")
+            .wrap(from_fn(crate::idempotency::middleware))
             .wrap(from_fn(w::api_problems))
             // API ROUTES BEGIN
             .service(r("/openapi.json").route(get().to(openapi::spec)))

@@ -15,6 +15,7 @@ pub mod error;
 pub mod frontend;
 pub mod health;
 pub mod i18n;
+pub mod idempotency;
 pub mod markdown;
 pub mod money;
 pub mod notify;

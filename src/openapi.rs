@@ -30,7 +30,7 @@ impl Modify for Security {
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tribu API", description = "Open innovation challenges: organisations, solvers, judges. Errors are application/problem+json with a stable `code`."),
+    info(title = "Tribu API", description = "Open innovation challenges: organisations, solvers, judges. Errors are application/problem+json with a stable `code`. Every POST accepts an `Idempotency-Key` header (1–255 visible ASCII characters): a retry with the same key replays the first answer (marked `Idempotent-Replayed: true`) for 24 hours."),
     modifiers(&Security),
     paths(
         spec,

@@ -399,6 +399,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -459,4 +471,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     submissions,
     attachments,
     revisions,
+    idempotency_keys,
 );

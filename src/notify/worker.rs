@@ -49,6 +49,9 @@ impl Worker {
             Ok(n) => tracing::info!(closed = n, "challenges closed at their deadline"),
             Err(e) => tracing::warn!(error = %e, "closing due challenges failed"),
         }
+        if let Err(e) = crate::idempotency::purge(&mut conn, now()) {
+            tracing::warn!(error = %e, "purging idempotency keys failed");
+        }
         let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20))
             .map_err(|e: diesel::result::Error| e.to_string())?;
         let n = rows.len();
