@@ -236,6 +236,8 @@ pub struct ChallengeSummary {
 pub fn summaries(conn: &mut DbConnection, rows: &[Challenge]) -> AppResult<Vec<ChallengeSummary>> {
     let ids: Vec<String> = rows.iter().map(|c| c.org_id.clone()).collect();
     let orgs = store::org_names(conn, &ids)?;
+    let challenge_ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let escrow = ledger::escrow_balances(conn, &challenge_ids)?;
     let at = now();
     let mut out = Vec::with_capacity(rows.len());
     for c in rows {
@@ -245,7 +247,7 @@ pub fn summaries(conn: &mut DbConnection, rows: &[Challenge]) -> AppResult<Vec<C
             .find(|(id, _, _)| *id == c.org_id)
             .map(|(_, s, n)| (s.clone(), n.clone()))
             .unwrap_or_default();
-        let funded = service::flows(conn, c)?.balance() >= c.prize_total;
+        let funded = escrow.get(&c.id).copied().unwrap_or(0) >= c.prize_total;
         out.push(ChallengeSummary {
             id: c.id.clone(),
             slug: c.slug.clone(),

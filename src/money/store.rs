@@ -164,6 +164,30 @@ pub fn escrow_flows(
     Ok(f)
 }
 
+/// The escrow balance of each of these challenges, in one query (lists).
+/// Challenges with no escrow movement are absent (balance 0).
+pub fn escrow_balances(
+    conn: &mut DbConnection,
+    challenge_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(String, String, i64)> = journal_lines::table
+        .inner_join(ledger_accounts::table)
+        .filter(ledger_accounts::kind.eq(AccountKind::ChallengeEscrow.as_str()))
+        .filter(ledger_accounts::owner_id.eq_any(challenge_ids))
+        .select((
+            ledger_accounts::owner_id,
+            ledger_accounts::currency,
+            journal_lines::amount,
+        ))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    // A challenge has one currency; its escrow account is the only one it uses.
+    for (owner, _currency, amount) in rows {
+        *out.entry(owner).or_insert(0) += amount;
+    }
+    Ok(out)
+}
+
 /// Every entry's lines sum to zero per currency (a check for tests and admins).
 pub fn unbalanced_entries(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     let rows: Vec<(String, String, i64)> = journal_lines::table
