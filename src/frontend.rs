@@ -191,13 +191,19 @@ pub async fn not_found(req: HttpRequest, user: MaybeUser) -> HttpResponse {
 #[template(path = "home.html")]
 struct HomePage {
     page: PageCtx,
+    /// Open challenges closing soonest.
+    cards: Vec<crate::challenges::pages::public::Card>,
 }
 
-/// `/`: what Tribu is, and where to start.
-pub async fn home(req: HttpRequest, user: MaybeUser) -> Result<HttpResponse, AppError> {
-    render(&HomePage {
-        page: PageCtx::new(&req, &user),
-    })
+/// `/`: what Tribu is, where to start, and what is open now.
+pub async fn home(
+    req: HttpRequest,
+    user: MaybeUser,
+    state: web::Data<crate::state::AppState>,
+) -> Result<HttpResponse, AppError> {
+    let page = PageCtx::new(&req, &user);
+    let cards = crate::challenges::pages::public::featured(&state, page.t, 3).await?;
+    render(&HomePage { page, cards })
 }
 
 #[derive(serde::Deserialize)]

@@ -333,23 +333,41 @@ impl ListForm {
 
 /// A challenge as a card of the list.
 #[derive(Debug, Clone)]
-struct Card {
-    slug: String,
-    title: String,
-    summary: String,
-    org_name: String,
-    org_slug: String,
-    category: String,
-    category_label: String,
-    kind_label: String,
-    prize: String,
-    state: &'static str,
-    state_label: &'static str,
-    deadline: Stamp,
-    countdown: String,
-    urgent: bool,
-    tags: Vec<String>,
-    funded: bool,
+pub struct Card {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub org_name: String,
+    pub org_slug: String,
+    pub category: String,
+    pub category_label: String,
+    pub kind_label: String,
+    pub prize: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub deadline: Stamp,
+    pub countdown: String,
+    pub urgent: bool,
+    pub tags: Vec<String>,
+    pub funded: bool,
+}
+
+/// The open challenges that close soonest, as cards (the home page shows them).
+pub async fn featured(state: &AppState, t: Tr, n: i64) -> Result<Vec<Card>, AppError> {
+    let rows = state
+        .db(move |c| {
+            let q = store::ListQuery {
+                states: vec![State::Open],
+                sort: Sort::DeadlineSoonest,
+                limit: n,
+                ..Default::default()
+            };
+            let (rows, _) = store::list_public(c, &q, now())?;
+            api::summaries(c, &rows)
+        })
+        .await?;
+    let at = now();
+    Ok(rows.into_iter().map(|s| card(t, s, at)).collect())
 }
 
 fn card(t: Tr, s: ChallengeSummary, at: NaiveDateTime) -> Card {
