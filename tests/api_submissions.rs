@@ -850,3 +850,79 @@ async fn withdraw_disqualify_and_the_gallery() {
         .unwrap_or_default();
     assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn team_invitations_can_be_answered_from_the_dashboard() {
+    let w = world(|_| {}).await;
+    let slug = w
+        .challenge("Dashboard answers", Duration::days(10), 3)
+        .await;
+    let lead = w.solver("lead2@example.org", "Lee", &slug).await;
+    let mate = w.solver("mate2@example.org", "Mae", &slug).await;
+    let s = w.submit(&lead, &slug, "Joint work").await;
+    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let inv: Value = w
+        .app
+        .post(
+            &format!("/api/v1/submissions/{id}/team/invitations"),
+            Some(&lead.access),
+            json!({ "email": "mate2@example.org" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let inv_id = inv["id"].as_str().unwrap_or_default().to_owned();
+    // The dashboard page offers the answer (and hands out a CSRF token).
+    let page = w
+        .app
+        .http
+        .get(w.app.url("/me/submissions"))
+        .header("cookie", format!("tribu_access={}", mate.access))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let csrf = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix("tribu_csrf=")
+                .map(|r| r.split(';').next().unwrap_or("").to_owned())
+        })
+        .unwrap_or_default();
+    let html = page.text().await.unwrap_or_default();
+    assert!(
+        html.contains(&format!("/me/team-invitations/{inv_id}/accept")),
+        "accept form on the dashboard"
+    );
+    let answer = |verb: &str, who: &Tokens| {
+        w.app
+            .http
+            .post(w.app.url(&format!("/me/team-invitations/{inv_id}/{verb}")))
+            .header(
+                "cookie",
+                format!("tribu_access={}; tribu_csrf={csrf}", who.access),
+            )
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    // Someone else cannot answer it.
+    let r = answer("accept", &lead)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 403);
+    let r = answer("accept", &mate)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 303);
+    let v: Value = w
+        .app
+        .get(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(v["team"].as_array().map(Vec::len), Some(2));
+}

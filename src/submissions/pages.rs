@@ -1727,6 +1727,33 @@ pub async fn accept(
     answer(req, state, user, path.into_inner(), true).await
 }
 
+/// `POST /me/team-invitations/{id}/accept` and `…/decline`: answering from
+/// the dashboard.
+pub async fn answer_listed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &form.csrf)?;
+    let Some(u) = user.0 else {
+        return Ok(to_login("/me/submissions"));
+    };
+    let (id, verb) = path.into_inner();
+    let accept = match verb.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    service::respond_by_id(&state, &u.user.id, &id, accept).await?;
+    Ok(see_other(if accept {
+        "/me/submissions?done=joined"
+    } else {
+        "/me/submissions?done=declined"
+    }))
+}
+
 /// `POST /team-invitations/{token}/decline`.
 pub async fn decline(
     req: HttpRequest,
@@ -1923,6 +1950,7 @@ struct SubmissionRow {
 /// A team invitation waiting for me.
 #[derive(Debug, Clone)]
 struct InvitationRow {
+    id: String,
     challenge_title: String,
     challenge_slug: String,
     inviter: String,
@@ -2040,6 +2068,7 @@ pub async fn mine(
         .invitations
         .into_iter()
         .map(|(inv, ch, inviter, registered)| InvitationRow {
+            id: inv.id,
             challenge_title: ch.title,
             challenge_slug: ch.slug,
             inviter,
@@ -2088,6 +2117,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/team-invitations/{token}").route(web::get().to(invitation)))
     .service(web::resource("/team-invitations/{token}/accept").route(web::post().to(accept)))
+    .service(web::resource("/me/team-invitations/{id}/{verb}").route(web::post().to(answer_listed)))
     .service(web::resource("/team-invitations/{token}/decline").route(web::post().to(decline)))
     .service(web::resource("/solutions").route(web::get().to(gallery)))
     .service(web::resource("/me/submissions").route(web::get().to(mine)));

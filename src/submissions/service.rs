@@ -617,10 +617,40 @@ pub async fn respond(
     token: &str,
     accept: bool,
 ) -> AppResult<String> {
-    let (uid, token) = (user_id.to_owned(), token.to_owned());
+    respond_to(state, user_id, Invite::Token(token.to_owned()), accept).await
+}
+
+/// Like [`respond`], for an invitation listed on the invitee's dashboard
+/// (found by id; the email check still applies).
+pub async fn respond_by_id(
+    state: &AppState,
+    user_id: &str,
+    invitation_id: &str,
+    accept: bool,
+) -> AppResult<String> {
+    respond_to(state, user_id, Invite::Id(invitation_id.to_owned()), accept).await
+}
+
+/// How an invitation is named: the emailed token, or its id.
+enum Invite {
+    Token(String),
+    Id(String),
+}
+
+async fn respond_to(
+    state: &AppState,
+    user_id: &str,
+    which: Invite,
+    accept: bool,
+) -> AppResult<String> {
+    let uid = user_id.to_owned();
     state
         .tx(move |c| {
-            let inv = store::invitation_by_token(c, &token)?.ok_or_else(|| {
+            let found = match &which {
+                Invite::Token(t) => store::invitation_by_token(c, t)?,
+                Invite::Id(id) => store::invitation_by_id(c, id)?,
+            };
+            let inv = found.ok_or_else(|| {
                 AppError::bad_request(
                     "invalid_token",
                     "This invitation is invalid or was answered already.",

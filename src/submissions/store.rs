@@ -181,6 +181,16 @@ pub fn invitation_by_token(
         .optional()
 }
 
+/// A pending invitation by its id.
+pub fn invitation_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<TeamInvitation>> {
+    team_invitations::table
+        .find(id)
+        .filter(team_invitations::status.eq("pending"))
+        .select(TeamInvitation::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn pending_invitations(
     conn: &mut DbConnection,
     team_id: &str,
