@@ -366,8 +366,16 @@ pub async fn revise(
                     serde_json::json!({}),
                 )?;
             }
-            if let Some(o) = input.publish_opt_in {
+            if let Some(o) = input.publish_opt_in.filter(|o| *o != s.publish_opt_in) {
                 store::set_opt_in(c, &s.id, o, at)?;
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "submission.publish_opt_in",
+                    serde_json::json!({ "opt_in": o }),
+                )?;
             }
             if let Some(r) = &rev {
                 audit_sub(
@@ -665,6 +673,17 @@ async fn respond_to(
             let at = now();
             if !accept {
                 store::respond(c, &inv.id, "declined", at)?;
+                audit::record(
+                    c,
+                    Entry {
+                        actor: &Actor::user(&uid),
+                        org_id: Some(&ch.org_id),
+                        action: "team.declined",
+                        subject_type: "team",
+                        subject_id: &inv.team_id,
+                        data: serde_json::json!({ "invitation": inv.id }),
+                    },
+                )?;
                 return Ok(inv.team_id);
             }
             ensure_open(&ch, at)?;
