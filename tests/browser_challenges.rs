@@ -4,15 +4,14 @@
 
 mod common;
 
-use common::browser::{browser, fill, shot, wait_path, wait_text};
+use common::browser::{browser, fill, find, shot, wait_path, wait_text};
 use common::{TestApp, PASSWORD};
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde_json::json;
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    find(c, css)
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));

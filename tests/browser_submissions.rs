@@ -113,18 +113,16 @@ async fn go(c: &Client, app: &TestApp, p: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    common::browser::find(c, css)
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
+    common::browser::find(c, css)
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
         .await
         .unwrap_or_default()

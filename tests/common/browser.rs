@@ -74,12 +74,22 @@ pub async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
     Some((driver, client, profile))
 }
 
+/// The element `css`, waiting up to 10 s for it: right after a click the
+/// next page may still be loading.
+pub async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => return el,
+            Err(e) if Instant::now() > deadline => panic!("{css}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
 /// Types `value` into the field `css`.
 pub async fn fill(c: &Client, css: &str, value: &str) {
-    let el = c
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let el = find(c, css).await;
     el.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
     el.send_keys(value)
         .await
@@ -88,22 +98,20 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 
 /// Clicks the first submit button of a form in `main`.
 pub async fn submit(c: &Client) {
-    c.find(Locator::Css("main form button[type=submit]"))
+    find(c, "main form button[type=submit]")
         .await
-        .unwrap_or_else(|e| panic!("submit button: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click: {e}"));
 }
 
 /// The visible text of the page.
+/// Empty while a page is being replaced; the `wait_*` helpers retry.
 pub async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap_or_else(|e| panic!("body: {e}"))
-        .text()
-        .await
-        .unwrap_or_default()
+    match c.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The path of the current URL.
