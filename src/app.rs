@@ -19,6 +19,8 @@ use crate::{api, auth, challenges, db, frontend, health, openapi, orgs, submissi
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
+    config.validate()?;
+    let trusted_proxies = config.trusted_proxy_nets()?;
     let pool = db::connect(config.database_url.expose(), config.db_pool_size)?;
     {
         let mut conn = pool.get()?;
@@ -33,6 +35,7 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         crate::submissions::blobs::Blobs::from_config(&config).map_err(anyhow::Error::msg)?;
     Ok(AppState {
         blobs,
+        trusted_proxies: Arc::new(trusted_proxies),
         pool,
         config: Arc::new(config),
         jwt: Arc::new(jwt),
@@ -49,6 +52,7 @@ pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
         from: state.config.mail_from.clone(),
         wake: state.wake.clone(),
         poll: Duration::from_millis(state.config.worker_poll_ms.max(50)),
+        blobs: state.blobs.clone(),
     })
 }
 

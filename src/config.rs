@@ -33,6 +33,10 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The shortest configured JWT secret accepted: HS256 wants a key of at
+/// least the hash's size.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 /// How outgoing mail leaves the worker.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -109,6 +113,14 @@ pub struct Config {
     pub s3_access_key_id: Option<Secret>,
     /// S3 secret access key (`TRIBU_S3_SECRET_ACCESS_KEY`).
     pub s3_secret_access_key: Option<Secret>,
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` is believed (`TRIBU_TRUSTED_PROXIES`); empty: none.
+    pub trusted_proxies: String,
+    /// Failed sign-ins allowed from one address in 15 minutes
+    /// (`TRIBU_LOGIN_MAX_FAILURES_PER_IP`); one account allows 5.
+    pub login_max_failures_per_ip: usize,
+    /// Attachments one account may upload per hour (`TRIBU_UPLOADS_PER_HOUR`).
+    pub uploads_per_hour: usize,
 }
 
 /// Where attachments are stored.
@@ -149,6 +161,9 @@ impl Default for Config {
             s3_region: "us-east-1".into(),
             s3_access_key_id: None,
             s3_secret_access_key: None,
+            trusted_proxies: String::new(),
+            login_max_failures_per_ip: 100,
+            uploads_per_hour: 60,
         }
     }
 }
@@ -210,7 +225,46 @@ impl Config {
         }
         crate::db::Target::parse(self.database_url.expose())
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        // An empty value (as compose passes an unset variable) means unset.
+        if let Some(s) = self.jwt_secret.as_ref().filter(|s| !s.expose().is_empty()) {
+            let lower = s.expose().to_ascii_lowercase();
+            if lower.contains("change-me") || lower.contains("changeme") {
+                return Err(ConfigError::Invalid(
+                    "jwt_secret is still a placeholder: set a random value (e.g. `openssl rand -hex 32`)".into(),
+                ));
+            }
+            if s.expose().len() < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError::Invalid(format!(
+                    "jwt_secret must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+                )));
+            }
+        }
+        self.trusted_proxy_nets()?;
+        if self.login_max_failures_per_ip < crate::auth::model::MAX_FAILED_LOGINS {
+            return Err(ConfigError::Invalid(format!(
+                "login_max_failures_per_ip must be at least {}",
+                crate::auth::model::MAX_FAILED_LOGINS
+            )));
+        }
         Ok(())
+    }
+
+    /// The trusted proxies as networks (a bare address is a /32 or /128).
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "trusted_proxies: {s:?} is not an address or CIDR range"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// The public base URL without a trailing slash.
@@ -244,7 +298,7 @@ impl Config {
     /// The JWT signing secret: configured, or read from (and on first start
     /// written to) `<data_dir>/secret.key` with owner-only permissions.
     pub fn signing_secret(&self) -> std::io::Result<Secret> {
-        if let Some(s) = &self.jwt_secret {
+        if let Some(s) = self.jwt_secret.as_ref().filter(|s| !s.expose().is_empty()) {
             return Ok(s.clone());
         }
         let path = self.data_dir.join("secret.key");
@@ -305,6 +359,39 @@ mod tests {
         assert_eq!(c.mail_dir(), PathBuf::from("data/outbox"));
         assert_eq!(c.base_url(), "http://127.0.0.1:8080");
         assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused() {
+        let short = Config {
+            jwt_secret: Some(Secret::new("change-me")),
+            ..Config::default()
+        };
+        assert!(short.validate().is_err());
+        let placeholder = Config {
+            jwt_secret: Some(Secret::new("change-me-to-a-long-random-secret")),
+            ..Config::default()
+        };
+        assert!(placeholder.validate().is_err());
+        let long = Config {
+            jwt_secret: Some(Secret::new("x".repeat(32))),
+            ..Config::default()
+        };
+        assert!(long.validate().is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_ranges() {
+        let c = Config {
+            trusted_proxies: "10.0.0.0/8, 127.0.0.1,::1".into(),
+            ..Config::default()
+        };
+        assert_eq!(c.trusted_proxy_nets().map(|v| v.len()).ok(), Some(3));
+        let bad = Config {
+            trusted_proxies: "proxy.local".into(),
+            ..Config::default()
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -220,11 +220,7 @@ pub async fn set_language(
     q: web::Query<LangForm>,
 ) -> HttpResponse {
     let lang = Language::parse(&q.lang).unwrap_or_default();
-    let next = q
-        .next
-        .as_deref()
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or("/");
+    let next = crate::auth::pages::safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into());
     let _ = req;
     let c = crate::web::cookie(
         &state,
@@ -233,7 +229,7 @@ pub async fn set_language(
         Some(actix_web::cookie::time::Duration::days(365)),
     );
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, next))
+        .insert_header((header::LOCATION, next.as_str()))
         .cookie(c)
         .finish()
 }

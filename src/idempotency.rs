@@ -28,6 +28,21 @@ pub const REPLAYED: &str = "idempotent-replayed";
 /// How long a key is remembered.
 pub const TTL_HOURS: i64 = 24;
 
+/// Marks an answer that carries a live secret (tokens, a new API key): it is
+/// never kept for replay, and it is sent with `Cache-Control: no-store`.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldsSecret;
+
+/// Marks `res` as holding a secret (see [`HoldsSecret`]).
+pub fn holds_secret(mut res: HttpResponse) -> HttpResponse {
+    res.extensions_mut().insert(HoldsSecret);
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
 /// What the store knows about a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
@@ -139,32 +154,33 @@ pub fn purge(conn: &mut DbConnection, at: NaiveDateTime) -> QueryResult<usize> {
 }
 
 /// Who is asking, for scoping keys: the account behind a token, a key's
-/// hash, or the IP address of an anonymous caller.
-fn principal(state: &AppState, req: &ServiceRequest) -> String {
+/// hash, or the IP address of an anonymous caller; and whether that caller
+/// is a signed-in person (the only one who uploads files).
+fn principal(state: &AppState, req: &ServiceRequest) -> (String, bool) {
+    // The API takes bearer credentials only (never the pages' cookie).
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.split_once(' '))
         .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned())
-        .or_else(|| {
-            req.cookie(crate::auth::extract::ACCESS_COOKIE)
-                .map(|c| c.value().to_owned())
-        });
+        .map(|(_, t)| t.trim().to_owned());
     match bearer {
         Some(t) if t.starts_with(crate::orgs::store::KEY_PREFIX) => {
-            format!("key:{}", token_hash(&t))
+            (format!("key:{}", token_hash(&t)), false)
         }
         Some(t) => match state.jwt.verify(&t) {
-            Some(claims) => format!("user:{}", claims.sub),
-            None => format!("token:{}", token_hash(&t)),
+            Some(claims) => (format!("user:{}", claims.sub), true),
+            None => (format!("token:{}", token_hash(&t)), false),
         },
-        None => format!(
-            "ip:{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default()
+        None => (
+            format!(
+                "ip:{}",
+                req.peer_addr()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default()
+            ),
+            false,
         ),
     }
 }
@@ -204,10 +220,16 @@ pub async fn middleware(
     else {
         return next.call(req).await;
     };
-    let who = principal(&state, &req);
+    let (who, person) = principal(&state, &req);
     // The request is read whole to fingerprint it, then handed on unchanged.
-    let limit =
-        (state.config.attachment_max_bytes as usize).max(crate::api::JSON_LIMIT) + 64 * 1024;
+    // Only a signed-in person uploads files: anyone else (anonymous, an
+    // unverifiable token, a key) is held to the JSON limit, so nobody can
+    // make the server buffer an upload's worth before authentication.
+    let limit = if person {
+        (state.config.attachment_max_bytes as usize).max(crate::api::JSON_LIMIT) + 64 * 1024
+    } else {
+        crate::api::JSON_LIMIT
+    };
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -274,12 +296,15 @@ pub async fn middleware(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let secret = res.response().extensions().get::<HoldsSecret>().is_some();
     let (r, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let bytes = to_bytes(body).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (w, k) = (who, key);
-    let kept = if status.is_server_error() {
+    // Secrets are never stored: a retry runs again (and mints a new token
+    // or key) rather than replaying a live one from the database.
+    let kept = if status.is_server_error() || secret {
         state.db(move |c| Ok(release(c, &w, &k)?)).await
     } else {
         state

@@ -939,6 +939,7 @@ async fn play(
             &ch.id,
             true,
             Some("Demo data.".to_owned()),
+            None,
         )
         .await
         .map_err(|e| failed(&what("approving"), e))?;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Where attachment bytes are kept.
     pub blobs: crate::submissions::blobs::Blobs,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (parsed once).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl AppState {

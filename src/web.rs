@@ -43,7 +43,7 @@ pub async fn request_id(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.path()));
     let started = std::time::Instant::now();
     async move {
         let mut res = next.call(req).await?;
@@ -62,6 +62,27 @@ pub async fn request_id(
     }
     .instrument(span)
     .await
+}
+
+/// A request path fit for the logs: a segment shaped like a secret token
+/// (43 base64url characters, as invitation links carry) becomes `…`, so a
+/// log reader cannot accept someone else's invitation. Record ids stay.
+pub fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let token_like = seg.len() >= 40
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && uuid::Uuid::try_parse(seg).is_err();
+            if token_like {
+                "…"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The Content-Security-Policy of every response: no inline script, no
@@ -129,12 +150,55 @@ pub async fn api_method_not_allowed() -> Result<HttpResponse, AppError> {
     Err(AppError::MethodNotAllowed)
 }
 
-/// The caller's IP address (the TCP peer; a proxy in front should be trusted
-/// explicitly before forwarded headers are believed).
+/// The caller's IP address: the TCP peer, unless the peer is a trusted proxy
+/// (`TRIBU_TRUSTED_PROXIES`), in which case `X-Forwarded-For` says who it
+/// forwards for (see [`forwarded_client`]).
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.trusted_proxies.clone())
+        .unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    forwarded_client(peer, &forwarded.join(","), &trusted).to_string()
+}
+
+/// Who a request comes from, given its TCP peer, its `X-Forwarded-For`
+/// entries (comma-separated, oldest first) and the trusted proxies. The
+/// header is believed only when the peer is trusted, and then only up to the
+/// right-most entry that is not itself a trusted proxy: anything left of it
+/// could have been written by the client.
+pub fn forwarded_client(
+    peer: std::net::IpAddr,
+    forwarded_for: &str,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded_for
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let Ok(ip) = entry.parse::<std::net::IpAddr>() else {
+            // Garbage from the client's side of the chain: stop believing.
+            break;
+        };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// The `User-Agent` header, if any.
@@ -148,11 +212,38 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
 /// Name of the cookie that remembers a visitor's language.
 pub const LANG_COOKIE: &str = "lang";
 
+/// The name a cookie has on this site. Served over https every cookie takes
+/// the `__Host-` prefix, which browsers accept only from this exact host,
+/// `Secure` and for the whole path: a sibling subdomain can neither read
+/// nor plant it. Plain http (a local run) keeps the bare name, which
+/// browsers would refuse with the prefix.
+pub fn cookie_name(secure: bool, base: &'static str) -> &'static str {
+    if !secure {
+        return base;
+    }
+    match base {
+        ACCESS_COOKIE => "__Host-tribu_access",
+        REFRESH_COOKIE => "__Host-tribu_refresh",
+        CSRF_COOKIE => "__Host-tribu_csrf",
+        LANG_COOKIE => "__Host-lang",
+        other => other,
+    }
+}
+
+/// The value of the cookie `base` (by its name on this site) in a request.
+pub fn cookie_value(req: &HttpRequest, base: &'static str) -> Option<String> {
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.config.secure_cookies());
+    req.cookie(cookie_name(secure, base))
+        .map(|c| c.value().to_owned())
+}
+
 /// The language of a request without an account: the `lang` cookie, then
 /// `Accept-Language`, then English.
 pub fn request_language(req: &HttpRequest) -> Language {
-    req.cookie(LANG_COOKIE)
-        .and_then(|c| Language::parse(c.value()))
+    cookie_value(req, LANG_COOKIE)
+        .and_then(|c| Language::parse(&c))
         .or_else(|| {
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
@@ -169,7 +260,7 @@ pub fn cookie(
     value: String,
     max_age: Option<CookieDuration>,
 ) -> Cookie<'static> {
-    let mut c = Cookie::build(name, value)
+    let mut c = Cookie::build(cookie_name(state.config.secure_cookies(), name), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -213,29 +304,65 @@ pub struct CsrfToken(pub String);
 /// Name of the double-submit CSRF cookie.
 pub const CSRF_COOKIE: &str = "tribu_csrf";
 
+/// What a CSRF token is bound to: the session of the signed-in person, or
+/// nobody (a signed-out visitor).
+fn csrf_binding(state: &AppState, req: &HttpRequest) -> String {
+    let token = req
+        .extensions()
+        .get::<FreshAccess>()
+        .map(|f| f.0.clone())
+        .or_else(|| cookie_value(req, ACCESS_COOKIE));
+    match token.and_then(|t| state.jwt.verify(&t)) {
+        Some(claims) => format!("session:{}", claims.sid),
+        None => "anonymous".to_owned(),
+    }
+}
+
+/// A token bound to `binding`: a random nonce and its HMAC under the site's
+/// secret. Only the server can make one, and one made for another session
+/// (or for a signed-out visitor) does not pass for this one.
+fn csrf_mint(state: &AppState, binding: &str) -> String {
+    let nonce = crate::auth::crypto::random_token("");
+    format!(
+        "{nonce}.{}",
+        state.jwt.mac("csrf", &format!("{nonce}|{binding}"))
+    )
+}
+
+/// Whether `token` was minted for `binding`.
+fn csrf_bound(state: &AppState, token: &str, binding: &str) -> bool {
+    let Some((nonce, mac)) = token.split_once('.') else {
+        return false;
+    };
+    constant_time_eq(&state.jwt.mac("csrf", &format!("{nonce}|{binding}")), mac)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// The CSRF token to put in forms on this request.
 pub fn csrf_token(req: &HttpRequest) -> String {
     if let Some(t) = req.extensions().get::<CsrfToken>() {
         return t.0.clone();
     }
-    req.cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default()
+    cookie_value(req, CSRF_COOKIE).unwrap_or_default()
 }
 
-/// Checks a form's CSRF field against the cookie (constant time).
+/// Checks a form's CSRF field: it must equal the cookie (double submit) and
+/// be bound to the session making the request.
 pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), AppError> {
-    let expected = req
-        .cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(AppError::Forbidden("csrf_failed"));
+    };
+    let expected = cookie_value(req, CSRF_COOKIE).unwrap_or_default();
     let ok = !expected.is_empty()
-        && expected.len() == submitted.len()
-        && expected
-            .bytes()
-            .zip(submitted.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+        && constant_time_eq(&expected, submitted)
+        && csrf_bound(state, submitted, &csrf_binding(state, req));
     if ok {
         Ok(())
     } else {
@@ -255,19 +382,11 @@ pub async fn page_session(
     let Some(state) = state else {
         return next.call(req).await;
     };
-    let new_csrf = if req.cookie(CSRF_COOKIE).is_none() {
-        let t = crate::auth::crypto::random_token("");
-        req.extensions_mut().insert(CsrfToken(t.clone()));
-        Some(t)
-    } else {
-        None
-    };
-    let access_ok = req
-        .cookie(ACCESS_COOKIE)
-        .is_some_and(|c| state.jwt.verify(c.value()).is_some());
+    let access_ok =
+        cookie_value(req.request(), ACCESS_COOKIE).is_some_and(|c| state.jwt.verify(&c).is_some());
     let mut set: Vec<Cookie<'static>> = Vec::new();
     if !access_ok {
-        if let Some(rt) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()) {
+        if let Some(rt) = cookie_value(req.request(), REFRESH_COOKIE) {
             // Two requests racing on one cookie must not log the user out.
             match crate::auth::service::refresh(&state, rt, 30).await {
                 Ok(tokens) => {
@@ -283,7 +402,13 @@ pub async fn page_session(
             }
         }
     }
-    if let Some(t) = new_csrf {
+    // A CSRF token bound to this request's session (after any refresh above):
+    // a new visitor, a sign-in or a sign-out gets a fresh one.
+    let binding = csrf_binding(&state, req.request());
+    let current = cookie_value(req.request(), CSRF_COOKIE);
+    if !current.is_some_and(|t| csrf_bound(&state, &t, &binding)) {
+        let t = csrf_mint(&state, &binding);
+        req.extensions_mut().insert(CsrfToken(t.clone()));
         set.push(cookie(&state, CSRF_COOKIE, t, None));
     }
     let mut res = next.call(req).await?;
@@ -297,4 +422,63 @@ pub async fn page_session(
         }
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    fn nets(s: &[&str]) -> Vec<ipnet::IpNet> {
+        s.iter().filter_map(|n| n.parse().ok()).collect()
+    }
+
+    #[test]
+    fn tokens_stay_out_of_logged_paths() {
+        let token = crate::auth::crypto::random_token("");
+        let logged = super::loggable_path(&format!("/team-invitations/{token}/accept"));
+        assert_eq!(logged, "/team-invitations/…/accept");
+        let id = "01936f3e-7c1a-7b2d-9e4f-0123456789ab";
+        assert_eq!(
+            super::loggable_path(&format!("/submissions/{id}")),
+            format!("/submissions/{id}")
+        );
+        assert_eq!(
+            super::loggable_path("/challenges/open-water"),
+            "/challenges/open-water"
+        );
+    }
+
+    #[test]
+    fn forwarded_headers_are_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| {
+            s.parse::<std::net::IpAddr>()
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+        };
+        let proxies = nets(&["10.0.0.0/8"]);
+        // Not from a proxy: the header is the client's own words.
+        assert_eq!(
+            forwarded_client(ip("203.0.113.9"), "1.2.3.4", &proxies),
+            ip("203.0.113.9")
+        );
+        // From the proxy: the right-most untrusted entry.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.2"), "198.51.100.7", &proxies),
+            ip("198.51.100.7")
+        );
+        // A forged left-most entry is ignored.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.2"), "6.6.6.6, 198.51.100.7, 10.0.0.5", &proxies),
+            ip("198.51.100.7")
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.2"), "", &proxies),
+            ip("10.0.0.2")
+        );
+        // No proxies configured: never believed.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.2"), "1.2.3.4", &[]),
+            ip("10.0.0.2")
+        );
+    }
 }

@@ -279,14 +279,21 @@ async fn cookies_are_secure_behind_https() {
     let v = Visitor::new(&app);
     let r = v.get("/login").await;
     let cookies = set_cookies(&r);
+    // Over https every cookie takes the __Host- prefix: Secure, Path=/, no
+    // Domain, so no sibling subdomain can read or plant it.
     let csrf = cookies
         .iter()
-        .find(|c| c.starts_with("tribu_csrf="))
+        .find(|c| c.starts_with("__Host-tribu_csrf="))
         .cloned()
         .unwrap_or_default();
     assert!(
-        csrf.contains("Secure") && csrf.contains("HttpOnly"),
+        csrf.contains("Secure") && csrf.contains("HttpOnly") && csrf.contains("Path=/"),
         "{cookies:?}"
+    );
+    assert!(!csrf.contains("Domain"), "{csrf}");
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("tribu_")),
+        "no unprefixed cookie: {cookies:?}"
     );
 }
 

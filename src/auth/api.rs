@@ -161,7 +161,9 @@ pub async fn login(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+    Ok(crate::idempotency::holds_secret(
+        HttpResponse::Ok().json(TokenResponse::from(tokens)),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -177,7 +179,9 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     let tokens = service::refresh(&state, body.into_inner().refresh_token, 0).await?;
-    Ok(HttpResponse::Ok().json(TokenResponse::from(tokens)))
+    Ok(crate::idempotency::holds_secret(
+        HttpResponse::Ok().json(TokenResponse::from(tokens)),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]

@@ -78,11 +78,23 @@ pub struct Claims {
 }
 
 /// Signing and verification keys, with the one algorithm pinned (HS256).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    m.update(message);
+    m.finalize().into_bytes().to_vec()
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     ttl_secs: i64,
+    /// Key for the site's other MACs (CSRF tokens), derived from the secret
+    /// so that one configured secret serves every instance.
+    mac_key: Vec<u8>,
 }
 
 impl JwtKeys {
@@ -98,7 +110,14 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl_secs,
+            mac_key: hmac_sha256(secret, b"tribu mac key"),
         }
+    }
+
+    /// HMAC-SHA256 of `message` for `purpose` under the site's secret, in hex.
+    pub fn mac(&self, purpose: &str, message: &str) -> String {
+        let key = hmac_sha256(&self.mac_key, purpose.as_bytes());
+        hex::encode(hmac_sha256(&key, message.as_bytes()))
     }
 
     /// Issues an access token for a user's session; returns it and its lifetime.

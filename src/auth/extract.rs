@@ -58,7 +58,9 @@ impl Principal {
     }
 }
 
-/// The credential a request carries, if any.
+/// The credential a request carries, if any. The API (`/api/…`) takes
+/// `Authorization: Bearer` alone: a cookie there would let another site (or
+/// a sibling subdomain) make a signed-in person's browser call it.
 fn credential(req: &HttpRequest) -> Option<String> {
     if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
         let v = h.to_str().ok()?.trim();
@@ -67,10 +69,18 @@ fn credential(req: &HttpRequest) -> Option<String> {
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_owned());
     }
+    if is_api(req) {
+        return None;
+    }
     if let Some(fresh) = req.extensions().get::<FreshAccess>() {
         return Some(fresh.0.clone());
     }
-    req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned())
+    crate::web::cookie_value(req, ACCESS_COOKIE)
+}
+
+/// Whether a request is for the JSON API.
+pub fn is_api(req: &HttpRequest) -> bool {
+    req.path().starts_with("/api/")
 }
 
 /// Resolves the caller; `Ok(None)` when the request carries no credential.

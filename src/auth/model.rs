@@ -152,29 +152,49 @@ pub fn throttle(
     now: NaiveDateTime,
     account_failures: &[NaiveDateTime],
     ip_failures: &[NaiveDateTime],
+    max_per_ip: usize,
 ) -> Throttle {
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let wait = |failures: &[NaiveDateTime]| -> Option<i64> {
-        let mut recent: Vec<NaiveDateTime> = failures
-            .iter()
-            .copied()
-            .filter(|t| *t > now - window && *t <= now)
-            .collect();
-        if recent.len() < MAX_FAILED_LOGINS {
-            return None;
-        }
-        recent.sort();
-        // Allowed again once only MAX-1 failures remain in the window.
-        let pivot = recent[recent.len() - MAX_FAILED_LOGINS];
-        Some((pivot + window - now).num_seconds().max(1))
-    };
-    match (wait(account_failures), wait(ip_failures)) {
+    match (
+        window_wait(now, account_failures, MAX_FAILED_LOGINS, window),
+        window_wait(now, ip_failures, max_per_ip, window),
+    ) {
         (None, None) => Throttle::Allow,
         (a, b) => Throttle::Wait {
             retry_after_secs: a.unwrap_or(0).max(b.unwrap_or(0)) as u64,
         },
     }
 }
+
+/// A sliding-window limit: given the times of past events, whether one more
+/// may happen now. `None` when it may; else the seconds until it may (when
+/// the oldest of the `max` latest events leaves the window).
+pub fn window_wait(
+    now: NaiveDateTime,
+    times: &[NaiveDateTime],
+    max: usize,
+    window: Duration,
+) -> Option<i64> {
+    let mut recent: Vec<NaiveDateTime> = times
+        .iter()
+        .copied()
+        .filter(|t| *t > now - window && *t <= now)
+        .collect();
+    if recent.len() < max.max(1) {
+        return None;
+    }
+    recent.sort();
+    // Allowed again once only max-1 events remain in the window.
+    let pivot = recent[recent.len() - max.max(1)];
+    Some((pivot + window - now).num_seconds().max(1))
+}
+
+/// Reset and verification links mailed to one account within an hour, at
+/// most: more would let anyone flood a mailbox through the public forms.
+pub const MAX_LINKS_PER_HOUR: usize = 3;
+/// Invitations (to an organisation, or to teams) mailed to one address within
+/// an hour, at most.
+pub const MAX_INVITATIONS_PER_HOUR: usize = 5;
 
 /// What to do with a presented refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,16 +280,28 @@ mod tests {
     #[test]
     fn the_sixth_failure_is_refused() {
         let fails: Vec<_> = (0..4).map(|i| t(i * 10)).collect();
-        assert_eq!(throttle(t(60), &fails, &[]), Throttle::Allow);
+        assert_eq!(throttle(t(60), &fails, &[], 100), Throttle::Allow);
         let fails: Vec<_> = (0..5).map(|i| t(i * 10)).collect();
         assert_eq!(
-            throttle(t(60), &fails, &[]),
+            throttle(t(60), &fails, &[], 100),
             Throttle::Wait {
                 retry_after_secs: 15 * 60 - 60
             }
         );
         // After the window, allowed again.
-        assert_eq!(throttle(t(15 * 60 + 1), &fails, &[]), Throttle::Allow);
+        assert_eq!(throttle(t(15 * 60 + 1), &fails, &[], 100), Throttle::Allow);
+    }
+
+    #[test]
+    fn one_address_gets_its_own_higher_limit() {
+        // Six failures from one address (a campus NAT) against six accounts:
+        // no account is over its limit, and the address is under its own.
+        let fails: Vec<_> = (0..6).map(|i| t(i * 10)).collect();
+        assert_eq!(throttle(t(60), &[], &fails, 100), Throttle::Allow);
+        assert!(matches!(
+            throttle(t(60), &[], &fails, 6),
+            Throttle::Wait { .. }
+        ));
     }
 
     #[test]
@@ -300,7 +332,7 @@ mod tests {
         ) {
             let fails: Vec<_> = offsets.iter().map(|o| t(*o)).collect();
             let recent = offsets.iter().filter(|o| **o > now - 900 && **o <= now).count();
-            match throttle(t(now), &fails, &[]) {
+            match throttle(t(now), &fails, &[], 100) {
                 Throttle::Allow => prop_assert!(recent < MAX_FAILED_LOGINS),
                 Throttle::Wait { retry_after_secs } => {
                     prop_assert!(recent >= MAX_FAILED_LOGINS);

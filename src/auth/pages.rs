@@ -686,8 +686,8 @@ pub async fn logout(
     match user.0 {
         Some(u) => service::logout(&state, u.user.id, u.session_id).await?,
         None => {
-            if let Some(c) = req.cookie(REFRESH_COOKIE) {
-                service::logout_by_refresh(&state, c.value().to_owned()).await?;
+            if let Some(c) = crate::web::cookie_value(&req, REFRESH_COOKIE) {
+                service::logout_by_refresh(&state, c).await?;
             }
         }
     }

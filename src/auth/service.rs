@@ -48,6 +48,19 @@ fn send(conn: &mut DbConnection, user: &User, kind: EmailKind) -> AppResult<()> 
     crate::notify::queue_for_user(conn, user, &kind)
 }
 
+/// Whether another link of `purpose` may be mailed to this account now
+/// ([`model::MAX_LINKS_PER_HOUR`]).
+fn link_quota_left(conn: &mut DbConnection, user: &User, purpose: &str) -> AppResult<bool> {
+    let at = now();
+    let sent = store::email_tokens_since(conn, &user.id, purpose, at - Duration::hours(1))?;
+    let left =
+        model::window_wait(at, &sent, model::MAX_LINKS_PER_HOUR, Duration::hours(1)).is_none();
+    if !left {
+        tracing::warn!(user = %user.id, purpose, "link not mailed: hourly limit reached");
+    }
+    Ok(left)
+}
+
 fn queue_verification(state: &AppState, conn: &mut DbConnection, user: &User) -> AppResult<()> {
     let token = store::create_email_token(
         conn,
@@ -134,6 +147,9 @@ pub async fn resend_verification(state: &AppState, email: &str) -> AppResult<()>
         .tx(
             move |c| match store::find_user_by_email(c, email.as_str())? {
                 Some(u) if u.email_verified_at.is_none() => {
+                    if !link_quota_left(c, &u, purpose::VERIFY_EMAIL)? {
+                        return Ok(false);
+                    }
                     queue_verification(&st, c, &u)?;
                     Ok(true)
                 }
@@ -189,21 +205,41 @@ pub struct Login {
     pub user_agent: Option<String>,
 }
 
-/// Checks credentials under the throttle and starts a session.
+/// Checks credentials under the throttle and starts a session. The check
+/// and the record of the attempt are one transaction (serialised per account
+/// and address), and the attempt counts as failed until the password proves
+/// right, so parallel guesses cannot slip past the count.
 pub async fn login(state: &AppState, l: Login) -> AppResult<(User, Tokens)> {
     let email = l.email.trim().to_lowercase();
-    let (e2, ip2) = (email.clone(), l.ip.clone());
-    let (acct, by_ip) = state
-        .db(move |c| {
-            let since = now() - Duration::minutes(model::THROTTLE_WINDOW_MINUTES);
-            Ok(store::recent_failures(c, &e2, &ip2, since)?)
+    let (e2, ip2, max_ip) = (
+        email.clone(),
+        l.ip.clone(),
+        state.config.login_max_failures_per_ip,
+    );
+    let attempt = state
+        .tx(move |c| {
+            crate::db::lock_keys(
+                c,
+                &[&format!("login:email:{e2}"), &format!("login:ip:{ip2}")],
+            )?;
+            let at = now();
+            let since = at - Duration::minutes(model::THROTTLE_WINDOW_MINUTES);
+            let (acct, by_ip) = store::recent_failures(c, &e2, &ip2, since)?;
+            if let Throttle::Wait { retry_after_secs } = model::throttle(at, &acct, &by_ip, max_ip)
+            {
+                return Err(AppError::TooManyRequests { retry_after_secs });
+            }
+            Ok(store::record_login_attempt(c, &e2, &ip2, false, at)?)
         })
-        .await?;
-    if let Throttle::Wait { retry_after_secs } = model::throttle(now(), &acct, &by_ip) {
-        // Never log the password; the email and IP are what an operator needs.
-        tracing::warn!(email = %email, ip = %l.ip, retry_after_secs, "login throttled");
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
+        .await;
+    let attempt = match attempt {
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            // Never log the password; the email and IP are what an operator needs.
+            tracing::warn!(email = %email, ip = %l.ip, retry_after_secs, "login throttled");
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        other => other?,
+    };
     let e3 = email.clone();
     let user = state
         .db(move |c| Ok(store::find_user_by_email(c, &e3)?))
@@ -219,10 +255,11 @@ pub async fn login(state: &AppState, l: Login) -> AppResult<(User, Tokens)> {
             false
         }
     };
-    let (e4, ip4) = (email.clone(), l.ip.clone());
-    state
-        .db(move |c| Ok(store::record_login_attempt(c, &e4, &ip4, ok, now())?))
-        .await?;
+    if ok {
+        state
+            .db(move |c| Ok(store::mark_login_succeeded(c, &attempt)?))
+            .await?;
+    }
     let user = match (ok, user) {
         (true, Some(u)) => u,
         _ => {
@@ -356,6 +393,9 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<
             let Some(user) = store::find_user_by_email(c, email.as_str())? else {
                 return Ok(false);
             };
+            if !link_quota_left(c, &user, purpose::PASSWORD_RESET)? {
+                return Ok(false);
+            }
             let token = store::create_email_token(
                 c,
                 &user.id,
@@ -399,6 +439,13 @@ pub async fn confirm_password_reset(
             store::set_password(c, &user_id, &hash, now())?;
             // Following the link proves the mailbox is theirs.
             store::mark_verified(c, &user_id, now())?;
+            // Every other reset or verification link mailed before ends here.
+            store::invalidate_email_tokens(
+                c,
+                &user_id,
+                &[purpose::PASSWORD_RESET, purpose::VERIFY_EMAIL],
+                now(),
+            )?;
             store::revoke_sessions_except(c, &user_id, None, "password_reset", now())?;
             let user = store::find_user(c, &user_id)?;
             send(c, &user, EmailKind::PasswordChanged)?;
@@ -450,6 +497,12 @@ pub async fn change_password(
     state
         .tx(move |c| {
             store::set_password(c, &user.id, &new_hash, now())?;
+            store::invalidate_email_tokens(
+                c,
+                &user.id,
+                &[purpose::PASSWORD_RESET, purpose::VERIFY_EMAIL],
+                now(),
+            )?;
             let n = store::revoke_sessions_except(
                 c,
                 &user.id,
@@ -593,6 +646,13 @@ pub async fn set_suspended(
             store::set_suspended(c, &user.id, suspended, now())?;
             if suspended {
                 store::revoke_sessions_except(c, &user.id, None, "suspended", now())?;
+                crate::orgs::service::revoke_keys_of(
+                    c,
+                    &Actor::user(&admin_id),
+                    &user.id,
+                    None,
+                    "creator_suspended",
+                )?;
             }
             audit::record(
                 c,

@@ -119,6 +119,39 @@ pub fn create_email_token(
     Ok(token)
 }
 
+/// Ends every unused link of these purposes for an account (after a reset or
+/// a password change, older links must not work).
+pub fn invalidate_email_tokens(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purposes: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user_id))
+            .filter(email_tokens::purpose.eq_any(purposes))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(Some(now)))
+    .execute(conn)
+}
+
+/// When links of `purpose` were made for an account since `since`.
+pub fn email_tokens_since(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    email_tokens::table
+        .filter(email_tokens::user_id.eq(user_id))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::created_at.gt(since))
+        .select(email_tokens::created_at)
+        .load(conn)
+}
+
 /// Uses a token once: returns its user id if it exists, has this purpose,
 /// is unused and unexpired.
 pub fn consume_email_token(
@@ -216,21 +249,31 @@ pub fn set_platform_admin(
 
 // ---- login attempts ----
 
+/// Records a login attempt; returns its id.
 pub fn record_login_attempt(
     conn: &mut DbConnection,
     email: &str,
     ip: &str,
     succeeded: bool,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<String> {
+    let id = new_id();
     diesel::insert_into(login_attempts::table)
         .values((
-            login_attempts::id.eq(new_id()),
+            login_attempts::id.eq(&id),
             login_attempts::email.eq(email),
             login_attempts::ip.eq(ip),
             login_attempts::succeeded.eq(succeeded),
             login_attempts::created_at.eq(now),
         ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Turns an attempt recorded as failed into a success.
+pub fn mark_login_succeeded(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(login_attempts::table.find(id))
+        .set(login_attempts::succeeded.eq(true))
         .execute(conn)?;
     Ok(())
 }

@@ -120,6 +120,10 @@ pub struct ChallengeView {
 pub struct ReviewView {
     pub state: String,
     pub comment: Option<String>,
+    /// Digest of the reviewed texts: an approval may name it.
+    pub version: String,
+    /// Text changes to an open challenge waiting for approval.
+    pub pending_changes: Option<crate::challenges::model::PendingTexts>,
 }
 
 fn currency_of(c: &Challenge) -> AppResult<Currency> {
@@ -194,10 +198,16 @@ pub fn view(
         escrow: flows.summary(c.prize_total, &cur),
         registrations,
         published_at: c.published_at,
-        review: organiser.then(|| ReviewView {
-            state: c.review_state.clone(),
-            comment: c.review_comment.clone(),
-        }),
+        review: if organiser {
+            Some(ReviewView {
+                state: c.review_state.clone(),
+                comment: c.review_comment.clone(),
+                version: super::service::review_version(conn, c)?,
+                pending_changes: super::service::pending_of(c),
+            })
+        } else {
+            None
+        },
         viewer: Viewer {
             registered: reg.is_some(),
             rules_version_accepted: reg.as_ref().map(|r| r.rules_version),
@@ -624,6 +634,9 @@ pub async fn reviews(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppRe
 #[serde(default)]
 pub struct ReviewRequest {
     pub comment: Option<String>,
+    /// The review version read (`review.version` of the challenge); when
+    /// given, a challenge that changed since is refused with 409 `review_outdated`.
+    pub version: Option<String>,
 }
 
 /// Approve a challenge waiting for review: it opens.
@@ -636,9 +649,16 @@ pub async fn approve(
     path: web::Path<String>,
     body: Option<web::Json<ReviewRequest>>,
 ) -> AppResult<HttpResponse> {
-    let comment = body.and_then(|b| b.into_inner().comment);
-    let ch = service::review_decision(&state, &admin.0.user.id, &path.into_inner(), true, comment)
-        .await?;
+    let body = body.map(|b| b.into_inner()).unwrap_or_default();
+    let ch = service::review_decision(
+        &state,
+        &admin.0.user.id,
+        &path.into_inner(),
+        true,
+        body.comment,
+        body.version,
+    )
+    .await?;
     let v = state.db(move |c| view(c, &ch, None, true)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -653,12 +673,14 @@ pub async fn request_changes(
     path: web::Path<String>,
     body: web::Json<ReviewRequest>,
 ) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
     let ch = service::review_decision(
         &state,
         &admin.0.user.id,
         &path.into_inner(),
         false,
-        body.into_inner().comment,
+        body.comment,
+        body.version,
     )
     .await?;
     let v = state.db(move |c| view(c, &ch, None, true)).await?;
@@ -1117,9 +1139,7 @@ pub async fn of_org(
 
 /// Used by pages: the request's optional caller.
 pub async fn caller(state: &AppState, req: &HttpRequest) -> Option<Principal> {
-    let token = req
-        .cookie(crate::auth::extract::ACCESS_COOKIE)
-        .map(|c| c.value().to_owned());
+    let token = crate::web::cookie_value(req, crate::auth::extract::ACCESS_COOKIE);
     crate::auth::extract::resolve(state, token)
         .await
         .ok()

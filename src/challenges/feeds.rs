@@ -562,6 +562,7 @@ mod tests {
             published_at: Some(at(2026, 1, 15, 0, 0, 0)),
             max_attachment_bytes: None,
             max_submission_bytes: None,
+            pending_changes: None,
         }
     }
 

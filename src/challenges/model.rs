@@ -186,6 +186,47 @@ pub mod review {
     pub const APPROVED: &str = "approved";
 }
 
+/// Text changes to an open challenge held until a platform admin approves
+/// them, when the platform reviews challenges: the public page only ever
+/// shows approved text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PendingTexts {
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub eligibility: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// A new rules version (Markdown), published on approval.
+    pub rules: Option<String>,
+}
+
+impl PendingTexts {
+    /// `later` over `self`: the newer proposal wins field by field.
+    pub fn merge(self, later: PendingTexts) -> PendingTexts {
+        PendingTexts {
+            summary: later.summary.or(self.summary),
+            description: later.description.or(self.description),
+            eligibility: later.eligibility.or(self.eligibility),
+            category: later.category.or(self.category),
+            tags: later.tags.or(self.tags),
+            rules: later.rules.or(self.rules),
+        }
+    }
+}
+
+/// The version a reviewer saw: a digest of every reviewed text, so an
+/// approval names exactly what it approved and an edit made meanwhile is
+/// not approved with it.
+pub fn review_digest(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
 /// A licence from SPDX, with what people need to know about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Licence {
@@ -413,6 +454,8 @@ pub fn slug_from_title(title: &str) -> String {
     let s = crate::orgs::model::Slug::suggest(title);
     if s.len() < 3 {
         format!("challenge-{s}").trim_end_matches('-').to_owned()
+    } else if crate::orgs::model::looks_like_id(&s) {
+        format!("c-{s}")
     } else {
         s
     }

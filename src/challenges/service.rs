@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::model::{
     self, check_text, check_tiers, check_timeline, parse_licences, parse_tags, review, Event, Kind,
-    State, TierInput, Visibility, CATEGORIES,
+    PendingTexts, State, TierInput, Visibility, CATEGORIES,
 };
 use super::store::{self, Challenge, Fields};
 use crate::audit::{self, Actor, Entry};
@@ -383,27 +383,35 @@ pub fn org_access(
     Ok((c, a))
 }
 
-/// Whether `caller` belongs to the challenge's organisation (any role or key).
+/// Whether `caller` reads the challenge as its organisation for `action`: a
+/// member with a role that allows it, or a key of the organisation with the
+/// scope for it (a key with only `funding:write` reads nothing private).
 pub fn is_org_side(
     conn: &mut DbConnection,
     caller: Option<&Principal>,
     c: &Challenge,
+    action: OrgAction,
 ) -> AppResult<bool> {
+    use crate::orgs::model::{allowed, Principal as OrgPrincipal};
     Ok(match caller {
-        Some(Principal::User(u)) => orgs::role_of(conn, &c.org_id, &u.user.id)?.is_some(),
-        Some(Principal::Key(k)) => k.key.org_id == c.org_id,
+        Some(Principal::User(u)) => orgs::role_of(conn, &c.org_id, &u.user.id)?
+            .is_some_and(|role| allowed(&OrgPrincipal::Member(role), action)),
+        Some(Principal::Key(k)) => {
+            k.key.org_id == c.org_id && allowed(&OrgPrincipal::Key(k.key.scope_list()), action)
+        }
         None => false,
     })
 }
 
-/// A challenge the caller may read: drafts only for its organisation.
+/// A challenge the caller may read: drafts (and, through the returned flag,
+/// registrants and private questions) only for its organisation.
 pub fn readable(
     conn: &mut DbConnection,
     caller: Option<&Principal>,
     key: &str,
 ) -> AppResult<(Challenge, bool)> {
     let c = store::find_by_key(conn, key)?.ok_or(AppError::NotFound)?;
-    let org_side = is_org_side(conn, caller, &c)?;
+    let org_side = is_org_side(conn, caller, &c, OrgAction::ViewChallenges)?;
     if c.stored_state() == State::Draft && !org_side {
         return Err(AppError::NotFound);
     }
@@ -528,7 +536,8 @@ pub async fn update(
             let updated = match st {
                 State::Draft => {
                     let f = validate(c, &input, Some((&ch, tiers, rules)), at)?;
-                    store::update_draft(c, &ch.id, &f, &actor_user(&caller), at)?
+                    let updated = store::update_draft(c, &ch.id, &f, &actor_user(&caller), at)?;
+                    reset_review(c, &caller.actor(), &updated, at)?
                 }
                 State::Open => {
                     let locked = input.org.is_some()
@@ -556,7 +565,20 @@ pub async fn update(
                     }
                     // Validate the texts with the same rules, against a far deadline.
                     let f = validate(c, &input, Some((&ch, tiers, rules)), ch.created_at)?;
-                    store::update_texts(c, &ch.id, &f.summary, &f.description_md, &f.eligibility, &f.category, &f.tags, at)?
+                    if review_required(c)? {
+                        // Held until approved: the public page shows only reviewed text.
+                        let proposed = PendingTexts {
+                            summary: input.summary.as_ref().map(|_| f.summary.clone()),
+                            description: input.description.as_ref().map(|_| f.description_md.clone()),
+                            eligibility: input.eligibility.as_ref().map(|_| f.eligibility.clone()),
+                            category: input.category.as_ref().map(|_| f.category.clone()),
+                            tags: input.tags.as_ref().map(|_| f.tags.clone()),
+                            rules: None,
+                        };
+                        hold_for_review(c, &caller.actor(), &ch, proposed, at)?
+                    } else {
+                        store::update_texts(c, &ch.id, &f.summary, &f.description_md, &f.eligibility, &f.category, &f.tags, at)?
+                    }
                 }
                 other => {
                     return Err(AppError::conflict("not_editable", format!("A challenge that is {} cannot be edited.", other.as_str())));
@@ -566,6 +588,124 @@ pub async fn update(
             Ok(updated)
         })
         .await
+}
+
+/// A reviewed draft that changes goes back to the start of review: an
+/// approval covers the text the admin read, not a later one.
+fn reset_review(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ch: &Challenge,
+    at: NaiveDateTime,
+) -> AppResult<Challenge> {
+    if ch.review_state != review::PENDING && ch.review_state != review::APPROVED {
+        return Ok(ch.clone());
+    }
+    store::set_review(conn, &ch.id, review::NONE, None, at)?;
+    audit_challenge(
+        conn,
+        actor,
+        ch,
+        "challenge.review_reset",
+        serde_json::json!({ "was": ch.review_state }),
+    )?;
+    Ok(store::find(conn, &ch.id)?)
+}
+
+/// Keeps text changes to an open challenge aside and asks the platform to
+/// review them; they go live when approved.
+fn hold_for_review(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ch: &Challenge,
+    proposed: PendingTexts,
+    at: NaiveDateTime,
+) -> AppResult<Challenge> {
+    let merged = pending_of(ch).unwrap_or_default().merge(proposed);
+    let json = serde_json::to_string(&merged).map_err(AppError::internal)?;
+    store::set_pending_changes(conn, &ch.id, Some(&json), at)?;
+    store::set_review(conn, &ch.id, review::PENDING, None, at)?;
+    audit_challenge(
+        conn,
+        actor,
+        ch,
+        "challenge.changes_submitted_for_review",
+        serde_json::to_value(&merged).unwrap_or_default(),
+    )?;
+    Ok(store::find(conn, &ch.id)?)
+}
+
+/// The text changes of an open challenge waiting for review, if any.
+pub fn pending_of(ch: &Challenge) -> Option<PendingTexts> {
+    ch.pending_changes
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+}
+
+/// The challenge as it would read once its pending changes are approved,
+/// and the rules text it would have: what a reviewer reads.
+pub fn as_reviewed(conn: &mut DbConnection, ch: &Challenge) -> AppResult<(Challenge, String)> {
+    let mut shown = ch.clone();
+    let mut rules = store::rules(conn, &ch.id, ch.rules_version)?;
+    if let Some(p) = pending_of(ch) {
+        if let Some(v) = p.summary {
+            shown.summary = v;
+        }
+        if let Some(v) = p.description {
+            shown.description_md = v;
+        }
+        if let Some(v) = p.eligibility {
+            shown.eligibility = v;
+        }
+        if let Some(v) = p.category {
+            shown.category = v;
+        }
+        if let Some(v) = p.tags {
+            shown.tags = v.join(" ");
+        }
+        if let Some(v) = p.rules {
+            rules = v;
+        }
+    }
+    Ok((shown, rules))
+}
+
+/// The version of a challenge a reviewer approves (see [`model::review_digest`]).
+pub fn review_version(conn: &mut DbConnection, ch: &Challenge) -> AppResult<String> {
+    let (shown, rules) = as_reviewed(conn, ch)?;
+    let tiers: Vec<String> = store::tiers(conn, &ch.id)?
+        .into_iter()
+        .map(|t| format!("{}:{}:{}", t.rank, t.label, t.amount))
+        .collect();
+    let dates = format!(
+        "{:?} {} {}",
+        shown.opens_at, shown.submission_deadline, shown.judging_deadline
+    );
+    let limits = format!(
+        "{} {} {} {:?} {:?}",
+        shown.max_submissions_per_solver,
+        shown.max_team_size,
+        shown.blind_judging,
+        shown.max_attachment_bytes,
+        shown.max_submission_bytes
+    );
+    Ok(model::review_digest(&[
+        &shown.title,
+        &shown.slug,
+        &shown.summary,
+        &shown.description_md,
+        &shown.eligibility,
+        &shown.category,
+        &shown.tags,
+        &shown.kind,
+        &shown.currency,
+        &shown.visibility,
+        &shown.allowed_licences,
+        &rules,
+        &tiers.join("|"),
+        &dates,
+        &limits,
+    ]))
 }
 
 /// The escrow flows of a challenge.
@@ -627,6 +767,10 @@ pub async fn publish(
     state
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::PublishChallenges)?;
+            // Lock, then read, then decide: a cancellation or funding racing
+            // this publication waits for it and sees its outcome.
+            store::lock(c, &ch.id)?;
+            let ch = store::find(c, &ch.id)?;
             let at = now();
             if ch.stored_state() != State::Draft {
                 return Err(AppError::conflict(
@@ -665,34 +809,58 @@ pub async fn publish(
         .await
 }
 
-/// A platform admin's decision on a challenge waiting for review.
+/// A platform admin's decision on a challenge waiting for review. With
+/// `version` (what the admin read, see [`review_version`]) an approval of a
+/// challenge that changed meanwhile is refused.
 pub async fn review_decision(
     state: &AppState,
     admin_id: &str,
     key: &str,
     approve: bool,
     comment: Option<String>,
+    version: Option<String>,
 ) -> AppResult<Challenge> {
     let (admin_id, key) = (admin_id.to_owned(), key.to_owned());
     state
         .tx(move |c| {
             let ch = store::find_by_key(c, &key)?.ok_or(AppError::NotFound)?;
-            if ch.review_state != review::PENDING || ch.stored_state() != State::Draft {
+            store::lock(c, &ch.id)?;
+            let ch = store::find(c, &ch.id)?;
+            let changes = ch.stored_state() == State::Open && ch.pending_changes.is_some();
+            if ch.review_state != review::PENDING || !(ch.stored_state() == State::Draft || changes)
+            {
                 return Err(AppError::conflict(
                     "not_awaiting_review",
                     "This challenge is not waiting for review.",
                 ));
             }
+            let current = review_version(c, &ch)?;
+            if version.as_deref().is_some_and(|v| v != current) {
+                return Err(AppError::conflict(
+                    "review_outdated",
+                    "The challenge changed since you read it; read it again before deciding.",
+                ));
+            }
             let at = now();
             let actor = Actor::user(&admin_id);
-            if approve {
+            if approve && changes {
+                apply_pending(c, &actor, &ch, at)?;
+                store::set_review(c, &ch.id, review::APPROVED, comment.as_deref(), at)?;
+                audit_challenge(
+                    c,
+                    &actor,
+                    &ch,
+                    "challenge.changes_approved",
+                    serde_json::json!({ "comment": comment, "version": current }),
+                )?;
+            } else if approve {
                 store::set_review(c, &ch.id, review::APPROVED, comment.as_deref(), at)?;
                 audit_challenge(
                     c,
                     &actor,
                     &ch,
                     "challenge.review_approved",
-                    serde_json::json!({ "comment": comment }),
+                    serde_json::json!({ "comment": comment, "version": current }),
                 )?;
                 let ch = store::find(c, &ch.id)?;
                 open_now(c, &actor, &ch, at)?;
@@ -700,6 +868,9 @@ pub async fn review_decision(
                 let comment = comment.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
                     AppError::field("comment", "required", "Say what should change.")
                 })?;
+                if changes {
+                    store::set_pending_changes(c, &ch.id, None, at)?;
+                }
                 store::set_review(c, &ch.id, review::CHANGES_REQUESTED, Some(&comment), at)?;
                 audit_challenge(
                     c,
@@ -714,6 +885,47 @@ pub async fn review_decision(
         .await
 }
 
+/// Puts approved text changes live on an open challenge.
+fn apply_pending(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ch: &Challenge,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    let Some(p) = pending_of(ch) else {
+        return Ok(());
+    };
+    let (shown, _) = as_reviewed(conn, ch)?;
+    let tags: Vec<String> = shown.tags.split_whitespace().map(str::to_owned).collect();
+    store::update_texts(
+        conn,
+        &ch.id,
+        &shown.summary,
+        &shown.description_md,
+        &shown.eligibility,
+        &shown.category,
+        &tags,
+        at,
+    )?;
+    if let Some(rules) = p.rules {
+        let by = actor
+            .user_id
+            .clone()
+            .unwrap_or_else(|| ch.created_by.clone());
+        let fresh = store::find(conn, &ch.id)?;
+        let v = store::new_rules_version(conn, &fresh, &rules, &by, at)?;
+        audit_challenge(
+            conn,
+            actor,
+            ch,
+            "challenge.rules_published",
+            serde_json::json!({ "version": v }),
+        )?;
+    }
+    store::set_pending_changes(conn, &ch.id, None, at)?;
+    Ok(())
+}
+
 /// Cancels a challenge (draft, open or closed) and refunds its escrow to the
 /// organisation in the same transaction.
 pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResult<Challenge> {
@@ -726,6 +938,9 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
             let ch = store::find(c, &ch.id)?;
             let at = now();
             apply(c, &caller.actor(), &ch, Event::Cancel, at)?;
+            // Pending requests end before the refund is computed, so no
+            // confirmation can add money after the one refund.
+            ledger::cancel_pending(c, &ch.id)?;
             let f = flows(c, &ch)?;
             let cur = Currency::parse("currency", &ch.currency)
                 .map_err(|e| AppError::internal(e.message))?;
@@ -752,7 +967,6 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
                     serde_json::json!({ "amount": f.balance() }),
                 )?;
             }
-            ledger::cancel_pending(c, &ch.id)?;
             Ok(store::find(c, &ch.id)?)
         })
         .await
@@ -773,6 +987,7 @@ pub async fn request_funding(
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::FundChallenges)?;
             store::lock(c, &ch.id)?;
+            let ch = store::find(c, &ch.id)?;
             let at = now();
             if matches!(
                 ch.state_at(at),
@@ -827,10 +1042,17 @@ pub async fn confirm_funding(
     state
         .tx(move |c| {
             let funding = ledger::find_funding(c, &funding_id)?;
+            // Lock the challenge, then read: a cancellation either finished
+            // (and cancelled this request) or waits until this one is done.
+            store::lock(c, &funding.challenge_id)?;
+            let funding = ledger::find_funding(c, &funding.id)?;
             if funding.status != ledger::funding_status::REQUESTED {
                 return Err(AppError::conflict("funding_not_pending", format!("This funding request is {}.", funding.status)));
             }
             let ch = store::find(c, &funding.challenge_id)?;
+            if matches!(ch.stored_state(), State::Cancelled | State::Awarded | State::Settled) {
+                return Err(AppError::conflict("not_fundable", format!("This challenge is {}.", ch.stored_state().as_str())));
+            }
             let cur = Currency::parse("currency", &funding.currency).map_err(|e| AppError::internal(e.message))?;
             let at = now();
             // Claim the request first: the conditional update locks the row, so
@@ -872,13 +1094,24 @@ pub async fn new_rules(
         .tx(move |c| {
             let (ch, _) = org_access(c, &caller, &key, OrgAction::PublishChallenges)?;
             let at = now();
-            if !matches!(ch.state_at(at), State::Draft | State::Open) {
+            let st = ch.state_at(at);
+            if !matches!(st, State::Draft | State::Open) {
                 return Err(AppError::conflict(
                     "not_editable",
                     "Rules can change only before the deadline.",
                 ));
             }
+            if st == State::Open && review_required(c)? {
+                let proposed = PendingTexts {
+                    rules: Some(body),
+                    ..Default::default()
+                };
+                hold_for_review(c, &caller.actor(), &ch, proposed, at)?;
+                return Ok(ch.rules_version);
+            }
             let v = store::new_rules_version(c, &ch, &body, &actor_user(&caller), at)?;
+            let fresh = store::find(c, &ch.id)?;
+            reset_review(c, &caller.actor(), &fresh, at)?;
             audit_challenge(
                 c,
                 &caller.actor(),

@@ -52,6 +52,8 @@ pub struct Challenge {
     pub max_attachment_bytes: Option<i64>,
     /// Largest total of a submission's attachments; `None` means the platform default.
     pub max_submission_bytes: Option<i64>,
+    /// Text changes to an open challenge waiting for review (JSON of [`PendingTexts`]).
+    pub pending_changes: Option<String>,
 }
 
 impl Challenge {
@@ -325,10 +327,19 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Challenge> {
         .first(conn)
 }
 
-/// By id or slug.
+/// By id, else by slug: an id always wins, so no slug can stand for
+/// another challenge.
 pub fn find_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Challenge>> {
+    let by_id = challenges::table
+        .find(key)
+        .select(Challenge::as_select())
+        .first(conn)
+        .optional()?;
+    if by_id.is_some() {
+        return Ok(by_id);
+    }
     challenges::table
-        .filter(challenges::id.eq(key).or(challenges::slug.eq(key)))
+        .filter(challenges::slug.eq(key))
         .select(Challenge::as_select())
         .first(conn)
         .optional()
@@ -420,11 +431,27 @@ pub fn due_for_closing(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResu
         .load(conn)
 }
 
-/// Challenges waiting for the platform's review.
+/// Keeps (or, with `None`, drops) text changes waiting for review.
+pub fn set_pending_changes(
+    conn: &mut DbConnection,
+    id: &str,
+    json: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(challenges::table.find(id))
+        .set((
+            challenges::pending_changes.eq(json),
+            challenges::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Challenges waiting for the platform's review: drafts asking to open, and
+/// open challenges with text changes.
 pub fn awaiting_review(conn: &mut DbConnection) -> QueryResult<Vec<Challenge>> {
     challenges::table
         .filter(challenges::review_state.eq(super::model::review::PENDING))
-        .filter(challenges::state.eq(State::Draft.as_str()))
+        .filter(challenges::state.eq_any([State::Draft.as_str(), State::Open.as_str()]))
         .order(challenges::updated_at.asc())
         .select(Challenge::as_select())
         .load(conn)

@@ -217,6 +217,25 @@ where
     result
 }
 
+/// Serialises transactions that name the same keys, until the end of the
+/// caller's transaction: PostgreSQL advisory locks (taken in sorted order so
+/// two callers cannot deadlock). On SQLite a write transaction already holds
+/// the database's one write lock.
+pub fn lock_keys(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<()> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(k)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The current UTC time, truncated to microseconds (PostgreSQL's precision).
 pub fn now() -> NaiveDateTime {
     let t = Utc::now().naive_utc();

@@ -175,6 +175,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         max_attachment_bytes -> Nullable<BigInt>,
         max_submission_bytes -> Nullable<BigInt>,
+        pending_changes -> Nullable<Text>,
     }
 }
 
@@ -329,6 +330,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -366,6 +368,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -27,6 +27,24 @@ pub fn queue(
     Ok(())
 }
 
+/// Refuses (429, with when to retry) one more invitation to an address that
+/// was sent the hourly maximum already; `recent` holds when the earlier ones
+/// were made in the last hour.
+pub fn invitation_quota(recent: &[chrono::NaiveDateTime]) -> AppResult<()> {
+    use crate::auth::model::{window_wait, MAX_INVITATIONS_PER_HOUR};
+    match window_wait(
+        now(),
+        recent,
+        MAX_INVITATIONS_PER_HOUR,
+        chrono::Duration::hours(1),
+    ) {
+        None => Ok(()),
+        Some(secs) => Err(AppError::TooManyRequests {
+            retry_after_secs: secs as u64,
+        }),
+    }
+}
+
 /// Queues an email to an account, in its language.
 pub fn queue_for_user(conn: &mut DbConnection, user: &User, kind: &EmailKind) -> AppResult<()> {
     queue(conn, kind, &user.email, &user.display_name, user.lang())

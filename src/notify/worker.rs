@@ -17,14 +17,29 @@ pub struct Worker {
     pub from: String,
     pub wake: Arc<Notify>,
     pub poll: Duration,
+    /// The attachment store, whose staging area the worker sweeps.
+    pub blobs: crate::submissions::blobs::Blobs,
 }
+
+/// Uploads still staged after this long were abandoned (a crash mid-upload).
+const STAGING_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+/// How often the staging area is swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 impl Worker {
     /// Runs until the task is dropped: sends what is due, then sleeps until
     /// woken by a new outbox row or the poll interval passes.
     pub async fn run(self) {
         tracing::info!("worker started");
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                let n = self.blobs.sweep_staging(STAGING_MAX_AGE).await;
+                if n > 0 {
+                    tracing::info!(removed = n, "abandoned uploads removed from staging");
+                }
+            }
             let this = self.clone();
             match tokio::task::spawn_blocking(move || this.run_once()).await {
                 Ok(Ok(n)) if n > 0 => continue,

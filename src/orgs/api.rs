@@ -267,10 +267,12 @@ pub async fn create_key(
 ) -> AppResult<HttpResponse> {
     let (key, secret) =
         service::create_key(&state, &who, &path.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(CreatedKey {
-        key: key.into(),
-        secret,
-    }))
+    Ok(crate::idempotency::holds_secret(
+        HttpResponse::Created().json(CreatedKey {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revoke an API key.

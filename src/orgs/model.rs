@@ -34,6 +34,11 @@ impl Slug {
         if RESERVED.contains(&s.as_str()) {
             return bad("This name is reserved.");
         }
+        // Addresses accept an id or a slug: a slug shaped like an id could
+        // stand for another record.
+        if looks_like_id(&s) {
+            return bad("This address looks like an id; add a word.");
+        }
         Ok(Slug(s))
     }
 
@@ -61,6 +66,11 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `s` has the shape of a record id (a UUID), which a slug must not.
+pub fn looks_like_id(s: &str) -> bool {
+    uuid::Uuid::try_parse(s).is_ok()
 }
 
 /// A member's role in an organisation.
@@ -172,8 +182,10 @@ pub enum OrgAction {
     ManageMembers,
     ManageApiKeys,
     ViewAudit,
-    /// See drafts, registrants, funding.
+    /// See drafts, registrants, funding, private questions.
     ViewChallenges,
+    /// See the entries of the organisation's challenges.
+    ViewSubmissions,
     /// Create and edit drafts, answer questions, post announcements.
     EditChallenges,
     /// Publish, cancel, change rules.
@@ -189,6 +201,7 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
             OrgAction::View
             | OrgAction::ViewMembers
             | OrgAction::ViewChallenges
+            | OrgAction::ViewSubmissions
             | OrgAction::EditChallenges => true,
             OrgAction::ManageMembers
             | OrgAction::ManageApiKeys
@@ -207,6 +220,7 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
             OrgAction::EditChallenges | OrgAction::PublishChallenges => {
                 scopes.contains(&Scope::ChallengesWrite)
             }
+            OrgAction::ViewSubmissions => scopes.contains(&Scope::SubmissionsRead),
             OrgAction::FundChallenges => scopes.contains(&Scope::FundingWrite),
             OrgAction::ManageApiKeys | OrgAction::ViewAudit => false,
         },
@@ -223,6 +237,12 @@ pub fn may_manage_member(actor_role: Role, target_role: Role, new_role: Option<R
     !touches_owner || actor_role == Role::Owner
 }
 
+/// Whether an API key (with `members:write`) may make this change: it
+/// manages plain members only and never raises anyone's role.
+pub fn key_may_manage_member(target_role: Role, new_role: Option<Role>) -> bool {
+    target_role == Role::Member && new_role.is_none_or(|r| r == Role::Member)
+}
+
 /// Whether a change leaves the organisation without an owner.
 pub fn leaves_no_owner(owners: usize, target_role: Role, new_role: Option<Role>) -> bool {
     target_role == Role::Owner && new_role != Some(Role::Owner) && owners <= 1
@@ -236,7 +256,16 @@ mod tests {
     #[test]
     fn slugs() {
         assert!(Slug::parse("s", "open-water-lab").is_ok());
-        for bad in ["ab", "-ab", "ab-", "a--b", "Ünï", "admin", "a b c"] {
+        for bad in [
+            "ab",
+            "-ab",
+            "ab-",
+            "a--b",
+            "Ünï",
+            "admin",
+            "a b c",
+            "01936f3e-7c1a-7b2d-9e4f-0123456789ab",
+        ] {
             assert!(Slug::parse("s", bad).is_err(), "{bad}");
         }
         assert_eq!(Slug::suggest("Ada's  Lab!"), "adas-lab");

@@ -150,6 +150,16 @@ pub async fn invite(
             if role == Role::Owner && a.role != Some(Role::Owner) {
                 return Err(AppError::Forbidden("owner_required"));
             }
+            // A key invites plain members only: a leaked key must not mint
+            // admins, who could then mint keys.
+            if matches!(a.who, OrgPrincipal::Key(_)) && role != Role::Member {
+                return Err(AppError::Forbidden("key_invites_members_only"));
+            }
+            crate::notify::invitation_quota(&store::invitations_to_since(
+                c,
+                email.as_str(),
+                now() - chrono::Duration::hours(1),
+            )?)?;
             if let Some(existing) = users::find_user_by_email(c, email.as_str())? {
                 if store::role_of(c, &a.org.id, &existing.id)?.is_some() {
                     return Err(AppError::conflict(
@@ -242,6 +252,15 @@ pub async fn set_role(
             let target = store::role_of(c, &a.org.id, &user_id)?.ok_or(AppError::NotFound)?;
             check_member_change(c, &a, target, Some(role))?;
             store::set_role(c, &a.org.id, &user_id, role)?;
+            if role < Role::Admin {
+                revoke_keys_of(
+                    c,
+                    &caller.actor(),
+                    &user_id,
+                    Some(&a.org.id),
+                    "creator_demoted",
+                )?;
+            }
             audit_org(
                 c,
                 &caller.actor(),
@@ -262,13 +281,17 @@ fn check_member_change(
     target: Role,
     new_role: Option<Role>,
 ) -> AppResult<()> {
-    let actor_role = match a.who {
-        OrgPrincipal::Member(r) => r,
-        // A key with members:write acts like an admin.
-        OrgPrincipal::Key(_) => Role::Admin,
-    };
-    if !model::may_manage_member(actor_role, target, new_role) {
-        return Err(AppError::Forbidden("owner_required"));
+    match a.who {
+        OrgPrincipal::Member(r) => {
+            if !model::may_manage_member(r, target, new_role) {
+                return Err(AppError::Forbidden("owner_required"));
+            }
+        }
+        OrgPrincipal::Key(_) => {
+            if !model::key_may_manage_member(target, new_role) {
+                return Err(AppError::Forbidden("key_manages_members_only"));
+            }
+        }
     }
     let owners = store::count_owners(c, &a.org.id)? as usize;
     if model::leaves_no_owner(owners, target, new_role) {
@@ -310,6 +333,13 @@ pub async fn remove_member(
                 check_member_change(c, &a, target, None)?;
             }
             store::remove_member(c, &a.org.id, &user_id)?;
+            revoke_keys_of(
+                c,
+                &caller.actor(),
+                &user_id,
+                Some(&a.org.id),
+                "creator_left",
+            )?;
             let action = if leaving {
                 "member.left"
             } else {
@@ -327,6 +357,32 @@ pub async fn remove_member(
             Ok(())
         })
         .await
+}
+
+/// Revokes the keys a person created (in one organisation, or all of them
+/// when `org_id` is `None`): a key acts for its creator and ends with their
+/// standing. Each revocation is audited with its reason.
+pub fn revoke_keys_of(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    user_id: &str,
+    org_id: Option<&str>,
+    reason: &str,
+) -> AppResult<()> {
+    for (id, org) in store::revoke_keys_created_by(conn, user_id, org_id, now())? {
+        audit::record(
+            conn,
+            Entry {
+                actor,
+                org_id: Some(&org),
+                action: "api_key.revoked",
+                subject_type: "api_key",
+                subject_id: &id,
+                data: serde_json::json!({ "reason": reason, "creator": user_id }),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// Withdraws a pending invitation.

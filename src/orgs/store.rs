@@ -380,6 +380,42 @@ pub fn revoke_api_key(
     .execute(conn)
 }
 
+/// When invitations to `email` were made since `since` (for the per-address limit).
+pub fn invitations_to_since(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    org_invitations::table
+        .filter(org_invitations::email.eq(email))
+        .filter(org_invitations::created_at.gt(since))
+        .select(org_invitations::created_at)
+        .load(conn)
+}
+
+/// Revokes the live keys `user_id` created, in `org_id` or in every
+/// organisation; returns the id and organisation of each.
+pub fn revoke_keys_created_by(
+    conn: &mut DbConnection,
+    user_id: &str,
+    org_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(String, String)>> {
+    let mut q = api_keys::table
+        .filter(api_keys::created_by.eq(user_id))
+        .filter(api_keys::revoked_at.is_null())
+        .select((api_keys::id, api_keys::org_id))
+        .into_boxed();
+    if let Some(o) = org_id {
+        q = q.filter(api_keys::org_id.eq(o));
+    }
+    let keys: Vec<(String, String)> = q.load(conn)?;
+    for (id, org) in &keys {
+        revoke_api_key(conn, org, id, now)?;
+    }
+    Ok(keys)
+}
+
 /// The live key with this secret; records its use (at most once a minute,
 /// so a busy integration does not write on every request).
 pub fn authenticate_api_key(
@@ -393,6 +429,21 @@ pub fn authenticate_api_key(
         .select(ApiKey::as_select())
         .first(conn)
         .optional()?;
+    // A key acts for whoever created it: it stops with them (suspended, gone
+    // from the organisation, or no longer allowed to manage keys).
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let creator_live: i64 = users::table
+        .find(&key.created_by)
+        .filter(users::suspended_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let creator_role = role_of(conn, &key.org_id, &key.created_by)?;
+    if creator_live == 0 || creator_role.is_none_or(|r| r < Role::Admin) {
+        return Ok(None);
+    }
+    let key = Some(key);
     if let Some(k) = &key {
         if k.last_used_at
             .is_none_or(|t| now - t > Duration::seconds(60))

@@ -225,9 +225,7 @@ pub async fn list(
             let mut out = Vec::new();
             for s in store::of_challenge(c, &ch.id)? {
                 let v = service::viewer(c, who.as_ref(), &s, &ch)?;
-                // Drafts stay with their team.
-                let draft_hidden = s.state == model::state::DRAFT && !v.team_member;
-                if model::can_view(v, s.published_at.is_some()) && !draft_hidden {
+                if model::can_view(v, s.published_at.is_some(), s.submitted_at.is_some()) {
                     out.push(view(c, &s, &ch, v)?);
                 }
             }
@@ -356,8 +354,13 @@ pub struct AttachmentAdded {
     pub revision: RevisionRef,
 }
 
-/// Reads the `file` field of a multipart upload, refusing more than `max` bytes.
-pub async fn read_upload(mut payload: Multipart, max: u64) -> AppResult<(String, Vec<u8>)> {
+/// Streams the `file` field of a multipart upload into staging, refusing
+/// more than `max` bytes; other fields are skipped (at most 4 KiB each).
+pub async fn read_upload(
+    blobs: &crate::submissions::blobs::Blobs,
+    mut payload: Multipart,
+    max: u64,
+) -> AppResult<(String, crate::submissions::blobs::Staged)> {
     while let Some(field) = payload.next().await {
         let mut field =
             field.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
@@ -365,22 +368,22 @@ pub async fn read_upload(mut payload: Multipart, max: u64) -> AppResult<(String,
             .content_disposition()
             .and_then(|d| d.get_name())
             .is_some_and(|n| n == "file");
-        let filename = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .unwrap_or("file")
-            .to_owned();
-        let mut bytes = Vec::new();
+        if is_file {
+            let filename = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or("file")
+                .to_owned();
+            return Ok((filename, blobs.stage(field, max).await?));
+        }
+        let mut skipped = 0usize;
         while let Some(chunk) = field.next().await {
             let chunk =
                 chunk.map_err(|e| AppError::bad_request("invalid_multipart", e.to_string()))?;
-            if (bytes.len() + chunk.len()) as u64 > max {
+            skipped += chunk.len();
+            if skipped > 4096 {
                 return Err(AppError::PayloadTooLarge);
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        if is_file {
-            return Ok((filename, bytes));
         }
     }
     Err(AppError::field(
@@ -401,9 +404,10 @@ pub async fn upload(
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (per_file, _) = service::upload_limits(&state, &id).await?;
-    let (name, bytes) = read_upload(payload, per_file).await?;
-    let (a, rev) = service::add_attachment(&state, &user.user.id, &id, &name, bytes).await?;
+    // Who may upload, and how much, is settled before the body is read.
+    let max = service::upload_slot(&state, &user.user.id, &id).await?;
+    let (name, staged) = read_upload(&state.blobs, payload, max).await?;
+    let (a, rev) = service::add_staged(&state, &user.user.id, &id, &name, staged).await?;
     let s = state.db(move |c| Ok(store::find(c, &id)?)).await?;
     Ok(HttpResponse::Created().json(AttachmentAdded {
         attachment: attachment_view(&s, a),
@@ -432,7 +436,7 @@ pub async fn download(
             Ok((a, rev))
         })
         .await?;
-    let bytes = state.blobs.get(&a.sha256).await?;
+    let (size, stream) = state.blobs.open(&a.sha256).await?;
     let licence = Licence::parse(&rev.licence);
     let notice = attribution(&rev.title, &rev.copyright_holders, &rev.licence);
     // Header values must be visible ASCII; the full notice is in the API view.
@@ -481,7 +485,9 @@ pub async fn download(
     if let Some(l) = licence {
         res.insert_header((header::LINK, format!("<{}>; rel=\"license\"", l.url)));
     }
-    Ok(res.body(bytes))
+    // Streamed from the store, never held whole in memory.
+    res.no_chunking(size);
+    Ok(res.streaming(stream))
 }
 
 /// Withdraw before the deadline (kept for the record, out of judging).
@@ -715,7 +721,7 @@ pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppRe
     let data = state
         .db(move |c| {
             let mut out = Vec::new();
-            for inv in store::invitations_for(c, &email)? {
+            for inv in store::invitations_for(c, &email, now())? {
                 let challenge_id = store::team_challenge(c, &inv.team_id)?;
                 let ch = challenges::find(c, &challenge_id)?;
                 out.push(MyInvitation {

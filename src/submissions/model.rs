@@ -126,22 +126,67 @@ const ACTIVE_TYPES: &[&str] = &[
 
 /// The type of an attachment, decided from its bytes, not its name.
 pub fn detect_type(bytes: &[u8]) -> String {
-    if let Some(kind) = infer::get(bytes) {
-        return kind.mime_type().to_owned();
+    let mut s = TypeSniffer::default();
+    s.feed(bytes);
+    s.finish()
+}
+
+/// How many leading bytes decide a type (magic numbers, markup).
+const SNIFF_BYTES: usize = 8192;
+
+/// [`detect_type`] over a file that arrives in chunks: it keeps the first
+/// bytes and whether everything so far is UTF-8, never the whole file.
+#[derive(Debug, Default, Clone)]
+pub struct TypeSniffer {
+    head: Vec<u8>,
+    /// An incomplete UTF-8 sequence at the end of the last chunk.
+    carry: Vec<u8>,
+    not_utf8: bool,
+}
+
+impl TypeSniffer {
+    /// Takes the next chunk.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        if self.not_utf8 {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.extend_from_slice(chunk);
+        match std::str::from_utf8(&buf) {
+            Ok(_) => {}
+            // Cut in the middle of a character: keep its start for the next chunk.
+            Err(e) if e.error_len().is_none() => self.carry = buf[e.valid_up_to()..].to_vec(),
+            Err(_) => self.not_utf8 = true,
+        }
     }
-    let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
-        .trim_start()
-        .to_ascii_lowercase();
-    if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<script") {
-        return "text/html".to_owned();
+
+    /// The type of everything fed.
+    pub fn finish(self) -> String {
+        let bytes = &self.head;
+        if let Some(kind) = infer::get(bytes) {
+            return kind.mime_type().to_owned();
+        }
+        let head: String = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
+            .trim_start()
+            .to_ascii_lowercase();
+        if head.starts_with("<!doctype html")
+            || head.starts_with("<html")
+            || head.contains("<script")
+        {
+            return "text/html".to_owned();
+        }
+        if head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg")) {
+            return "image/svg+xml".to_owned();
+        }
+        if !self.not_utf8 && self.carry.is_empty() {
+            return "text/plain".to_owned();
+        }
+        "application/octet-stream".to_owned()
     }
-    if head.starts_with("<svg") || (head.starts_with("<?xml") && head.contains("<svg")) {
-        return "image/svg+xml".to_owned();
-    }
-    if std::str::from_utf8(bytes).is_ok() {
-        return "text/plain".to_owned();
-    }
-    "application/octet-stream".to_owned()
 }
 
 /// The type to serve an attachment with: active content goes out as plain
@@ -200,11 +245,12 @@ pub struct Viewer {
     pub assigned_judge: bool,
 }
 
-/// Who may see a submission: its team, the organisation and its assigned
-/// judges until results are published; everyone after, if it was published.
-/// Everyone else gets 404, so its existence does not leak.
-pub fn can_view(v: Viewer, published: bool) -> bool {
-    published || v.team_member || v.organiser || v.assigned_judge
+/// Who may see a submission: its team always; the organisation and its
+/// assigned judges once it was entered (a draft that was never entered is
+/// the team's alone); everyone once it is published. Everyone else gets 404,
+/// so its existence does not leak.
+pub fn can_view(v: Viewer, published: bool, entered: bool) -> bool {
+    published || v.team_member || (entered && (v.organiser || v.assigned_judge))
 }
 
 #[cfg(test)]
@@ -261,24 +307,47 @@ mod tests {
         assert_eq!(judged_revision(&revs, t(0)), None);
     }
 
+    proptest! {
+        #[test]
+        fn types_do_not_depend_on_how_a_file_is_cut(
+            text in "\\PC{0,300}",
+            binary in proptest::collection::vec(any::<u8>(), 0..300),
+            cuts in proptest::collection::vec(0usize..400, 0..6),
+            use_text in any::<bool>(),
+        ) {
+            let bytes: Vec<u8> = if use_text { text.into_bytes() } else { binary };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut s = TypeSniffer::default();
+            let mut from = 0;
+            for c in cuts.into_iter().chain([bytes.len()]) {
+                s.feed(&bytes[from..c]);
+                from = c;
+            }
+            prop_assert_eq!(s.finish(), detect_type(&bytes));
+            let whole_utf8 = std::str::from_utf8(&bytes).is_ok();
+            if whole_utf8 && infer::get(&bytes).is_none() {
+                prop_assert_ne!(detect_type(&bytes), "application/octet-stream");
+            }
+        }
+    }
+
     #[test]
     fn confidentiality() {
-        assert!(!can_view(Viewer::default(), false));
-        assert!(can_view(Viewer::default(), true));
-        assert!(can_view(
-            Viewer {
-                team_member: true,
-                ..Default::default()
-            },
-            false
-        ));
-        assert!(can_view(
-            Viewer {
-                organiser: true,
-                ..Default::default()
-            },
-            false
-        ));
+        let organiser = Viewer {
+            organiser: true,
+            ..Default::default()
+        };
+        let team = Viewer {
+            team_member: true,
+            ..Default::default()
+        };
+        assert!(!can_view(Viewer::default(), false, true));
+        assert!(can_view(Viewer::default(), true, true));
+        assert!(can_view(team, false, false));
+        assert!(can_view(organiser, false, true));
+        // A draft never entered is the team's alone.
+        assert!(!can_view(organiser, false, false));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::api::{self, GalleryParams, SubmissionView};
+use super::blobs::Staged;
 use super::model::{self, state as sub_state, Viewer};
 use super::service::{self, ShareInput, SubmissionInput};
 use super::store;
@@ -759,7 +760,10 @@ async fn load_show(
     user: Option<AuthUser>,
     id: &str,
 ) -> Result<ShowData, AppError> {
-    let limits = service::upload_limits(state, id).await?;
+    let (file_max, total_max) = (
+        state.config.attachment_max_bytes,
+        state.config.submission_max_bytes,
+    );
     let id = id.to_owned();
     state
         .db(move |c| {
@@ -775,7 +779,7 @@ async fn load_show(
                     }),
                     None => None,
                 };
-                (pending, store::pending_invitations(c, &s.team_id)?)
+                (pending, store::pending_invitations(c, &s.team_id, now())?)
             } else {
                 (None, Vec::new())
             };
@@ -787,7 +791,7 @@ async fn load_show(
                 max_team_size: ch.max_team_size,
                 pending,
                 invitations,
-                limits,
+                limits: service::attachment_limits(&ch, file_max, total_max),
             })
         })
         .await
@@ -906,7 +910,8 @@ fn show_page(ctx: PageCtx, d: ShowData) -> ShowPage {
             content_type: a.content_type.clone(),
             size: human_size(t, a.size),
             sha256: a.sha256.clone(),
-            url: a.url.clone(),
+            // The page's own download route: the API takes bearer tokens only.
+            url: format!("/submissions/{}/attachments/{}", v.id, a.id),
         })
         .collect();
     let invitations = d
@@ -1031,16 +1036,18 @@ fn on_top(p: &mut ShowPage, errors: FormErrors) {
     p.notice = errors.summary().map(|m| Notice::new("error", m));
 }
 
-/// Reads the `csrf` text field and checks it before anything else, then the
-/// `file` field, refusing more than the challenge's per-file limit (the
-/// limit `api::upload` gives `api::read_upload`). The outer error is for the
-/// error page (CSRF, broken request); the inner one for the form.
+/// Reads the `csrf` text field and checks it before anything else, then
+/// streams the `file` field into staging, but only once `service::upload_slot`
+/// has said the signed-in user may add that many bytes to the submission
+/// (nothing is read for anyone else). The outer error is for the error page
+/// (CSRF, broken request); the inner one for the form.
 async fn read_upload_form(
     req: &HttpRequest,
     state: &AppState,
+    user_id: &str,
     id: &str,
     mut payload: Multipart,
-) -> Result<Result<(String, Vec<u8>), AppError>, AppError> {
+) -> Result<Result<(String, Staged), AppError>, AppError> {
     let broken = |e: actix_multipart::MultipartError| {
         AppError::bad_request("invalid_multipart", e.to_string())
     };
@@ -1066,11 +1073,11 @@ async fn read_upload_form(
                     .and_then(|d| d.get_filename())
                     .unwrap_or("file")
                     .to_owned();
-                let max = match service::upload_limits(state, id).await {
-                    Ok((per_file, _)) => per_file,
+                let max = match service::upload_slot(state, user_id, id).await {
+                    Ok(max) => max,
                     Err(e) => return Ok(Err(e)),
                 };
-                return Ok(read_field(&mut field, max).await.map(|b| (filename, b)));
+                return Ok(state.blobs.stage(field, max).await.map(|st| (filename, st)));
             }
             _ => {
                 read_field(&mut field, 4096).await?;
@@ -1106,12 +1113,12 @@ pub async fn upload(
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let file = read_upload_form(&req, &state, &id, payload).await?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
     };
+    let file = read_upload_form(&req, &state, &u.user.id, &id, payload).await?;
     let result = match file {
-        Ok((name, bytes)) => service::add_attachment(&state, &u.user.id, &id, &name, bytes)
+        Ok((name, staged)) => service::add_staged(&state, &u.user.id, &id, &name, staged)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -1597,7 +1604,7 @@ async fn load_invitation(
     let (token, uid) = (token.to_owned(), user.map(|u| u.user.id.clone()));
     state
         .db(move |c| {
-            let Some(inv) = store::invitation_by_token(c, &token)? else {
+            let Some(inv) = store::invitation_by_token(c, &token, now())? else {
                 return Ok(None);
             };
             let challenge_id = store::team_challenge(c, &inv.team_id)?;
@@ -2008,7 +2015,7 @@ pub async fn mine(
                 submissions.push((v, ch));
             }
             let mut invitations = Vec::new();
-            for inv in store::invitations_for(c, &email)? {
+            for inv in store::invitations_for(c, &email, now())? {
                 let challenge_id = store::team_challenge(c, &inv.team_id)?;
                 let ch = challenges::find(c, &challenge_id)?;
                 let inviter = crate::auth::store::find_user(c, &inv.invited_by)?.display_name;
@@ -2101,6 +2108,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/submissions/{id}/receipt").route(web::get().to(receipt)))
     .service(web::resource("/submissions/{id}/revisions").route(web::get().to(revisions)))
     .service(web::resource("/submissions/{id}/attachments").route(web::post().to(upload)))
+    // The same download as the API's, with the page session's cookie.
+    .service(
+        web::resource("/submissions/{id}/attachments/{attachment_id}")
+            .route(web::get().to(api::download)),
+    )
     .service(web::resource("/submissions/{id}/withdraw").route(web::post().to(withdraw)))
     .service(web::resource("/submissions/{id}/submit").route(web::post().to(enter)))
     .service(web::resource("/submissions/{id}/opt-in").route(web::post().to(opt_in)))

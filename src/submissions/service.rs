@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::blobs::Staged;
 use super::model::{self, check_shares, equal_shares, state, Canonical, Viewer};
 use super::store::{self, Attachment, Revision, Submission};
 use crate::audit::{self, Actor, Entry};
@@ -50,7 +51,8 @@ pub fn viewer(
     if let Some(Principal::User(u)) = caller {
         v.team_member = store::is_member(conn, &s.team_id, &u.user.id)?;
     }
-    v.organiser = crate::challenges::service::is_org_side(conn, caller, c)?;
+    v.organiser =
+        crate::challenges::service::is_org_side(conn, caller, c, OrgAction::ViewSubmissions)?;
     Ok(v)
 }
 
@@ -63,7 +65,7 @@ pub fn readable(
     let s = store::find_opt(conn, id)?.ok_or(AppError::NotFound)?;
     let c = challenges::find(conn, &s.challenge_id)?;
     let v = viewer(conn, caller, &s, &c)?;
-    if !model::can_view(v, s.published_at.is_some()) {
+    if !model::can_view(v, s.published_at.is_some(), s.submitted_at.is_some()) {
         return Err(AppError::NotFound);
     }
     Ok((s, c, v))
@@ -394,67 +396,129 @@ pub async fn revise(
     Ok(out)
 }
 
-/// The attachment limits of a submission's challenge (its own settings, else
-/// the platform's): per file and per submission, in bytes. Unknown ids get
-/// the platform's, and fail later with 404.
-pub async fn upload_limits(state: &AppState, id: &str) -> AppResult<(u64, u64)> {
-    let (id, file, total) = (
-        id.to_owned(),
+/// Checks, before a byte of the file is read, that `user_id` may add a file
+/// to submission `id` now: a member of its team, the challenge open, the
+/// submission editable, room left in its byte budget, and the account under
+/// its hourly upload limit. Answers the most bytes the file may have.
+pub async fn upload_slot(state: &AppState, user_id: &str, id: &str) -> AppResult<u64> {
+    let (uid, id) = (user_id.to_owned(), id.to_owned());
+    let (file_max, total_max, per_hour) = (
         state.config.attachment_max_bytes,
         state.config.submission_max_bytes,
+        state.config.uploads_per_hour,
     );
     state
         .db(move |c| {
-            let Some(s) = store::find_opt(c, &id)? else {
-                return Ok((file, total));
-            };
-            let ch = challenges::find(c, &s.challenge_id)?;
-            Ok((
-                ch.max_attachment_bytes.map(|m| m as u64).unwrap_or(file),
-                ch.max_submission_bytes.map(|m| m as u64).unwrap_or(total),
-            ))
+            let (s, ch) = own_open(c, &uid, &id)?;
+            editable(&s)?;
+            let at = now();
+            let recent = store::uploads_since(c, &uid, at - chrono::Duration::hours(1))?;
+            if let Some(secs) =
+                crate::auth::model::window_wait(at, &recent, per_hour, chrono::Duration::hours(1))
+            {
+                return Err(AppError::TooManyRequests {
+                    retry_after_secs: secs as u64,
+                });
+            }
+            let used = used_bytes(c, &s)?;
+            let (per_file, total) = attachment_limits(&ch, file_max, total_max);
+            let room = total.saturating_sub(used);
+            if room == 0 {
+                return Err(AppError::PayloadTooLarge);
+            }
+            Ok(per_file.min(room))
         })
         .await
 }
 
-/// Adds a file to a submission (a new revision that includes it).
-pub async fn add_attachment(
+/// A challenge's attachment limits (its own, else the platform's `file_max`
+/// and `total_max`): per file and per submission, in bytes.
+pub fn attachment_limits(ch: &Challenge, file_max: u64, total_max: u64) -> (u64, u64) {
+    (
+        ch.max_attachment_bytes
+            .map(|m| m as u64)
+            .unwrap_or(file_max),
+        ch.max_submission_bytes
+            .map(|m| m as u64)
+            .unwrap_or(total_max),
+    )
+}
+
+/// A submission's attachments may change only while it is a draft or entered.
+fn editable(s: &Submission) -> AppResult<()> {
+    if model::counts_against_limit(&s.state) {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "not_editable",
+            format!("A {} submission cannot change.", s.state),
+        ))
+    }
+}
+
+/// Bytes of the attachments of a submission's current revision.
+fn used_bytes(c: &mut DbConnection, s: &Submission) -> AppResult<u64> {
+    let prev = store::revision(c, &s.id, s.current_revision)?;
+    let existing = store::attachments_by_ids(c, &prev.attachment_list())?;
+    Ok(existing.iter().map(|a| a.size.max(0) as u64).sum())
+}
+
+/// Records a received file as an attachment of submission `id` (a new
+/// revision that includes it), then moves its bytes from staging into the
+/// store. Every check of [`upload_slot`] runs again inside the transaction;
+/// if anything fails the staged bytes are removed, so a refused upload
+/// leaves nothing behind.
+pub async fn add_staged(
     state: &AppState,
     user_id: &str,
     id: &str,
     filename: &str,
-    bytes: Vec<u8>,
+    staged: Staged,
 ) -> AppResult<(Attachment, Revision)> {
-    let size = bytes.len() as i64;
-    let (per_file, _) = upload_limits(state, id).await?;
-    if size as u64 > per_file {
-        return Err(AppError::PayloadTooLarge);
+    let recorded = record_staged(state, user_id, id, filename, &staged).await;
+    match recorded {
+        Ok(out) => {
+            state.blobs.commit(&staged).await?;
+            state.wake_worker();
+            Ok(out)
+        }
+        Err(e) => {
+            state.blobs.discard(&staged).await;
+            Err(e)
+        }
     }
-    if size == 0 {
+}
+
+async fn record_staged(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    filename: &str,
+    staged: &Staged,
+) -> AppResult<(Attachment, Revision)> {
+    if staged.size == 0 {
         return Err(AppError::field("file", "empty", "The file is empty."));
     }
     let name = model::sanitize_filename(filename);
-    let ctype = model::detect_type(&bytes);
-    let sha = model::sha256_hex(&bytes);
-    // Bytes first: a row never points at a missing file (an orphan file is harmless).
-    state.blobs.put(&sha, bytes).await?;
+    let (ctype, sha, size) = (
+        staged.content_type.clone(),
+        staged.sha256.clone(),
+        staged.size as i64,
+    );
     let (uid, id, st, default_total) = (
         user_id.to_owned(),
         id.to_owned(),
         state.clone(),
         state.config.submission_max_bytes,
     );
-    let out = state
+    state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
-            if !model::counts_against_limit(&s.state) {
-                return Err(AppError::conflict("not_editable", format!("A {} submission cannot change.", s.state)));
-            }
+            editable(&s)?;
             let prev = store::revision(c, &s.id, s.current_revision)?;
             let mut ids = prev.attachment_list();
-            let existing = store::attachments_by_ids(c, &ids)?;
             let total_max = ch.max_submission_bytes.unwrap_or(default_total as i64);
-            if existing.iter().map(|a| a.size).sum::<i64>() + size > total_max {
+            if used_bytes(c, &s)? as i64 + size > total_max {
                 return Err(AppError::PayloadTooLarge);
             }
             let a = store::insert_attachment(c, &s.id, &name, &ctype, size, &sha, &uid, now())?;
@@ -463,9 +527,23 @@ pub async fn add_attachment(
             audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.attachment_added", serde_json::json!({ "attachment": a.id, "sha256": a.sha256, "size": a.size, "revision": rev.number }))?;
             Ok((a, rev))
         })
-        .await?;
-    state.wake_worker();
-    Ok(out)
+        .await
+}
+
+/// Adds a file held in memory (the demo seed): the same checks and the same
+/// path through staging as an upload.
+pub async fn add_attachment(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> AppResult<(Attachment, Revision)> {
+    let max = upload_slot(state, user_id, id).await?;
+    let chunks =
+        futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(bytes))]);
+    let staged = state.blobs.stage(chunks, max).await?;
+    add_staged(state, user_id, id, filename, staged).await
 }
 
 /// Withdraws a submission before the deadline: kept for the record, out of
@@ -521,10 +599,14 @@ pub async fn disqualify(
                 &s.challenge_id,
                 OrgAction::PublishChallenges,
             )?;
+            // A draft that was never entered is not the organisation's to see.
+            if s.submitted_at.is_none() {
+                return Err(AppError::NotFound);
+            }
             if store::set_state(
                 c,
                 &s.id,
-                &[state::SUBMITTED, state::DRAFT],
+                &[state::SUBMITTED],
                 state::DISQUALIFIED,
                 Some(&reason),
                 now(),
@@ -583,7 +665,7 @@ pub async fn invite(
                     "This person is already in the team.",
                 ));
             }
-            let pending = store::pending_invitations(c, &s.team_id)?;
+            let pending = store::pending_invitations(c, &s.team_id, now())?;
             if members.len() + pending.len() + 1 > ch.max_team_size as usize {
                 return Err(AppError::field(
                     "email",
@@ -591,6 +673,11 @@ pub async fn invite(
                     format!("Teams have at most {} members.", ch.max_team_size),
                 ));
             }
+            crate::notify::invitation_quota(&store::invitations_to_since(
+                c,
+                email.as_str(),
+                now() - chrono::Duration::hours(1),
+            )?)?;
             let (inv, token) = store::invite(c, &s.team_id, email.as_str(), &uid, now())?;
             let inviter = crate::auth::store::find_user(c, &uid)?;
             crate::notify::queue_for_address(
@@ -655,8 +742,8 @@ async fn respond_to(
     state
         .tx(move |c| {
             let found = match &which {
-                Invite::Token(t) => store::invitation_by_token(c, t)?,
-                Invite::Id(id) => store::invitation_by_id(c, id)?,
+                Invite::Token(t) => store::invitation_by_token(c, t, now())?,
+                Invite::Id(id) => store::invitation_by_id(c, id, now())?,
             };
             let inv = found.ok_or_else(|| {
                 AppError::bad_request(

@@ -140,7 +140,12 @@ pub struct TeamInvitation {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
+    /// After this an unanswered invitation no longer works.
+    pub expires_at: Option<NaiveDateTime>,
 }
+
+/// How long a team invitation can be answered.
+pub const INVITATION_TTL_DAYS: i64 = 14;
 
 pub fn invite(
     conn: &mut DbConnection,
@@ -160,6 +165,8 @@ pub fn invite(
             team_invitations::invited_by.eq(by),
             team_invitations::status.eq("pending"),
             team_invitations::created_at.eq(now),
+            team_invitations::expires_at
+                .eq(Some(now + chrono::Duration::days(INVITATION_TTL_DAYS))),
         ))
         .execute(conn)?;
     let inv = team_invitations::table
@@ -169,23 +176,56 @@ pub fn invite(
     Ok((inv, token))
 }
 
+/// When team invitations to `email` were made since `since` (for the per-address limit).
+pub fn invitations_to_since(
+    conn: &mut DbConnection,
+    email: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    team_invitations::table
+        .filter(team_invitations::email.eq(email))
+        .filter(team_invitations::created_at.gt(since))
+        .select(team_invitations::created_at)
+        .load(conn)
+}
+
+/// When `user_id` uploaded attachments since `since` (the hourly limit).
+pub fn uploads_since(
+    conn: &mut DbConnection,
+    user_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    attachments::table
+        .filter(attachments::uploaded_by.eq(user_id))
+        .filter(attachments::created_at.gt(since))
+        .select(attachments::created_at)
+        .load(conn)
+}
+
 pub fn invitation_by_token(
     conn: &mut DbConnection,
     token: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<Option<TeamInvitation>> {
     team_invitations::table
         .filter(team_invitations::token_hash.eq(token_hash(token)))
         .filter(team_invitations::status.eq("pending"))
+        .filter(team_invitations::expires_at.gt(now))
         .select(TeamInvitation::as_select())
         .first(conn)
         .optional()
 }
 
 /// A pending invitation by its id.
-pub fn invitation_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<TeamInvitation>> {
+pub fn invitation_by_id(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TeamInvitation>> {
     team_invitations::table
         .find(id)
         .filter(team_invitations::status.eq("pending"))
+        .filter(team_invitations::expires_at.gt(now))
         .select(TeamInvitation::as_select())
         .first(conn)
         .optional()
@@ -194,19 +234,26 @@ pub fn invitation_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option
 pub fn pending_invitations(
     conn: &mut DbConnection,
     team_id: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<Vec<TeamInvitation>> {
     team_invitations::table
         .filter(team_invitations::team_id.eq(team_id))
         .filter(team_invitations::status.eq("pending"))
+        .filter(team_invitations::expires_at.gt(now))
         .select(TeamInvitation::as_select())
         .load(conn)
 }
 
 /// Invitations waiting for this email, across challenges.
-pub fn invitations_for(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<TeamInvitation>> {
+pub fn invitations_for(
+    conn: &mut DbConnection,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<TeamInvitation>> {
     team_invitations::table
         .filter(team_invitations::email.eq(email))
         .filter(team_invitations::status.eq("pending"))
+        .filter(team_invitations::expires_at.gt(now))
         .order(team_invitations::created_at.desc())
         .select(TeamInvitation::as_select())
         .load(conn)
@@ -347,6 +394,8 @@ pub struct Submission {
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the entry was first entered (never, for a draft).
+    pub submitted_at: Option<NaiveDateTime>,
 }
 
 /// An immutable revision.
@@ -402,6 +451,7 @@ pub fn insert_submission(
             submissions::created_by.eq(by),
             submissions::created_at.eq(now),
             submissions::updated_at.eq(now),
+            submissions::submitted_at.eq((state == super::model::state::SUBMITTED).then_some(now)),
         ))
         .execute(conn)?;
     find(conn, &id)
@@ -520,6 +570,19 @@ pub fn set_state(
         submissions::updated_at.eq(now),
     ))
     .execute(conn)
+    .and_then(|n| {
+        // The first entry is remembered: from then on the organisation sees it.
+        if n == 1 && to == super::model::state::SUBMITTED {
+            diesel::update(
+                submissions::table
+                    .find(id)
+                    .filter(submissions::submitted_at.is_null()),
+            )
+            .set(submissions::submitted_at.eq(Some(now)))
+            .execute(conn)?;
+        }
+        Ok(n)
+    })
 }
 
 pub fn set_opt_in(

@@ -65,6 +65,10 @@ struct TierItem {
 #[derive(Debug, Clone)]
 struct ReviewItem {
     id: String,
+    /// What the admin read; the decision names it.
+    version: String,
+    /// An open challenge's text changes, rather than a draft asking to open.
+    changes: bool,
     title: String,
     org_name: String,
     summary: String,
@@ -98,7 +102,8 @@ struct AdminPage {
 /// The queues and the setting, read in one go.
 struct AdminData {
     fundings: Vec<(Funding, String, String)>,
-    reviews: Vec<(Challenge, ChallengeView)>,
+    /// Each with the view the admin reads and its review version.
+    reviews: Vec<(Challenge, ChallengeView, String)>,
     review_required: bool,
 }
 
@@ -113,8 +118,12 @@ async fn load(state: &AppState) -> AppResult<AdminData> {
             }
             let mut reviews = Vec::new();
             for ch in store::awaiting_review(c)? {
-                let v = api::view(c, &ch, None, true)?;
-                reviews.push((ch, v));
+                // The admin reads the text as it would go live.
+                let (shown, rules) = service::as_reviewed(c, &ch)?;
+                let mut v = api::view(c, &shown, None, true)?;
+                v.rules.html = crate::markdown::render(&rules);
+                let version = service::review_version(c, &ch)?;
+                reviews.push((ch, v, version));
             }
             Ok(AdminData {
                 fundings,
@@ -147,8 +156,10 @@ impl AdminPage {
         let reviews = d
             .reviews
             .into_iter()
-            .map(|(ch, v)| ReviewItem {
+            .map(|(ch, v, version)| ReviewItem {
                 id: ch.id.clone(),
+                version,
+                changes: ch.pending_changes.is_some(),
                 title: v.title,
                 org_name: v.organisation.name,
                 summary: v.summary,
@@ -306,6 +317,8 @@ pub async fn confirm(
 pub struct ReviewForm {
     csrf: String,
     comment: String,
+    /// The version the admin read (a hidden field).
+    version: String,
 }
 
 async fn decide(
@@ -322,7 +335,8 @@ async fn decide(
         Err(res) => return Ok(*res),
     };
     let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
-    match service::review_decision(&state, &admin, &id, approve, comment).await {
+    let version = Some(form.version.clone()).filter(|v| !v.is_empty());
+    match service::review_decision(&state, &admin, &id, approve, comment, version).await {
         Ok(_) if approve => Ok(see_other("/admin?done=approved")),
         Ok(_) => Ok(see_other("/admin?done=changes_requested")),
         Err(e) => {

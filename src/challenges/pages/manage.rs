@@ -285,6 +285,7 @@ fn conflict_text(t: Tr, code: &str) -> Option<&'static str> {
         "already_funded" => t.get("manage.error.already_funded"),
         "not_published" => t.get("manage.error.not_published"),
         "not_awaiting_review" => t.get("admin.error.not_awaiting_review"),
+        "review_outdated" => t.get("admin.error.review_outdated"),
         "funding_not_pending" => t.get("admin.error.funding_not_pending"),
         _ => return None,
     })
@@ -1009,10 +1010,13 @@ pub async fn update(
     let err = if local.is_empty() {
         match service::update(&state, &who, &key, input).await {
             Ok(ch) => {
-                return Ok(see_other(&format!(
-                    "{}?done=updated",
-                    manage_href(&ch.slug)
-                )))
+                // Changes to an open challenge may wait for the platform's review.
+                let done = if ch.pending_changes.is_some() {
+                    "held"
+                } else {
+                    "updated"
+                };
+                return Ok(see_other(&format!("{}?done={done}", manage_href(&ch.slug))));
             }
             Err(e) => e,
         }
@@ -1219,11 +1223,11 @@ struct EntryRow {
     updated: Stamp,
 }
 
-/// The challenge's submissions, without drafts.
+/// The challenge's entries: never a draft that was not entered.
 fn entries(c: &mut DbConnection, challenge_id: &str) -> AppResult<Vec<EntryRow>> {
     let mut out = Vec::new();
     for s in crate::submissions::store::of_challenge(c, challenge_id)? {
-        if s.state == crate::submissions::model::state::DRAFT {
+        if s.submitted_at.is_none() {
             continue;
         }
         let team = crate::submissions::store::members(c, &s.team_id)?
@@ -1312,6 +1316,8 @@ struct ManagePage {
     review_label: &'static str,
     review_comment: Option<String>,
     review_required: bool,
+    /// Text changes of an open challenge wait for the platform's review.
+    changes_pending: bool,
     tiers: Vec<TierLine>,
     pool: String,
     funded: String,
@@ -1471,6 +1477,7 @@ impl ManagePage {
         let notice = match q.done.as_str() {
             "created" => Notice::ok(t.get("manage.done.created")),
             "updated" => Notice::ok(t.get("manage.done.updated")),
+            "held" => Notice::ok(t.get("manage.done.held")),
             "published" => Notice::ok(t.get("manage.done.published")),
             "awaiting_review" => Notice::info(t.get("manage.done.awaiting_review")),
             "cancelled" => Notice::ok(t.get("manage.done.cancelled")),
@@ -1548,6 +1555,7 @@ impl ManagePage {
             visibility_label: visibility_label(t, &v.visibility),
             visibility: v.visibility.clone(),
             review_label: review_label(t, &review_state),
+            changes_pending: review.as_ref().is_some_and(|r| r.pending_changes.is_some()),
             review_comment: review.and_then(|r| r.comment),
             review_state: review_state.clone(),
             review_required: d.review_required,
@@ -2343,6 +2351,7 @@ mod tests {
             published_at: None,
             max_attachment_bytes: None,
             max_submission_bytes: None,
+            pending_changes: None,
         };
         let tiers = vec![
             store::Tier {
