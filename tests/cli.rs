@@ -276,3 +276,23 @@ async fn the_same_binary_serves_on_postgresql() {
         "no SQLite file on PostgreSQL"
     );
 }
+
+#[test]
+fn a_short_or_placeholder_jwt_secret_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for secret in ["too-short", "change-me-to-a-long-random-secret"] {
+        let out = tribu(dir.path())
+            .arg("serve")
+            .env("TRIBU_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("TRIBU_JWT_SECRET", secret)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!out.status.success(), "{secret} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("jwt_secret"), "{err}");
+        assert!(
+            !err.contains(secret),
+            "the secret itself is not printed: {err}"
+        );
+    }
+}

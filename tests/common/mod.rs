@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod fixtures;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -41,17 +42,30 @@ pub fn pg_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Replaces the database name of a PostgreSQL URL.
+/// Replaces the database name of a PostgreSQL URL. Tests talk to a server
+/// on loopback: without TLS (unless the URL asks for it), so no OpenSSL
+/// cleanup at process exit can race a pool thread still connecting.
 pub fn with_database(url: &str, db: &str) -> String {
     let mut u = url::Url::parse(url)
         .unwrap_or_else(|e| panic!("TRIBU_TEST_DATABASE_URL is not a URL: {e}"));
     u.set_path(&format!("/{db}"));
-    u.to_string()
+    without_tls(u.as_str())
+}
+
+/// `url` with `sslmode=disable` unless it names an `sslmode` itself.
+pub fn without_tls(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.query_pairs().any(|(k, _)| k == "sslmode") => {
+            u.query_pairs_mut().append_pair("sslmode", "disable");
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Creates a fresh PostgreSQL database; returns its URL.
 pub fn create_pg_database(server: &str, name: &str) -> String {
-    let mut admin = diesel::PgConnection::establish(server)
+    let mut admin = diesel::PgConnection::establish(&without_tls(server))
         .unwrap_or_else(|e| panic!("cannot reach TRIBU_TEST_DATABASE_URL: {e}"));
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
         .execute(&mut admin)
@@ -61,7 +75,7 @@ pub fn create_pg_database(server: &str, name: &str) -> String {
 
 /// Drops a database created by [`create_pg_database`].
 pub fn drop_pg_database(server: &str, name: &str) {
-    if let Ok(mut admin) = diesel::PgConnection::establish(server) {
+    if let Ok(mut admin) = diesel::PgConnection::establish(&without_tls(server)) {
         let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .execute(&mut admin);
     }

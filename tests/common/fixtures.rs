@@ -1,0 +1,269 @@
+//! Builders for the usual set-ups, in the manner of crates.io's `TestApp`:
+//! an organisation with its owner, a platform admin, an open funded
+//! challenge, registered solvers, entries and uploads. Every step checks
+//! the status it gets, so a broken set-up fails where it breaks.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use reqwest::Response;
+use serde_json::{json, Value};
+
+use super::{TestApp, Tokens};
+
+/// A time `d` from now, as the API takes it (RFC 3339, UTC, seconds).
+pub fn at(d: Duration) -> String {
+    (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The slug of the organisation a [`World`] starts with.
+pub const ORG: &str = "open-lab";
+
+/// A running app with an organisation (`open-lab`, owned by `owner`) and a
+/// platform admin (`admin`).
+pub struct World {
+    pub app: TestApp,
+    pub owner: Tokens,
+    pub admin: Tokens,
+}
+
+impl World {
+    /// The default world.
+    pub async fn new() -> World {
+        Self::with(|_| {}).await
+    }
+
+    /// A world whose configuration the caller adjusts first.
+    pub async fn with(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
+        let app = TestApp::spawn_with(adjust).await;
+        let owner = app.signed_in("owner@lab.org", "Olive Owner").await;
+        let r = app
+            .post(
+                "/api/v1/orgs",
+                Some(&owner.access),
+                json!({ "slug": ORG, "name": "Open Lab" }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "organisation");
+        let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
+        let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(conn);
+        World { app, owner, admin }
+    }
+
+    /// The fields of a valid challenge closing `deadline` from now, with
+    /// `extra` fields over them.
+    pub fn challenge_body(title: &str, deadline: Duration, extra: Value) -> Value {
+        let mut b = json!({
+            "org": ORG, "title": title,
+            "summary": "Design an open sensor for river pollution.",
+            "description": "Describe the sensor.", "category": "environment", "kind": "design",
+            "currency": "EUR", "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 100000 }],
+            "submission_deadline": at(deadline), "judging_deadline": at(deadline + Duration::days(10)),
+            "rules": "Entries must be original and openly licensed.",
+            "allowed_licences": ["CC-BY-4.0", "MIT"], "max_team_size": 3, "max_submissions_per_solver": 2
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            b[k] = v.clone();
+        }
+        b
+    }
+
+    /// A draft; returns the challenge as the API answers it.
+    pub async fn draft(&self, title: &str, extra: Value) -> Value {
+        let r = self
+            .app
+            .post(
+                "/api/v1/challenges",
+                Some(&self.owner.access),
+                Self::challenge_body(title, Duration::days(7), extra),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "draft: {v}");
+        v
+    }
+
+    /// Asks for the rest of the pool and has the admin confirm it arrived;
+    /// returns the confirmed funding.
+    pub async fn fund(&self, slug: &str) -> Value {
+        let f = self.request_funding(slug).await;
+        let r = self
+            .app
+            .post(
+                &format!(
+                    "/api/v1/admin/fundings/{}/confirm",
+                    f["id"].as_str().unwrap_or_default()
+                ),
+                Some(&self.admin.access),
+                json!({ "reference": "BANK-REF-1" }),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "confirm funding: {v}");
+        v
+    }
+
+    /// A funding request for the rest of the pool.
+    pub async fn request_funding(&self, slug: &str) -> Value {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/funding"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "funding request: {v}");
+        v
+    }
+
+    /// Publishes; returns the answer (`outcome` is `open` or `awaiting_review`).
+    pub async fn publish(&self, slug: &str) -> Value {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/publish"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "publish: {v}");
+        v
+    }
+
+    /// An open, funded challenge with `extra` fields; returns its slug.
+    pub async fn open_challenge(&self, title: &str, extra: Value) -> String {
+        let c = self.draft(title, extra).await;
+        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+        self.fund(&slug).await;
+        let p = self.publish(&slug).await;
+        assert_eq!(p["outcome"], "open", "{p}");
+        slug
+    }
+
+    /// A signed-in solver registered for `slug`.
+    pub async fn solver(&self, email: &str, name: &str, slug: &str) -> Tokens {
+        let t = self.app.signed_in(email, name).await;
+        self.register(&t, slug).await;
+        t
+    }
+
+    /// Registers `t` for `slug` (accepting rules version 1).
+    pub async fn register(&self, t: &Tokens, slug: &str) {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/registrations"),
+                Some(&t.access),
+                json!({ "rules_version": 1, "accept_rules": true }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "registration");
+    }
+
+    /// An entry (or, with `draft`, a draft) by `t`; returns the submission.
+    pub async fn submit(&self, t: &Tokens, slug: &str, title: &str, draft: bool) -> Value {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/submissions"),
+                Some(&t.access),
+                json!({ "title": title, "abstract": "A cheap optical turbidity sensor.",
+                        "body": "## Design\n\nAn LED and a photodiode.", "licence": "CC-BY-4.0",
+                        "draft": draft }),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "submission: {v}");
+        v
+    }
+
+    /// Uploads `bytes` as `name` to submission `id` through the API.
+    pub async fn upload(&self, t: &Tokens, id: &str, name: &str, bytes: &[u8]) -> Response {
+        upload(&self.app, &t.access, id, name, bytes).await
+    }
+
+    /// Creates an API key of the organisation with `scopes`; returns its secret.
+    pub async fn api_key(&self, scopes: &[&str]) -> String {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/orgs/{ORG}/api-keys"),
+                Some(&self.owner.access),
+                json!({ "name": "Integration", "scopes": scopes }),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "api key: {v}");
+        v["secret"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Invites `email` to the organisation with `role` and accepts as `t`.
+    pub async fn join_org(&self, t: &Tokens, email: &str, role: &str) {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/orgs/{ORG}/members"),
+                Some(&self.owner.access),
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "invitation");
+        let token = self.app.token_from_email(email, "/invitations/").await;
+        let r = self
+            .app
+            .post(
+                "/api/v1/invitations/accept",
+                Some(&t.access),
+                json!({ "token": token }),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "accept invitation");
+    }
+}
+
+/// A multipart upload of one `file` field.
+pub async fn upload(app: &TestApp, token: &str, id: &str, name: &str, bytes: &[u8]) -> Response {
+    let boundary = "tribuBOUNDARY42";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    app.http
+        .post(app.url(&format!("/api/v1/submissions/{id}/attachments")))
+        .bearer_auth(token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("upload: {e}"))
+}
+
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
