@@ -274,9 +274,214 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Pages: the session middleware refreshes cookies and hands out CSRF tokens.
     cfg.service(
         web::scope("")
+            // Outermost first: the session (refresh, CSRF cookie), then
+            // HTML error pages, then the CSRF check of unsafe methods.
+            .wrap(from_fn(frontend::csrf::protect))
             .wrap(from_fn(frontend::page_errors))
-            .wrap(from_fn(w::page_session))
-            .configure(frontend::routes)
+            .wrap(from_fn(frontend::session::page_session))
+            .configure(page_routes)
             .default_service(web::to(frontend::not_found)),
     );
+}
+
+/// A page resource.
+fn page(path: &str) -> actix_web::Resource {
+    web::resource(path)
+}
+
+/// Every page route (mounted under the page session, the HTML error pages
+/// and the CSRF check of `routes`). Page routes live between the markers: a
+/// test reads them and sends every unsafe one without a CSRF token.
+pub fn page_routes(cfg: &mut web::ServiceConfig) {
+    // The step form carries two long Markdown texts: more than the default
+    // payload limit of a body read whole.
+    let big = || web::PayloadConfig::new(1024 * 1024);
+    cfg.route("/", get().to(frontend::home))
+        .route("/language", get().to(frontend::set_language))
+        // PAGE ROUTES BEGIN
+        // Accounts
+        .service(
+            page("/signup")
+                .route(get().to(auth::pages::signup_form))
+                .route(post().to(auth::pages::signup)),
+        )
+        .service(page("/verify-email").route(get().to(auth::pages::verify_email)))
+        .service(
+            page("/verify-email/resend")
+                .route(get().to(auth::pages::resend_form))
+                .route(post().to(auth::pages::resend)),
+        )
+        .service(
+            page("/login")
+                .route(get().to(auth::pages::login_form))
+                .route(post().to(auth::pages::login)),
+        )
+        .service(page("/logout").route(post().to(auth::pages::logout)))
+        .service(
+            page("/forgot-password")
+                .route(get().to(auth::pages::forgot_form))
+                .route(post().to(auth::pages::forgot)),
+        )
+        .service(
+            page("/reset-password")
+                .route(get().to(auth::pages::reset_form))
+                .route(post().to(auth::pages::reset)),
+        )
+        .service(page("/settings").route(get().to(auth::pages::settings)))
+        .service(page("/settings/profile").route(post().to(auth::pages::save_profile)))
+        .service(page("/settings/password").route(post().to(auth::pages::change_password)))
+        .service(page("/settings/sessions").route(get().to(auth::pages::sessions)))
+        .service(
+            page("/settings/sessions/{id}/revoke").route(post().to(auth::pages::revoke_session)),
+        )
+        // Organisations
+        .service(page("/orgs").route(get().to(orgs::pages::list)))
+        .service(
+            page("/orgs/new")
+                .route(get().to(orgs::pages::new_form))
+                .route(post().to(orgs::pages::create)),
+        )
+        .service(page("/orgs/{slug}").route(get().to(orgs::pages::show)))
+        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::invite)))
+        .service(
+            page("/orgs/{slug}/members/{user_id}/role").route(post().to(orgs::pages::set_role)),
+        )
+        .service(
+            page("/orgs/{slug}/members/{user_id}/remove")
+                .route(post().to(orgs::pages::remove_member)),
+        )
+        .service(
+            page("/orgs/{slug}/invitations/{id}/revoke")
+                .route(post().to(orgs::pages::revoke_invitation)),
+        )
+        .service(
+            page("/orgs/{slug}/api-keys")
+                .route(get().to(orgs::pages::keys))
+                .route(post().to(orgs::pages::create_key)),
+        )
+        .service(
+            page("/orgs/{slug}/api-keys/{id}/revoke").route(post().to(orgs::pages::revoke_key)),
+        )
+        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation)))
+        .service(page("/invitations/{token}/accept").route(post().to(orgs::pages::accept)))
+        // Challenges for visitors and solvers
+        .service(page("/challenges").route(get().to(challenges::pages::public::list)))
+        .service(page("/me/challenges").route(get().to(challenges::pages::public::mine)))
+        .service(page("/challenges/{slug}").route(get().to(challenges::pages::public::show)))
+        .service(
+            page("/challenges/{slug}/register")
+                .route(post().to(challenges::pages::public::register)),
+        )
+        .service(
+            page("/challenges/{slug}/questions").route(post().to(challenges::pages::public::ask)),
+        )
+        // Challenges for their organisation
+        .service(
+            page("/orgs/{slug}/challenges").route(get().to(challenges::pages::manage::dashboard)),
+        )
+        .service(
+            page("/orgs/{slug}/challenges/new")
+                .app_data(big())
+                .route(get().to(challenges::pages::manage::new_form))
+                .route(post().to(challenges::pages::manage::create)),
+        )
+        .service(page("/manage/challenges/{key}").route(get().to(challenges::pages::manage::show)))
+        .service(
+            page("/manage/challenges/{key}/edit")
+                .app_data(big())
+                .route(get().to(challenges::pages::manage::edit_form))
+                .route(post().to(challenges::pages::manage::update)),
+        )
+        .service(
+            page("/manage/challenges/{key}/funding")
+                .route(post().to(challenges::pages::manage::request_funding)),
+        )
+        .service(
+            page("/manage/challenges/{key}/publish")
+                .route(post().to(challenges::pages::manage::publish)),
+        )
+        .service(
+            page("/manage/challenges/{key}/cancel")
+                .route(post().to(challenges::pages::manage::cancel)),
+        )
+        .service(
+            page("/manage/challenges/{key}/rules")
+                .app_data(big())
+                .route(post().to(challenges::pages::manage::new_rules)),
+        )
+        .service(
+            page("/manage/challenges/{key}/announcements")
+                .app_data(big())
+                .route(post().to(challenges::pages::manage::announce)),
+        )
+        .service(
+            page("/manage/questions/{id}/answer")
+                .route(post().to(challenges::pages::manage::answer)),
+        )
+        // Platform admin
+        .service(page("/admin").route(get().to(challenges::pages::admin::index)))
+        .service(
+            page("/admin/fundings/{id}/confirm")
+                .route(post().to(challenges::pages::admin::confirm)),
+        )
+        .service(
+            page("/admin/reviews/{id}/approve").route(post().to(challenges::pages::admin::approve)),
+        )
+        .service(
+            page("/admin/reviews/{id}/request-changes")
+                .route(post().to(challenges::pages::admin::request_changes)),
+        )
+        .service(page("/admin/settings").route(post().to(challenges::pages::admin::save_settings)))
+        // Submissions, teams, the gallery
+        .service(
+            page("/challenges/{slug}/submit")
+                .route(get().to(submissions::pages::new_form))
+                .route(post().to(submissions::pages::create)),
+        )
+        .service(page("/submissions/{id}").route(get().to(submissions::pages::show)))
+        .service(
+            page("/submissions/{id}/edit")
+                .route(get().to(submissions::pages::edit_form))
+                .route(post().to(submissions::pages::update)),
+        )
+        .service(page("/submissions/{id}/receipt").route(get().to(submissions::pages::receipt)))
+        .service(page("/submissions/{id}/revisions").route(get().to(submissions::pages::revisions)))
+        .service(page("/submissions/{id}/attachments").route(post().to(submissions::pages::upload)))
+        .service(
+            page("/submissions/{id}/attachments/{attachment_id}")
+                .route(get().to(submissions::api::download)),
+        )
+        .service(page("/submissions/{id}/withdraw").route(post().to(submissions::pages::withdraw)))
+        .service(page("/submissions/{id}/submit").route(post().to(submissions::pages::enter)))
+        .service(page("/submissions/{id}/opt-in").route(post().to(submissions::pages::opt_in)))
+        .service(
+            page("/submissions/{id}/disqualify").route(post().to(submissions::pages::disqualify)),
+        )
+        .service(page("/submissions/{id}/team/invite").route(post().to(submissions::pages::invite)))
+        .service(
+            page("/submissions/{id}/team/members/{user_id}/remove")
+                .route(post().to(submissions::pages::remove_member)),
+        )
+        .service(
+            page("/submissions/{id}/team/shares")
+                .route(post().to(submissions::pages::propose_shares)),
+        )
+        .service(
+            page("/submissions/{id}/team/shares/approve")
+                .route(post().to(submissions::pages::approve_shares)),
+        )
+        .service(page("/team-invitations/{token}").route(get().to(submissions::pages::invitation)))
+        .service(
+            page("/team-invitations/{token}/accept").route(post().to(submissions::pages::accept)),
+        )
+        .service(
+            page("/me/team-invitations/{id}/{verb}")
+                .route(post().to(submissions::pages::answer_listed)),
+        )
+        .service(
+            page("/team-invitations/{token}/decline").route(post().to(submissions::pages::decline)),
+        )
+        .service(page("/solutions").route(get().to(submissions::pages::gallery)))
+        .service(page("/me/submissions").route(get().to(submissions::pages::mine)));
+    // PAGE ROUTES END
 }

@@ -94,7 +94,7 @@ pub fn claim(
         .execute(conn);
     match inserted {
         Ok(_) => return Ok(Seen::First),
-        Err(e) if crate::auth::store::is_unique_violation(&e) => {}
+        Err(e) if crate::db::is_unique_violation(&e) => {}
         Err(e) => return Err(e),
     }
     let row: Option<StoredAnswer> = idempotency_keys::table

@@ -22,7 +22,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::auth::extract::{AuthUser, Principal};
+use crate::auth::principal::{AuthUser, Principal};
 use crate::auth::store::{self as users, NewUser, User};
 use crate::challenges::model::{Event, TierInput};
 use crate::challenges::service::{self, ChallengeInput, Published};

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
-use crate::auth::extract::{FreshAccess, ACCESS_COOKIE, REFRESH_COOKIE};
+use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::auth::model::Language;
 use crate::auth::service::Tokens;
 use crate::error::AppError;
@@ -209,6 +209,9 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Name of the double-submit CSRF cookie (see `frontend::csrf`).
+pub const CSRF_COOKIE: &str = "tribu_csrf";
+
 /// Name of the cookie that remembers a visitor's language.
 pub const LANG_COOKIE: &str = "lang";
 
@@ -295,133 +298,6 @@ pub fn session_cookies(state: &AppState, t: &Tokens) -> [Cookie<'static>; 2] {
             Some(CookieDuration::days(state.config.session_ttl_days)),
         ),
     ]
-}
-
-/// The CSRF token of the current page request.
-#[derive(Clone, Debug)]
-pub struct CsrfToken(pub String);
-
-/// Name of the double-submit CSRF cookie.
-pub const CSRF_COOKIE: &str = "tribu_csrf";
-
-/// What a CSRF token is bound to: the session of the signed-in person, or
-/// nobody (a signed-out visitor).
-fn csrf_binding(state: &AppState, req: &HttpRequest) -> String {
-    let token = req
-        .extensions()
-        .get::<FreshAccess>()
-        .map(|f| f.0.clone())
-        .or_else(|| cookie_value(req, ACCESS_COOKIE));
-    match token.and_then(|t| state.jwt.verify(&t)) {
-        Some(claims) => format!("session:{}", claims.sid),
-        None => "anonymous".to_owned(),
-    }
-}
-
-/// A token bound to `binding`: a random nonce and its HMAC under the site's
-/// secret. Only the server can make one, and one made for another session
-/// (or for a signed-out visitor) does not pass for this one.
-fn csrf_mint(state: &AppState, binding: &str) -> String {
-    let nonce = crate::auth::crypto::random_token("");
-    format!(
-        "{nonce}.{}",
-        state.jwt.mac("csrf", &format!("{nonce}|{binding}"))
-    )
-}
-
-/// Whether `token` was minted for `binding`.
-fn csrf_bound(state: &AppState, token: &str, binding: &str) -> bool {
-    let Some((nonce, mac)) = token.split_once('.') else {
-        return false;
-    };
-    constant_time_eq(&state.jwt.mac("csrf", &format!("{nonce}|{binding}")), mac)
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// The CSRF token to put in forms on this request.
-pub fn csrf_token(req: &HttpRequest) -> String {
-    if let Some(t) = req.extensions().get::<CsrfToken>() {
-        return t.0.clone();
-    }
-    cookie_value(req, CSRF_COOKIE).unwrap_or_default()
-}
-
-/// Checks a form's CSRF field: it must equal the cookie (double submit) and
-/// be bound to the session making the request.
-pub fn check_csrf(req: &HttpRequest, submitted: &str) -> Result<(), AppError> {
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return Err(AppError::Forbidden("csrf_failed"));
-    };
-    let expected = cookie_value(req, CSRF_COOKIE).unwrap_or_default();
-    let ok = !expected.is_empty()
-        && constant_time_eq(&expected, submitted)
-        && csrf_bound(state, submitted, &csrf_binding(state, req));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("csrf_failed"))
-    }
-}
-
-/// For the pages: hands out the CSRF cookie, and when the access cookie has
-/// expired, rotates the refresh cookie into a new pair for this request.
-pub async fn page_session(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .map(|d| d.get_ref().clone());
-    let Some(state) = state else {
-        return next.call(req).await;
-    };
-    let access_ok =
-        cookie_value(req.request(), ACCESS_COOKIE).is_some_and(|c| state.jwt.verify(&c).is_some());
-    let mut set: Vec<Cookie<'static>> = Vec::new();
-    if !access_ok {
-        if let Some(rt) = cookie_value(req.request(), REFRESH_COOKIE) {
-            // Two requests racing on one cookie must not log the user out.
-            match crate::auth::service::refresh(&state, rt, 30).await {
-                Ok(tokens) => {
-                    req.extensions_mut()
-                        .insert(FreshAccess(tokens.access_token.clone()));
-                    set.extend(session_cookies(&state, &tokens));
-                }
-                Err(AppError::Unauthorized(_)) => {
-                    set.push(expired_cookie(&state, ACCESS_COOKIE));
-                    set.push(expired_cookie(&state, REFRESH_COOKIE));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    // A CSRF token bound to this request's session (after any refresh above):
-    // a new visitor, a sign-in or a sign-out gets a fresh one.
-    let binding = csrf_binding(&state, req.request());
-    let current = cookie_value(req.request(), CSRF_COOKIE);
-    if !current.is_some_and(|t| csrf_bound(&state, &t, &binding)) {
-        let t = csrf_mint(&state, &binding);
-        req.extensions_mut().insert(CsrfToken(t.clone()));
-        set.push(cookie(&state, CSRF_COOKIE, t, None));
-    }
-    let mut res = next.call(req).await?;
-    for c in set {
-        // Handlers that set the same cookie (sign in, sign out) win.
-        let already = res.response().cookies().any(|rc| rc.name() == c.name());
-        if !already {
-            if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
-        }
-    }
-    Ok(res)
 }
 
 #[cfg(test)]

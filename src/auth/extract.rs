@@ -1,4 +1,6 @@
-//! Who is calling: extractors for handlers.
+//! Who is calling: extractors that build a [`Principal`] from a request.
+//! The types themselves live in [`super::principal`], free of HTTP, so the
+//! services that take them do not depend on actix.
 //!
 //! A request authenticates with `Authorization: Bearer <token>`, where the
 //! token is an access JWT or an API key (`tribu_sk_…`), or — for the pages —
@@ -9,10 +11,10 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 
-use super::store::{self, User};
+use super::store;
 use crate::db::now;
 use crate::error::AppError;
-use crate::orgs::store::{authenticate_api_key, ApiKey, KEY_PREFIX};
+use crate::orgs::store::{authenticate_api_key, KEY_PREFIX};
 use crate::state::AppState;
 
 /// Name of the cookie holding the access token for pages.
@@ -25,38 +27,7 @@ pub const REFRESH_COOKIE: &str = "tribu_refresh";
 #[derive(Clone)]
 pub struct FreshAccess(pub String);
 
-/// A signed-in person.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub user: User,
-    pub session_id: String,
-}
-
-/// An organisation's API key.
-#[derive(Debug, Clone)]
-pub struct AuthKey {
-    pub key: ApiKey,
-}
-
-/// Either kind of caller.
-#[derive(Debug, Clone)]
-pub enum Principal {
-    User(AuthUser),
-    Key(AuthKey),
-}
-
-impl Principal {
-    /// The audit actor for this caller.
-    pub fn actor(&self) -> crate::audit::Actor {
-        match self {
-            Principal::User(u) => crate::audit::Actor::user(&u.user.id),
-            Principal::Key(k) => crate::audit::Actor {
-                user_id: None,
-                api_key_id: Some(k.key.id.clone()),
-            },
-        }
-    }
-}
+pub use super::principal::{AuthKey, AuthUser, Principal};
 
 /// The credential a request carries, if any. The API (`/api/…`) takes
 /// `Authorization: Bearer` alone: a cookie there would let another site (or

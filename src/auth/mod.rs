@@ -6,5 +6,6 @@ pub mod crypto;
 pub mod extract;
 pub mod model;
 pub mod pages;
+pub mod principal;
 pub mod service;
 pub mod store;

@@ -2,288 +2,28 @@
 //! reset, settings and sessions.
 //!
 //! Handlers stay thin: they parse the form, call [`crate::auth::service`]
-//! (the same flows the JSON API uses) and render. The small helpers at the
-//! top (form errors, safe `next` paths, timestamps, message pages) are shared
-//! with the organisation pages.
+//! (the same flows the JSON API uses) and render, with the page machinery
+//! of [`crate::frontend`].
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Deserialize;
 
 use super::extract::{AuthUser, MaybeUser, ACCESS_COOKIE, REFRESH_COOKIE};
-use super::model::Language;
 use super::service::{self, Login, Registration};
 use super::store;
 use crate::db::now;
 use crate::error::AppError;
+use crate::frontend::format::Stamp;
+use crate::frontend::forms::{field_message, form_failure, with_retry_after, FormErrors};
+use crate::frontend::session::{encode, login_href, safe_next, to_login};
+use crate::frontend::widgets::{languages, Action, LangOption, MessagePage};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::web::{check_csrf, client_ip, expired_cookie, session_cookies, user_agent};
-
-// ---- helpers shared by the pages ----
-
-/// What went wrong with a submitted form, already translated: a message per
-/// field, and one for the form as a whole.
-#[derive(Debug, Clone, Default)]
-pub struct FormErrors {
-    fields: Vec<(String, &'static str)>,
-    /// Shown above the form (`role="alert"`).
-    pub notice: Option<String>,
-    /// The stable code behind `notice` (templates add links for some).
-    pub code: String,
-    /// For `rate_limited`: seconds until the next attempt is allowed.
-    pub retry_after: Option<u64>,
-}
-
-impl FormErrors {
-    /// The message for `field`, if it has an error.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(f, _)| f == name).map(|(_, m)| *m)
-    }
-
-    /// Whether `field` has an error (for `has-error` and `aria-invalid`).
-    pub fn has(&self, name: &str) -> bool {
-        self.field(name).is_some()
-    }
-
-    /// Adds a message for `field` (the first one per field wins).
-    pub fn add(&mut self, field: &str, message: &'static str) {
-        if !self.has(field) {
-            self.fields.push((field.to_owned(), message));
-        }
-    }
-
-    /// True when nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.notice.is_none()
-    }
-
-    /// The notice, else the first field message: for one-button forms that
-    /// have no field to attach a message to.
-    pub fn summary(&self) -> Option<String> {
-        self.notice
-            .clone()
-            .or_else(|| self.fields.first().map(|(_, m)| (*m).to_owned()))
-    }
-}
-
-/// The translated message of a field error code.
-pub fn field_message(t: Tr, field: &str, code: &str) -> &'static str {
-    let password = matches!(field, "password" | "new_password");
-    match code {
-        "too_short" if password => t.get("form.error.password_too_short"),
-        "too_long" if password => t.get("form.error.password_too_long"),
-        "invalid" if matches!(field, "display_name" | "name") => t.get("form.error.name_invalid"),
-        "required" if field == "scopes" => t.get("form.error.scopes_required"),
-        "required" => t.get("form.error.required"),
-        "invalid_email" => t.get("form.error.invalid_email"),
-        "too_short" => t.get("form.error.too_short"),
-        "too_long" => t.get("form.error.too_long"),
-        "invalid_language" => t.get("form.error.invalid_language"),
-        "invalid_slug" => t.get("form.error.invalid_slug"),
-        "slug_taken" => t.get("form.error.slug_taken"),
-        "invalid_role" => t.get("form.error.invalid_role"),
-        "invalid_scope" => t.get("form.error.invalid_scope"),
-        "incorrect" => t.get("form.error.incorrect"),
-        _ => t.get("form.error.invalid"),
-    }
-}
-
-/// The translated message of an error code shown above a form.
-fn notice_message(t: Tr, code: &str) -> Option<&'static str> {
-    Some(match code {
-        "email_taken" => t.get("form.error.email_taken"),
-        "invalid_credentials" => t.get("form.error.invalid_credentials"),
-        "email_unverified" => t.get("form.error.email_unverified"),
-        "account_suspended" => t.get("form.error.account_suspended"),
-        "already_member" => t.get("form.error.already_member"),
-        "last_owner" => t.get("form.error.last_owner"),
-        "owner_required" => t.get("form.error.owner_required"),
-        "invalid_token" => t.get("form.error.invalid_token"),
-        "invitation_email_mismatch" => t.get("form.error.invitation_email_mismatch"),
-        _ => return None,
-    })
-}
-
-/// Turns a service error into form messages and the status to answer with.
-/// Validation errors always become messages; other errors only when their
-/// code is in `expected`. Anything else comes back as `Err` for the error page.
-pub fn form_failure(
-    t: Tr,
-    err: AppError,
-    expected: &[&str],
-) -> Result<(FormErrors, StatusCode), AppError> {
-    let status = err.status_code();
-    let mut out = FormErrors {
-        code: err.code().to_owned(),
-        ..FormErrors::default()
-    };
-    match err {
-        AppError::Validation(list) => {
-            for e in &list {
-                out.add(&e.field, field_message(t, &e.field, &e.code));
-            }
-            out.notice = Some(t.get("form.error.summary").to_owned());
-        }
-        AppError::TooManyRequests { retry_after_secs } if expected.contains(&"rate_limited") => {
-            let minutes = retry_after_secs.div_ceil(60).max(1).to_string();
-            out.notice = Some(t.fmt("form.error.rate_limited", &[("minutes", &minutes)]));
-            out.retry_after = Some(retry_after_secs);
-        }
-        e => match notice_message(t, e.code()) {
-            Some(m) if expected.contains(&e.code()) => out.notice = Some(m.to_owned()),
-            _ => return Err(e),
-        },
-    }
-    Ok((out, status))
-}
-
-/// A same-site path to go back to after signing in: it must start with `/`
-/// and must not be protocol-relative (`//host`, `/\host`).
-pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let n = next?.trim();
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.starts_with("/\\")
-        && !n.chars().any(|c| c.is_control() || c == '\\');
-    ok.then(|| n.to_owned())
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
-/// The sign-in page that returns to `path` afterwards.
-pub fn login_href(path: &str) -> String {
-    format!("/login?next={}", encode(path))
-}
-
-/// Sends a signed-out visitor to the sign-in page, coming back to `path`.
-pub fn to_login(path: &str) -> HttpResponse {
-    see_other(&login_href(path))
-}
-
-/// A time for the pages: machine-readable and as UTC text (the small script
-/// rewrites it in the viewer's time zone).
-#[derive(Debug, Clone)]
-pub struct Stamp {
-    pub iso: String,
-    pub text: String,
-}
-
-impl Stamp {
-    /// The stamp of a UTC time.
-    pub fn of(t: NaiveDateTime) -> Self {
-        Stamp {
-            iso: t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true),
-            text: t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        }
-    }
-}
-
-/// A link or button on a message page.
-#[derive(Debug, Clone)]
-pub struct Action {
-    pub href: String,
-    pub label: String,
-    pub primary: bool,
-}
-
-impl Action {
-    /// The main call to action.
-    pub fn primary(href: impl Into<String>, label: &str) -> Self {
-        Action {
-            href: href.into(),
-            label: label.to_owned(),
-            primary: true,
-        }
-    }
-
-    /// A secondary link.
-    pub fn secondary(href: impl Into<String>, label: &str) -> Self {
-        Action {
-            href: href.into(),
-            label: label.to_owned(),
-            primary: false,
-        }
-    }
-}
-
-/// A short page with a heading, a few paragraphs and links: outcomes such as
-/// "check your email" or "this link has expired".
-#[derive(Template)]
-#[template(path = "auth/message.html")]
-pub struct MessagePage {
-    pub page: PageCtx,
-    /// `ok`, `info` or `error`: the colour of the notice.
-    pub kind: &'static str,
-    pub heading: String,
-    /// The first paragraph, shown in the notice.
-    pub lead: String,
-    pub body: Vec<String>,
-    pub actions: Vec<Action>,
-}
-
-impl MessagePage {
-    /// A message page with a heading and a lead paragraph.
-    pub fn new(page: PageCtx, kind: &'static str, heading: &str, lead: impl Into<String>) -> Self {
-        MessagePage {
-            page,
-            kind,
-            heading: heading.to_owned(),
-            lead: lead.into(),
-            body: Vec::new(),
-            actions: Vec::new(),
-        }
-    }
-
-    /// Adds a paragraph.
-    pub fn para(mut self, text: impl Into<String>) -> Self {
-        self.body.push(text.into());
-        self
-    }
-
-    /// Adds a link.
-    pub fn action(mut self, a: Action) -> Self {
-        self.actions.push(a);
-        self
-    }
-}
-
-/// A language choice of a select.
-#[derive(Debug, Clone)]
-pub struct LangOption {
-    pub code: &'static str,
-    pub label: &'static str,
-}
-
-/// Every interface language, named in itself.
-fn languages(t: Tr) -> Vec<LangOption> {
-    Language::ALL
-        .iter()
-        .map(|l| LangOption {
-            code: l.code(),
-            label: match l {
-                Language::En => t.get("lang.en"),
-                Language::Fr => t.get("lang.fr"),
-            },
-        })
-        .collect()
-}
-
-fn with_retry_after(mut res: HttpResponse, errors: &FormErrors) -> HttpResponse {
-    if let Some(secs) = errors.retry_after {
-        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    res
-}
+use crate::web::{client_ip, expired_cookie, session_cookies, user_agent};
 
 // ---- sign up and email verification ----
 
@@ -299,7 +39,6 @@ pub struct SignupQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct SignupForm {
-    csrf: String,
     display_name: String,
     email: String,
     password: String,
@@ -361,7 +100,6 @@ pub async fn signup(
     user: MaybeUser,
     form: web::Form<SignupForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let f = form.into_inner();
     let ctx = PageCtx::new(&req, &user);
     let t = ctx.t;
@@ -480,7 +218,6 @@ pub struct EmailQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct EmailForm {
-    csrf: String,
     email: String,
 }
 
@@ -532,7 +269,6 @@ pub async fn resend(
     user: MaybeUser,
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let f = form.into_inner();
     let ctx = PageCtx::new(&req, &user);
     let t = ctx.t;
@@ -559,7 +295,6 @@ pub struct LoginQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
     next: String,
@@ -617,7 +352,6 @@ pub async fn login(
     user: MaybeUser,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let f = form.into_inner();
     let next = safe_next(Some(&f.next));
     let ctx = PageCtx::new(&req, &user);
@@ -666,7 +400,6 @@ pub async fn login(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LogoutForm {
-    csrf: String,
     next: String,
 }
 
@@ -682,7 +415,6 @@ pub async fn logout(
     user: MaybeUser,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     match user.0 {
         Some(u) => service::logout(&state, u.user.id, u.session_id).await?,
         None => {
@@ -733,7 +465,6 @@ pub async fn forgot(
     user: MaybeUser,
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let f = form.into_inner();
     let ctx = PageCtx::new(&req, &user);
     let t = ctx.t;
@@ -751,7 +482,6 @@ pub async fn forgot(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ResetForm {
-    csrf: String,
     token: String,
     new_password: String,
 }
@@ -806,7 +536,6 @@ pub async fn reset(
     user: MaybeUser,
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let f = form.into_inner();
     let t = PageCtx::new(&req, &user).t;
     match service::confirm_password_reset(&state, f.token.trim().to_owned(), f.new_password).await {
@@ -861,7 +590,6 @@ pub struct DoneQuery {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ProfileForm {
-    csrf: String,
     display_name: String,
     language: String,
 }
@@ -870,7 +598,6 @@ pub struct ProfileForm {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PasswordForm {
-    csrf: String,
     current_password: String,
     new_password: String,
 }
@@ -929,7 +656,6 @@ pub async fn save_profile(
     user: MaybeUser,
     form: web::Form<ProfileForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login("/settings"));
     };
@@ -973,7 +699,6 @@ pub async fn change_password(
     user: MaybeUser,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login("/settings"));
     };
@@ -1098,23 +823,12 @@ pub async fn sessions(
     })
 }
 
-/// A form with only the CSRF field (one-button actions).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    /// The double-submit token.
-    pub csrf: String,
-}
-
 /// `POST /settings/sessions/{id}/revoke`.
 pub async fn revoke_session(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login("/settings/sessions"));
     };
@@ -1130,65 +844,10 @@ pub async fn revoke_session(
     Ok(see_other("/settings/sessions?done=revoked"))
 }
 
-/// Account page routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/signup")
-            .route(web::get().to(signup_form))
-            .route(web::post().to(signup)),
-    )
-    .service(web::resource("/verify-email").route(web::get().to(verify_email)))
-    .service(
-        web::resource("/verify-email/resend")
-            .route(web::get().to(resend_form))
-            .route(web::post().to(resend)),
-    )
-    .service(
-        web::resource("/login")
-            .route(web::get().to(login_form))
-            .route(web::post().to(login)),
-    )
-    .service(web::resource("/logout").route(web::post().to(logout)))
-    .service(
-        web::resource("/forgot-password")
-            .route(web::get().to(forgot_form))
-            .route(web::post().to(forgot)),
-    )
-    .service(
-        web::resource("/reset-password")
-            .route(web::get().to(reset_form))
-            .route(web::post().to(reset)),
-    )
-    .service(web::resource("/settings").route(web::get().to(settings)))
-    .service(web::resource("/settings/profile").route(web::post().to(save_profile)))
-    .service(web::resource("/settings/password").route(web::post().to(change_password)))
-    .service(web::resource("/settings/sessions").route(web::get().to(sessions)))
-    .service(web::resource("/settings/sessions/{id}/revoke").route(web::post().to(revoke_session)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn next_paths_stay_on_the_site() {
-        assert_eq!(
-            safe_next(Some("/orgs/x?tab=1")),
-            Some("/orgs/x?tab=1".into())
-        );
-        for bad in [
-            "",
-            "orgs",
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "/a\\b",
-            "/a\nb",
-        ] {
-            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
-        }
-        assert_eq!(safe_next(None), None);
-    }
+    use crate::i18n::Language;
 
     #[test]
     fn devices_are_named_briefly() {
@@ -1199,36 +858,5 @@ mod tests {
         assert_eq!(device_label(t, Some(chrome)), "Chrome on Windows");
         assert_eq!(device_label(t, Some("curl/8.5.0")), "curl");
         assert_eq!(device_label(t, None), t.get("sessions.unknown_device"));
-    }
-
-    #[test]
-    fn service_errors_become_form_messages() {
-        let t = Tr::new(Language::Fr);
-        let e = AppError::Validation(vec![crate::error::FieldError::new(
-            "password",
-            "too_short",
-            "x",
-        )]);
-        let (errors, status) = form_failure(t, e, &[])
-            .map_err(|e| e.to_string())
-            .unwrap_or_default();
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(
-            errors.field("password"),
-            Some(t.get("form.error.password_too_short"))
-        );
-        let (errors, status) = form_failure(
-            t,
-            AppError::TooManyRequests {
-                retry_after_secs: 61,
-            },
-            &["rate_limited"],
-        )
-        .map_err(|e| e.to_string())
-        .unwrap_or_default();
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(errors.notice.unwrap_or_default().contains('2'));
-        assert!(form_failure(t, AppError::Forbidden("account_suspended"), &[]).is_err());
-        assert!(form_failure(t, AppError::NotFound, &["not_found"]).is_err());
     }
 }

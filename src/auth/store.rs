@@ -40,14 +40,6 @@ pub mod purpose {
     pub const PASSWORD_RESET: &str = "password_reset";
 }
 
-/// True when a diesel error is a unique-constraint violation.
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
-}
-
 /// New account fields, already validated.
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -76,7 +68,7 @@ pub fn create_user(conn: &mut DbConnection, u: NewUser<'_>, now: NaiveDateTime) 
         .execute(conn);
     match res {
         Ok(_) => Ok(find_user(conn, &id)?),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
+        Err(e) if crate::db::is_unique_violation(&e) => Err(AppError::conflict(
             "email_taken",
             "An account with this email already exists.",
         )),

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use super::model::{Sort, State};
 use super::service;
 use super::store::{self, Challenge, ListQuery};
-use crate::auth::extract::Principal;
+use crate::auth::principal::Principal;
 use crate::db::{now, DbConnection};
 use crate::error::AppResult;
 use crate::money::model::Currency;

@@ -12,7 +12,7 @@ use super::model::{
 };
 use super::store::{self, Challenge, Fields};
 use crate::audit::{self, Actor, Entry};
-use crate::auth::extract::Principal;
+use crate::auth::principal::Principal;
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::money::model::{

@@ -236,6 +236,14 @@ pub fn lock_keys(conn: &mut DbConnection, keys: &[&str]) -> QueryResult<()> {
     Ok(())
 }
 
+/// True when a diesel error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
 /// The current UTC time, truncated to microseconds (PostgreSQL's precision).
 pub fn now() -> NaiveDateTime {
     let t = Utc::now().naive_utc();

@@ -299,9 +299,105 @@ impl EscrowFlows {
     }
 }
 
+/// Minor units from an amount a person typed in major units: `5000`,
+/// `5000.5`, `5 000,50`, `.75` (spaces, `_` and `'` group digits; a comma
+/// or a point separates decimals). `Ok(None)` when empty; `Err` when it is
+/// not an amount of a currency with `minor_units` decimals (more decimals
+/// than it has, unless they are zeros; a sign, letters, several separators,
+/// or too large).
+#[allow(clippy::result_unit_err)] // the caller words the message for its field
+pub fn parse_typed_amount(raw: &str, minor_units: u32) -> Result<Option<i64>, ()> {
+    let s: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{202f}' | '_' | '\''))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
+    if !digits(int) || !digits(frac) || (int.is_empty() && frac.is_empty()) {
+        return Err(());
+    }
+    let (kept, extra) = frac.split_at(frac.len().min(minor_units as usize));
+    if extra.chars().any(|c| c != '0') {
+        return Err(());
+    }
+    let scale = 10i64.checked_pow(minor_units).ok_or(())?;
+    let whole: i64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| ())?
+    };
+    let frac_value: i64 = if kept.is_empty() {
+        0
+    } else {
+        format!("{kept:0<width$}", width = minor_units as usize)
+            .parse()
+            .map_err(|_| ())?
+    };
+    whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_value))
+        .map(Some)
+        .ok_or(())
+}
+
+/// Major units as a person types them back into a form: `500000` EUR →
+/// `5000`, `500050` → `5000.50`.
+pub fn typed_amount(minor: i64, minor_units: u32) -> String {
+    let scale = 10i64.pow(minor_units);
+    if minor_units == 0 || minor % scale == 0 {
+        return (minor / scale).to_string();
+    }
+    format!(
+        "{}.{:0width$}",
+        minor / scale,
+        (minor % scale).abs(),
+        width = minor_units as usize
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_typed_by_people_become_minor_units() {
+        assert_eq!(parse_typed_amount("5000", 2), Ok(Some(500_000)));
+        assert_eq!(parse_typed_amount("5 000,50", 2), Ok(Some(500_050)));
+        assert_eq!(parse_typed_amount("5000.5", 2), Ok(Some(500_050)));
+        assert_eq!(parse_typed_amount(".75", 2), Ok(Some(75)));
+        assert_eq!(parse_typed_amount("1.500", 2), Ok(Some(150)));
+        assert_eq!(parse_typed_amount("12500", 0), Ok(Some(12_500)));
+        assert_eq!(parse_typed_amount("  ", 2), Ok(None));
+        for bad in [
+            "5.001",
+            "12.5",
+            "1e3",
+            "-5",
+            "5.0.0",
+            "abc",
+            ".",
+            "99999999999999999999",
+        ] {
+            let units = if bad == "12.5" { 0 } else { 2 };
+            assert_eq!(parse_typed_amount(bad, units), Err(()), "{bad}");
+        }
+        for (a, u) in [(1, 2), (500_050, 2), (7, 0), (123_456_789, 2)] {
+            assert_eq!(parse_typed_amount(&typed_amount(a, u), u), Ok(Some(a)));
+        }
+        assert_eq!(typed_amount(500_000, 2), "5000");
+        assert_eq!(typed_amount(500_050, 2), "5000.50");
+    }
+
+    proptest! {
+        #[test]
+        fn typed_amounts_round_trip(minor in 0i64..1_000_000_000_000, units in 0u32..4) {
+            prop_assert_eq!(parse_typed_amount(&typed_amount(minor, units), units), Ok(Some(minor)));
+        }
+    }
     use proptest::prelude::*;
     use std::collections::HashMap;
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::model::{
     check_balanced, AccountKind, AccountRef, Currency, EscrowFlows, LedgerError, Line,
 };
-use crate::auth::store::is_unique_violation;
+use crate::db::is_unique_violation;
 use crate::db::schema::{fundings, journal_entries, journal_lines, ledger_accounts};
 use crate::db::{new_id, DbConnection};
 use crate::error::{AppError, AppResult};

@@ -13,15 +13,15 @@ use super::model::{allowed, may_manage_member, OrgAction, Role, Scope, Slug};
 use super::service::{self, NewKey};
 use super::store::{self, Invitation, Org};
 use crate::auth::extract::{AuthUser, MaybeUser, Principal};
-use crate::auth::pages::{
-    encode, form_failure, login_href, to_login, Action, CsrfForm, FormErrors, MessagePage, Stamp,
-};
 use crate::db::now;
 use crate::error::AppError;
+use crate::frontend::format::Stamp;
+use crate::frontend::forms::{form_failure, FormErrors};
+use crate::frontend::session::{encode, login_href, to_login};
+use crate::frontend::widgets::{Action, Choice, MessagePage, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::web::check_csrf;
 
 /// The translated name of a role.
 pub fn role_label(t: Tr, role: Role) -> &'static str {
@@ -43,31 +43,6 @@ pub fn scope_label(t: Tr, scope: Scope) -> &'static str {
         Scope::SubmissionsRead => t.get("scope.submissions_read"),
         Scope::JudgingWrite => t.get("scope.judging_write"),
         Scope::FundingWrite => t.get("scope.funding_write"),
-    }
-}
-
-/// A choice of a select or checkbox list.
-#[derive(Debug, Clone)]
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
-}
-
-/// A notice at the top of a page.
-#[derive(Debug, Clone)]
-struct Notice {
-    /// `ok` or `error`.
-    kind: &'static str,
-    text: String,
-}
-
-impl Notice {
-    fn ok(text: &str) -> Option<Self> {
-        Some(Notice {
-            kind: "ok",
-            text: text.to_owned(),
-        })
     }
 }
 
@@ -120,7 +95,7 @@ pub async fn list(
         })
         .collect();
     let notice = match q.done.as_str() {
-        "left" => Notice::ok(t.get("orgs.left")),
+        "left" => Some(Notice::ok(t.get("orgs.left"))),
         _ => None,
     };
     render(&OrgsPage {
@@ -136,7 +111,6 @@ pub async fn list(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NewOrgForm {
-    csrf: String,
     name: String,
     slug: String,
 }
@@ -171,7 +145,6 @@ pub async fn create(
     user: MaybeUser,
     form: web::Form<NewOrgForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login("/orgs/new"));
     };
@@ -288,11 +261,7 @@ impl MembersPage {
                 let choices: Vec<Choice> = ROLES
                     .iter()
                     .filter(|r| **r == m.role || may_manage_member(mine, m.role, Some(**r)))
-                    .map(|r| Choice {
-                        value: r.as_str(),
-                        label: role_label(t, *r),
-                        selected: *r == m.role,
-                    })
+                    .map(|r| Choice::new(r.as_str(), role_label(t, *r), *r == m.role))
                     .collect();
                 let is_me = m.user_id == me.user.id;
                 MemberRow {
@@ -345,11 +314,7 @@ fn invite_roles(t: Tr, mine: Role, selected: &str) -> Vec<Choice> {
     ROLES
         .iter()
         .filter(|r| **r != Role::Owner || mine == Role::Owner)
-        .map(|r| Choice {
-            value: r.as_str(),
-            label: role_label(t, *r),
-            selected: r.as_str() == selected,
-        })
+        .map(|r| Choice::new(r.as_str(), role_label(t, *r), r.as_str() == selected))
         .collect()
 }
 
@@ -369,12 +334,12 @@ pub async fn show(
     let mut p = MembersPage::new(PageCtx::new(&req, &user), &u, d);
     let t = p.page.t;
     p.notice = match q.done.as_str() {
-        "created" => Notice::ok(t.get("org.created")),
-        "joined" => Notice::ok(t.get("org.joined")),
-        "invited" => Notice::ok(t.get("org.invited")),
-        "role" => Notice::ok(t.get("org.role_changed")),
-        "removed" => Notice::ok(t.get("org.member_removed")),
-        "invitation_revoked" => Notice::ok(t.get("org.invitation_revoked")),
+        "created" => Some(Notice::ok(t.get("org.created"))),
+        "joined" => Some(Notice::ok(t.get("org.joined"))),
+        "invited" => Some(Notice::ok(t.get("org.invited"))),
+        "role" => Some(Notice::ok(t.get("org.role_changed"))),
+        "removed" => Some(Notice::ok(t.get("org.member_removed"))),
+        "invitation_revoked" => Some(Notice::ok(t.get("org.invitation_revoked"))),
         _ => None,
     };
     render(&p)
@@ -397,10 +362,7 @@ async fn members_failure(
     )?;
     let d = load_members(state, me, slug).await?;
     let mut p = MembersPage::new(ctx, me, d);
-    p.notice = errors.summary().map(|text| Notice {
-        kind: "error",
-        text,
-    });
+    p.notice = errors.summary().map(Notice::error);
     render_status(&p, status)
 }
 
@@ -408,7 +370,6 @@ async fn members_failure(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct InviteForm {
-    csrf: String,
     email: String,
     role: String,
 }
@@ -421,7 +382,6 @@ pub async fn invite(
     path: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}")));
@@ -449,7 +409,6 @@ pub async fn invite(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RoleForm {
-    csrf: String,
     role: String,
 }
 
@@ -461,7 +420,6 @@ pub async fn set_role(
     path: web::Path<(String, String)>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let (slug, user_id) = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}")));
@@ -480,9 +438,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let (slug, user_id) = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}")));
@@ -498,13 +454,10 @@ pub async fn remove_member(
 
 /// `POST /orgs/{slug}/invitations/{id}/revoke`.
 pub async fn revoke_invitation(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let (slug, id) = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}")));
@@ -544,10 +497,12 @@ struct KeysPage {
 fn scope_choices(t: Tr, checked: &[String]) -> Vec<Choice> {
     Scope::ALL
         .iter()
-        .map(|s| Choice {
-            value: s.as_str(),
-            label: scope_label(t, *s),
-            selected: checked.iter().any(|c| c == s.as_str()),
+        .map(|s| {
+            Choice::new(
+                s.as_str(),
+                scope_label(t, *s),
+                checked.iter().any(|c| c == s.as_str()),
+            )
         })
         .collect()
 }
@@ -608,7 +563,7 @@ pub async fn keys(
     };
     let mut p = keys_page(&state, PageCtx::new(&req, &user), &u, &slug).await?;
     if q.done == "revoked" {
-        p.notice = Notice::ok(p.page.t.get("keys.revoked_notice"));
+        p.notice = Some(Notice::ok(p.page.t.get("keys.revoked_notice")));
     }
     render(&p)
 }
@@ -641,7 +596,6 @@ pub async fn create_key(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    check_csrf(&req, &value("csrf"))?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}/api-keys")));
@@ -685,13 +639,10 @@ pub async fn create_key(
 
 /// `POST /orgs/{slug}/api-keys/{id}/revoke`.
 pub async fn revoke_key(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let (slug, id) = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}/api-keys")));
@@ -783,9 +734,7 @@ pub async fn accept(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let token = path.into_inner();
     let here = format!("/invitations/{}", encode(&token));
     let Some(u) = user.0.clone() else {
@@ -801,39 +750,6 @@ pub async fn accept(
         Err(AppError::Forbidden("invitation_email_mismatch")) => Ok(see_other(&here)),
         Err(e) => Err(e),
     }
-}
-
-/// Organisation page routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/orgs").route(web::get().to(list)))
-        .service(
-            web::resource("/orgs/new")
-                .route(web::get().to(new_form))
-                .route(web::post().to(create)),
-        )
-        .service(web::resource("/orgs/{slug}").route(web::get().to(show)))
-        .service(web::resource("/orgs/{slug}/invite").route(web::post().to(invite)))
-        .service(
-            web::resource("/orgs/{slug}/members/{user_id}/role").route(web::post().to(set_role)),
-        )
-        .service(
-            web::resource("/orgs/{slug}/members/{user_id}/remove")
-                .route(web::post().to(remove_member)),
-        )
-        .service(
-            web::resource("/orgs/{slug}/invitations/{id}/revoke")
-                .route(web::post().to(revoke_invitation)),
-        )
-        .service(
-            web::resource("/orgs/{slug}/api-keys")
-                .route(web::get().to(keys))
-                .route(web::post().to(create_key)),
-        )
-        .service(
-            web::resource("/orgs/{slug}/api-keys/{id}/revoke").route(web::post().to(revoke_key)),
-        )
-        .service(web::resource("/invitations/{token}").route(web::get().to(invitation)))
-        .service(web::resource("/invitations/{token}/accept").route(web::post().to(accept)));
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::model::{Role, Scope};
 use crate::auth::crypto::{random_token, token_hash};
-use crate::auth::store::is_unique_violation;
+use crate::db::is_unique_violation;
 use crate::db::schema::{api_keys, org_invitations, org_members, orgs, users};
 use crate::db::{new_id, DbConnection};
 use crate::error::{AppError, AppResult};

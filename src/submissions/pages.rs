@@ -20,18 +20,17 @@ use super::model::{self, state as sub_state, Viewer};
 use super::service::{self, ShareInput, SubmissionInput};
 use super::store;
 use crate::auth::extract::{AuthUser, MaybeUser, Principal};
-use crate::auth::model::Language;
-use crate::auth::pages::{
-    encode, field_message, login_href, to_login, Action, CsrfForm, FormErrors, MessagePage, Stamp,
-};
 use crate::challenges::model::{Licence, State};
 use crate::challenges::store::{self as challenges, Challenge};
 use crate::db::now;
 use crate::error::AppError;
+use crate::frontend::format::{countdown, human_size, is_urgent, percent, short_hash, Stamp};
+use crate::frontend::forms::{field_message, lf, FormErrors};
+use crate::frontend::session::{encode, login_href, to_login};
+use crate::frontend::widgets::{Action, Choice, MessagePage, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
 use crate::state::AppState;
-use crate::web::check_csrf;
 
 // ---- labels and small helpers ----
 
@@ -58,42 +57,6 @@ fn challenge_state_label(t: Tr, s: State) -> &'static str {
         State::Settled => t.get("sub.challenge_state.settled"),
         State::Cancelled => t.get("sub.challenge_state.cancelled"),
     }
-}
-
-/// "Closes in 3 days", "closes in 5 hours"… while submissions are open;
-/// "Submissions closed" after. By the server's clock.
-fn countdown(t: Tr, state: State, deadline: NaiveDateTime, at: NaiveDateTime) -> String {
-    if state != State::Open || deadline <= at {
-        return t.get("sub.countdown.closed").to_owned();
-    }
-    let left = deadline - at;
-    let (days, hours, minutes) = (left.num_days(), left.num_hours(), left.num_minutes());
-    if hours >= 48 {
-        t.fmt("sub.countdown.days", &[("n", &days.to_string())])
-    } else if hours >= 2 {
-        t.fmt("sub.countdown.hours", &[("n", &hours.to_string())])
-    } else if minutes >= 2 {
-        t.fmt("sub.countdown.minutes", &[("n", &minutes.to_string())])
-    } else {
-        t.get("sub.countdown.now").to_owned()
-    }
-}
-
-/// Whether a deadline is under three days away: the countdown stands out.
-fn is_urgent(state: State, deadline: NaiveDateTime, at: NaiveDateTime) -> bool {
-    state == State::Open && deadline > at && (deadline - at).num_hours() < 72
-}
-
-/// Basis points as a percentage for people: "50 %", "33,34 %" in French.
-fn percent(t: Tr, bps: i32) -> String {
-    let (whole, frac) = (bps / 100, (bps % 100).abs());
-    let sep = if t.lang == Language::Fr { ',' } else { '.' };
-    let n = if frac == 0 {
-        whole.to_string()
-    } else {
-        format!("{whole}{sep}{frac:02}")
-    };
-    t.fmt("sub.percent", &[("n", &n)])
 }
 
 /// Basis points as the value of a percent number input ("33.34").
@@ -124,31 +87,6 @@ fn parse_percent(raw: &str) -> Option<i32> {
     Some(w * 100 + f)
 }
 
-/// A file size for people: "512 B", "12.3 KB", "4.5 MB" (units translated).
-fn human_size(t: Tr, bytes: i64) -> String {
-    let sep = if t.lang == Language::Fr { "," } else { "." };
-    let one = |x: f64| format!("{x:.1}").replace('.', sep);
-    let b = bytes.max(0) as f64;
-    if b < 1024.0 {
-        t.fmt("sub.size.bytes", &[("n", &bytes.max(0).to_string())])
-    } else if b < 1024.0 * 1024.0 {
-        t.fmt("sub.size.kb", &[("n", &one(b / 1024.0))])
-    } else {
-        t.fmt("sub.size.mb", &[("n", &one(b / (1024.0 * 1024.0)))])
-    }
-}
-
-/// The first 12 hex digits of a hash, for tight spaces (the full value goes
-/// in a `title` or next to it).
-fn short_hash(hash: &str) -> String {
-    let head: String = hash.chars().take(12).collect();
-    if head.len() < hash.len() {
-        format!("{head}…")
-    } else {
-        head
-    }
-}
-
 /// "Revision 3".
 fn revision_label(t: Tr, n: i32) -> String {
     t.fmt("sub.revision.n", &[("n", &n.to_string())])
@@ -160,54 +98,6 @@ fn attribution(t: Tr, title: &str, holders: &str, licence: &str) -> String {
         "sub.attribution",
         &[("title", title), ("holders", holders), ("licence", licence)],
     )
-}
-
-/// Textareas post CRLF line ends; the service stores what it is given, so
-/// the pages send LF, as the API's clients do.
-fn lf(s: &str) -> String {
-    s.replace("\r\n", "\n")
-}
-
-/// A link inside a notice.
-#[derive(Debug, Clone)]
-struct Link {
-    href: String,
-    label: String,
-}
-
-/// A notice at the top of a page or section.
-#[derive(Debug, Clone)]
-struct Notice {
-    /// `ok`, `info` or `error`: the colour.
-    kind: &'static str,
-    text: String,
-    link: Option<Link>,
-}
-
-impl Notice {
-    fn new(kind: &'static str, text: impl Into<String>) -> Self {
-        Notice {
-            kind,
-            text: text.into(),
-            link: None,
-        }
-    }
-
-    fn with_link(mut self, href: impl Into<String>, label: &str) -> Self {
-        self.link = Some(Link {
-            href: href.into(),
-            label: label.to_owned(),
-        });
-        self
-    }
-}
-
-/// A choice of a select.
-#[derive(Debug, Clone)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 /// A licence as the entry form offers it.
@@ -345,7 +235,6 @@ fn not_visible(user: &MaybeUser, path: &str, err: AppError) -> Result<HttpRespon
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct EntryForm {
-    csrf: String,
     title: String,
     #[serde(rename = "abstract")]
     abstract_text: String,
@@ -531,7 +420,6 @@ pub async fn create(
     path: web::Path<String>,
     form: web::Form<EntryForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/challenges/{slug}/submit")));
@@ -668,7 +556,6 @@ pub async fn update(
     path: web::Path<String>,
     form: web::Form<EntryForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}/edit")));
@@ -1036,13 +923,13 @@ fn on_top(p: &mut ShowPage, errors: FormErrors) {
     p.notice = errors.summary().map(|m| Notice::new("error", m));
 }
 
-/// Reads the `csrf` text field and checks it before anything else, then
-/// streams the `file` field into staging, but only once `service::upload_slot`
-/// has said the signed-in user may add that many bytes to the submission
-/// (nothing is read for anyone else). The outer error is for the error page
-/// (CSRF, broken request); the inner one for the form.
+/// Streams the `file` field into staging, but only once
+/// `service::upload_slot` has said the signed-in user may add that many bytes
+/// to the submission (nothing is read for anyone else). The CSRF middleware
+/// has checked the token, the form's first part, before any of this. The
+/// outer error is for the error page (broken request); the inner one for
+/// the form.
 async fn read_upload_form(
-    req: &HttpRequest,
     state: &AppState,
     user_id: &str,
     id: &str,
@@ -1051,7 +938,7 @@ async fn read_upload_form(
     let broken = |e: actix_multipart::MultipartError| {
         AppError::bad_request("invalid_multipart", e.to_string())
     };
-    let mut csrf_checked = false;
+    // The CSRF middleware checked the first part (the token) already.
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(broken)?;
         let name = field
@@ -1060,13 +947,6 @@ async fn read_upload_form(
             .unwrap_or("")
             .to_owned();
         match name.as_str() {
-            "csrf" => {
-                let value = read_field(&mut field, 256).await?;
-                check_csrf(req, &String::from_utf8_lossy(&value))?;
-                csrf_checked = true;
-            }
-            // The token must come first: nothing is read before it is checked.
-            _ if !csrf_checked => return Err(AppError::Forbidden("csrf_failed")),
             "file" => {
                 let filename = field
                     .content_disposition()
@@ -1083,9 +963,6 @@ async fn read_upload_form(
                 read_field(&mut field, 4096).await?;
             }
         }
-    }
-    if !csrf_checked {
-        return Err(AppError::Forbidden("csrf_failed"));
     }
     Ok(Err(AppError::field("file", "required", "Choose a file.")))
 }
@@ -1116,7 +993,7 @@ pub async fn upload(
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
     };
-    let file = read_upload_form(&req, &state, &u.user.id, &id, payload).await?;
+    let file = read_upload_form(&state, &u.user.id, &id, payload).await?;
     let result = match file {
         Ok((name, staged)) => service::add_staged(&state, &u.user.id, &id, &name, staged)
             .await
@@ -1140,9 +1017,7 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1159,9 +1034,7 @@ pub async fn enter(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1180,7 +1053,6 @@ pub async fn enter(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct OptInForm {
-    csrf: String,
     /// `yes` or `no`.
     publish_opt_in: String,
 }
@@ -1193,7 +1065,6 @@ pub async fn opt_in(
     path: web::Path<String>,
     form: web::Form<OptInForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1214,7 +1085,6 @@ pub async fn opt_in(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DisqualifyForm {
-    csrf: String,
     reason: String,
 }
 
@@ -1226,7 +1096,6 @@ pub async fn disqualify(
     path: web::Path<String>,
     form: web::Form<DisqualifyForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1248,7 +1117,6 @@ pub async fn disqualify(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct InviteForm {
-    csrf: String,
     email: String,
 }
 
@@ -1260,7 +1128,6 @@ pub async fn invite(
     path: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1285,9 +1152,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let (id, member) = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1340,12 +1205,6 @@ pub async fn propose_shares(
 ) -> Result<HttpResponse, AppError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    check_csrf(&req, csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1383,9 +1242,7 @@ pub async fn approve_shares(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let id = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/submissions/{id}")));
@@ -1728,22 +1585,17 @@ pub async fn accept(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     answer(req, state, user, path.into_inner(), true).await
 }
 
 /// `POST /me/team-invitations/{id}/accept` and `…/decline`: answering from
 /// the dashboard.
 pub async fn answer_listed(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let Some(u) = user.0 else {
         return Ok(to_login("/me/submissions"));
     };
@@ -1767,9 +1619,7 @@ pub async fn decline(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     answer(req, state, user, path.into_inner(), false).await
 }
 
@@ -2092,52 +1942,10 @@ pub async fn mine(
     })
 }
 
-/// Routes of the submission pages.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/challenges/{slug}/submit")
-            .route(web::get().to(new_form))
-            .route(web::post().to(create)),
-    )
-    .service(web::resource("/submissions/{id}").route(web::get().to(show)))
-    .service(
-        web::resource("/submissions/{id}/edit")
-            .route(web::get().to(edit_form))
-            .route(web::post().to(update)),
-    )
-    .service(web::resource("/submissions/{id}/receipt").route(web::get().to(receipt)))
-    .service(web::resource("/submissions/{id}/revisions").route(web::get().to(revisions)))
-    .service(web::resource("/submissions/{id}/attachments").route(web::post().to(upload)))
-    // The same download as the API's, with the page session's cookie.
-    .service(
-        web::resource("/submissions/{id}/attachments/{attachment_id}")
-            .route(web::get().to(api::download)),
-    )
-    .service(web::resource("/submissions/{id}/withdraw").route(web::post().to(withdraw)))
-    .service(web::resource("/submissions/{id}/submit").route(web::post().to(enter)))
-    .service(web::resource("/submissions/{id}/opt-in").route(web::post().to(opt_in)))
-    .service(web::resource("/submissions/{id}/disqualify").route(web::post().to(disqualify)))
-    .service(web::resource("/submissions/{id}/team/invite").route(web::post().to(invite)))
-    .service(
-        web::resource("/submissions/{id}/team/members/{user_id}/remove")
-            .route(web::post().to(remove_member)),
-    )
-    .service(web::resource("/submissions/{id}/team/shares").route(web::post().to(propose_shares)))
-    .service(
-        web::resource("/submissions/{id}/team/shares/approve")
-            .route(web::post().to(approve_shares)),
-    )
-    .service(web::resource("/team-invitations/{token}").route(web::get().to(invitation)))
-    .service(web::resource("/team-invitations/{token}/accept").route(web::post().to(accept)))
-    .service(web::resource("/me/team-invitations/{id}/{verb}").route(web::post().to(answer_listed)))
-    .service(web::resource("/team-invitations/{token}/decline").route(web::post().to(decline)))
-    .service(web::resource("/solutions").route(web::get().to(gallery)))
-    .service(web::resource("/me/submissions").route(web::get().to(mine)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Language;
 
     #[test]
     fn shares_are_typed_in_percent() {

@@ -11,19 +11,20 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::manage::{amount, category_label, failure, kind_label, money, Notice};
+use super::manage::{category_label, failure, kind_label};
 use crate::audit;
 use crate::auth::extract::MaybeUser;
-use crate::auth::pages::{to_login, Stamp};
 use crate::challenges::api::{self, ChallengeView};
 use crate::challenges::service;
 use crate::challenges::store::{self, Challenge};
 use crate::db::now;
 use crate::error::{AppError, AppResult};
+use crate::frontend::format::{amount, money, Stamp};
+use crate::frontend::session::to_login;
+use crate::frontend::widgets::Notice;
 use crate::frontend::{error_page, render, render_status, see_other, PageCtx};
 use crate::money::store::{self as ledger, Funding};
 use crate::state::AppState;
-use crate::web::check_csrf;
 
 /// The signed-in platform admin's id; otherwise the response to send
 /// (sign in first, or the 403 page).
@@ -224,10 +225,10 @@ pub async fn index(
     let mut p = AdminPage::build(PageCtx::new(&req, &user), d);
     let t = p.page.t;
     p.notice = match q.done.as_str() {
-        "confirmed" => Notice::ok(t.get("admin.done.confirmed")),
-        "approved" => Notice::ok(t.get("admin.done.approved")),
-        "changes_requested" => Notice::ok(t.get("admin.done.changes_requested")),
-        "settings" => Notice::ok(t.get("admin.done.settings")),
+        "confirmed" => Some(Notice::ok(t.get("admin.done.confirmed"))),
+        "approved" => Some(Notice::ok(t.get("admin.done.approved"))),
+        "changes_requested" => Some(Notice::ok(t.get("admin.done.changes_requested"))),
+        "settings" => Some(Notice::ok(t.get("admin.done.settings"))),
         _ => None,
     };
     render(&p)
@@ -270,7 +271,7 @@ async fn refused(
         }
     }
     if !placed {
-        p.notice = errors.summary().and_then(Notice::error);
+        p.notice = errors.summary().map(Notice::error);
     }
     render_status(&p, status)
 }
@@ -279,7 +280,6 @@ async fn refused(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConfirmForm {
-    csrf: String,
     reference: String,
 }
 
@@ -292,7 +292,6 @@ pub async fn confirm(
     path: web::Path<String>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let admin = match admin_id(&req, &user) {
         Ok(a) => a,
         Err(res) => return Ok(*res),
@@ -315,7 +314,6 @@ pub async fn confirm(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ReviewForm {
-    csrf: String,
     comment: String,
     /// The version the admin read (a hidden field).
     version: String,
@@ -329,7 +327,6 @@ async fn decide(
     form: ReviewForm,
     approve: bool,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let admin = match admin_id(&req, &user) {
         Ok(a) => a,
         Err(res) => return Ok(*res),
@@ -383,7 +380,6 @@ pub async fn request_changes(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct SettingsForm {
-    csrf: String,
     /// Present when the box is checked.
     publish_requires_review: Option<String>,
 }
@@ -397,7 +393,6 @@ pub async fn save_settings(
     user: MaybeUser,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let admin = match admin_id(&req, &user) {
         Ok(a) => a,
         Err(res) => return Ok(*res),
@@ -426,16 +421,4 @@ pub async fn save_settings(
         })
         .await?;
     Ok(see_other("/admin?done=settings"))
-}
-
-/// Routes of the platform admin pages.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/admin").route(web::get().to(index)))
-        .service(web::resource("/admin/fundings/{id}/confirm").route(web::post().to(confirm)))
-        .service(web::resource("/admin/reviews/{id}/approve").route(web::post().to(approve)))
-        .service(
-            web::resource("/admin/reviews/{id}/request-changes")
-                .route(web::post().to(request_changes)),
-        )
-        .service(web::resource("/admin/settings").route(web::post().to(save_settings)));
 }

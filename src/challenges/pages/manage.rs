@@ -19,75 +19,24 @@ use serde::Deserialize;
 
 use crate::audit::{self, AuditRecord};
 use crate::auth::extract::{MaybeUser, Principal};
-use crate::auth::pages::{field_message, to_login, CsrfForm, FormErrors, Stamp};
 use crate::challenges::api::{self, ChallengeView};
 use crate::challenges::model::{review, Kind, State, TierInput, CATEGORIES};
 use crate::challenges::service::{self, ChallengeInput, Published};
 use crate::challenges::store::{self, Challenge};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::frontend::format::{amount, money, Stamp};
+use crate::frontend::forms::{field_message, FormErrors, Pairs};
+use crate::frontend::session::to_login;
+use crate::frontend::widgets::{Choice, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
-use crate::money::model::{funding_needed, Currency, Money, CURRENCIES};
+use crate::money::model::{funding_needed, parse_typed_amount, typed_amount, Currency, CURRENCIES};
 use crate::money::store::{self as ledger, funding_status, Funding};
 use crate::orgs::model::{allowed, OrgAction, Role};
 use crate::state::AppState;
-use crate::web::check_csrf;
 
 // ---- helpers shared with the admin pages ----
-
-/// A notice at the top of a page.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    /// `ok`, `info` or `error`: the colour of the notice.
-    pub kind: &'static str,
-    /// What it says, translated.
-    pub text: String,
-}
-
-impl Notice {
-    /// A success notice.
-    pub fn ok(text: impl Into<String>) -> Option<Self> {
-        Some(Notice {
-            kind: "ok",
-            text: text.into(),
-        })
-    }
-
-    /// A neutral notice.
-    pub fn info(text: impl Into<String>) -> Option<Self> {
-        Some(Notice {
-            kind: "info",
-            text: text.into(),
-        })
-    }
-
-    /// An error notice.
-    pub fn error(text: impl Into<String>) -> Option<Self> {
-        Some(Notice {
-            kind: "error",
-            text: text.into(),
-        })
-    }
-}
-
-/// One option of a select or checkbox list.
-#[derive(Debug, Clone)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-impl Choice {
-    fn new(value: &str, label: &str, selected: bool) -> Self {
-        Choice {
-            value: value.to_owned(),
-            label: label.to_owned(),
-            selected,
-        }
-    }
-}
 
 /// Query flags naming what was just done, for the notice after a redirect.
 /// Values stay text so a mangled link shows no notice rather than a 400.
@@ -100,67 +49,6 @@ pub struct DoneQuery {
     pub funding: String,
     /// A number for the notice (rules version, recipients).
     pub n: String,
-}
-
-/// A urlencoded form body kept as pairs, for forms whose fields repeat
-/// (checkbox lists) or are numbered (prize tier rows), and for long texts
-/// beyond the 64 KiB limit of `web::Form`.
-struct Pairs(Vec<(String, String)>);
-
-impl Pairs {
-    /// Parses a urlencoded body.
-    fn parse(body: &[u8]) -> Result<Self, AppError> {
-        serde_urlencoded::from_bytes(body)
-            .map(Pairs)
-            .map_err(|e| AppError::bad_request("invalid_form", e.to_string()))
-    }
-
-    /// The first value of `name`, or empty.
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    /// Every value of `name`.
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    /// Whether `name` was sent (a checked checkbox).
-    fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == name)
-    }
-}
-
-/// Formats money for people in the page's language: `5 000.00 EUR`, and
-/// `5 000,00 EUR` in French.
-pub fn money(t: Tr, m: &Money) -> String {
-    let text = match Currency::parse("currency", &m.currency) {
-        Ok(c) => c.format(m.amount),
-        Err(_) => format!("{} {}", m.amount, m.currency),
-    };
-    match t.lang {
-        crate::auth::model::Language::Fr => text.replace('.', ","),
-        crate::auth::model::Language::En => text,
-    }
-}
-
-/// Formats minor units of a currency code for people.
-pub fn amount(t: Tr, minor: i64, currency: &str) -> String {
-    money(
-        t,
-        &Money {
-            amount: minor,
-            currency: currency.to_owned(),
-        },
-    )
 }
 
 /// The translated name of a challenge state.
@@ -367,61 +255,6 @@ struct StepForm {
     visibility: String,
 }
 
-/// Minor units from an amount typed in major units: `5000`, `5000.5`,
-/// `5 000,50`. `Ok(None)` when empty; `Err` when not a valid amount of the
-/// currency (too many decimals, letters, several separators).
-fn to_minor(raw: &str, minor_units: u32) -> Result<Option<i64>, ()> {
-    let s: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '\u{202f}' | '_' | '\''))
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    let digits = |p: &str| p.chars().all(|c| c.is_ascii_digit());
-    if !digits(int)
-        || !digits(frac)
-        || frac.len() > minor_units as usize
-        || (int.is_empty() && frac.is_empty())
-    {
-        return Err(());
-    }
-    let scale = 10i64.checked_pow(minor_units).ok_or(())?;
-    let whole: i64 = if int.is_empty() {
-        0
-    } else {
-        int.parse().map_err(|_| ())?
-    };
-    let frac_value: i64 = if frac.is_empty() {
-        0
-    } else {
-        let padded = format!("{frac:0<width$}", width = minor_units as usize);
-        padded.parse().map_err(|_| ())?
-    };
-    whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(frac_value))
-        .map(Some)
-        .ok_or(())
-}
-
-/// Major units for the form from minor units: `500000` EUR → `5000`,
-/// `500050` → `5000.50`.
-fn to_major(minor: i64, minor_units: u32) -> String {
-    let scale = 10i64.pow(minor_units);
-    if minor_units == 0 || minor % scale == 0 {
-        return (minor / scale).to_string();
-    }
-    format!(
-        "{}.{:0width$}",
-        minor / scale,
-        (minor % scale).abs(),
-        width = minor_units as usize
-    )
-}
-
 /// A `datetime-local` value read as UTC. `Ok(None)` when empty.
 fn parse_utc(raw: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ()> {
     let s = raw.trim();
@@ -539,7 +372,7 @@ impl StepForm {
             .map(|t| TierRow {
                 rank: t.rank.to_string(),
                 label: t.label.clone(),
-                amount: to_major(t.amount, units),
+                amount: typed_amount(t.amount, units),
             })
             .collect();
         let mut next = rows.len() + 1;
@@ -635,7 +468,7 @@ impl StepForm {
                 ));
                 continue;
             };
-            match to_minor(&row.amount, units) {
+            match parse_typed_amount(&row.amount, units) {
                 Ok(Some(amount)) => tiers.push(TierInput {
                     rank,
                     label: row.label.clone(),
@@ -766,7 +599,7 @@ impl FormPage {
             .collect();
         let currencies = CURRENCIES
             .iter()
-            .map(|(c, _)| Choice::new(c, c, f.currency.eq_ignore_ascii_case(c)))
+            .map(|(c, _)| Choice::new(c, *c, f.currency.eq_ignore_ascii_case(c)))
             .collect();
         let visibilities = ["public", "unlisted"]
             .iter()
@@ -774,7 +607,7 @@ impl FormPage {
             .collect();
         let licences = COMMON_LICENCES
             .iter()
-            .map(|l| Choice::new(l, l, f.licences.iter().any(|x| x.eq_ignore_ascii_case(l))))
+            .map(|l| Choice::new(l, *l, f.licences.iter().any(|x| x.eq_ignore_ascii_case(l))))
             .collect();
         FormPage {
             org_name: frame.org_name,
@@ -870,7 +703,6 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let p = Pairs::parse(&body)?;
-    check_csrf(&req, &p.get("csrf"))?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/orgs/{slug}/challenges/new")));
@@ -988,7 +820,6 @@ pub async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let p = Pairs::parse(&body)?;
-    check_csrf(&req, &p.get("csrf"))?;
     let key = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("{}/edit", manage_href(&key))));
@@ -1475,18 +1306,18 @@ impl ManagePage {
                 reference: crate::money::model::payment_reference(&f.id),
             });
         let notice = match q.done.as_str() {
-            "created" => Notice::ok(t.get("manage.done.created")),
-            "updated" => Notice::ok(t.get("manage.done.updated")),
-            "held" => Notice::ok(t.get("manage.done.held")),
-            "published" => Notice::ok(t.get("manage.done.published")),
-            "awaiting_review" => Notice::info(t.get("manage.done.awaiting_review")),
-            "cancelled" => Notice::ok(t.get("manage.done.cancelled")),
-            "funding" if pay.is_none() => Notice::ok(t.get("manage.done.funding")),
-            "rules" => Notice::ok(t.fmt("manage.done.rules", &[("n", &q.n)])),
-            "answered" => Notice::ok(t.get("manage.done.answered")),
-            "announced" if q.n == "1" => Notice::ok(t.get("manage.done.announced_one")),
-            "announced" => Notice::ok(t.fmt("manage.done.announced", &[("n", &q.n)])),
-            "not_editable" => Notice::error(t.get("manage.error.not_editable")),
+            "created" => Some(Notice::ok(t.get("manage.done.created"))),
+            "updated" => Some(Notice::ok(t.get("manage.done.updated"))),
+            "held" => Some(Notice::ok(t.get("manage.done.held"))),
+            "published" => Some(Notice::ok(t.get("manage.done.published"))),
+            "awaiting_review" => Some(Notice::info(t.get("manage.done.awaiting_review"))),
+            "cancelled" => Some(Notice::ok(t.get("manage.done.cancelled"))),
+            "funding" if pay.is_none() => Some(Notice::ok(t.get("manage.done.funding"))),
+            "rules" => Some(Notice::ok(t.fmt("manage.done.rules", &[("n", &q.n)]))),
+            "answered" => Some(Notice::ok(t.get("manage.done.answered"))),
+            "announced" if q.n == "1" => Some(Notice::ok(t.get("manage.done.announced_one"))),
+            "announced" => Some(Notice::ok(t.fmt("manage.done.announced", &[("n", &q.n)]))),
+            "not_editable" => Some(Notice::error(t.get("manage.error.not_editable"))),
             _ => None,
         };
         let registrants = d
@@ -1669,7 +1500,7 @@ async fn manage_failure(
     let (d, total) = load_manage(c.state, &c.who, key).await?;
     let mut notice = None;
     match section {
-        Section::Action => notice = errors.summary().and_then(Notice::error),
+        Section::Action => notice = errors.summary().map(Notice::error),
         Section::Rules => forms.rules_errors = errors,
         Section::Announce => forms.ann_errors = errors,
         Section::Answer => forms.answer_errors = errors,
@@ -1695,10 +1526,8 @@ async fn button(
     state: web::Data<AppState>,
     user: MaybeUser,
     key: String,
-    csrf: &str,
     which: Button,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, csrf)?;
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&manage_href(&key)));
     };
@@ -1738,17 +1567,8 @@ pub async fn request_funding(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    button(
-        req,
-        state,
-        user,
-        path.into_inner(),
-        &form.csrf,
-        Button::Fund,
-    )
-    .await
+    button(req, state, user, path.into_inner(), Button::Fund).await
 }
 
 /// `POST /manage/challenges/{key}/publish`: opens the challenge, or sends it
@@ -1758,17 +1578,8 @@ pub async fn publish(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    button(
-        req,
-        state,
-        user,
-        path.into_inner(),
-        &form.csrf,
-        Button::Publish,
-    )
-    .await
+    button(req, state, user, path.into_inner(), Button::Publish).await
 }
 
 /// `POST /manage/challenges/{key}/cancel`: cancels and refunds the escrow.
@@ -1777,17 +1588,8 @@ pub async fn cancel(
     state: web::Data<AppState>,
     user: MaybeUser,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    button(
-        req,
-        state,
-        user,
-        path.into_inner(),
-        &form.csrf,
-        Button::Cancel,
-    )
-    .await
+    button(req, state, user, path.into_inner(), Button::Cancel).await
 }
 
 /// `POST /manage/challenges/{key}/rules`: publishes a new rules version.
@@ -1799,7 +1601,6 @@ pub async fn new_rules(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let p = Pairs::parse(&body)?;
-    check_csrf(&req, &p.get("csrf"))?;
     let key = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&manage_href(&key)));
@@ -1837,7 +1638,6 @@ pub async fn announce(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let p = Pairs::parse(&body)?;
-    check_csrf(&req, &p.get("csrf"))?;
     let key = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&manage_href(&key)));
@@ -1876,7 +1676,6 @@ pub async fn answer(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let p = Pairs::parse(&body)?;
-    check_csrf(&req, &p.get("csrf"))?;
     let id = path.into_inner();
     // The challenge the question belongs to (404 for an unknown question).
     let qid = id.clone();
@@ -2038,81 +1837,10 @@ pub async fn dashboard(
     })
 }
 
-/// Routes of the organisation's challenge pages.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    // The step form carries two long Markdown texts: more than the 64 KiB
-    // of `web::Form`.
-    let big = || web::PayloadConfig::new(1024 * 1024);
-    cfg.service(web::resource("/orgs/{slug}/challenges").route(web::get().to(dashboard)))
-        .service(
-            web::resource("/orgs/{slug}/challenges/new")
-                .app_data(big())
-                .route(web::get().to(new_form))
-                .route(web::post().to(create)),
-        )
-        .service(web::resource("/manage/challenges/{key}").route(web::get().to(show)))
-        .service(
-            web::resource("/manage/challenges/{key}/edit")
-                .app_data(big())
-                .route(web::get().to(edit_form))
-                .route(web::post().to(update)),
-        )
-        .service(
-            web::resource("/manage/challenges/{key}/funding")
-                .route(web::post().to(request_funding)),
-        )
-        .service(web::resource("/manage/challenges/{key}/publish").route(web::post().to(publish)))
-        .service(web::resource("/manage/challenges/{key}/cancel").route(web::post().to(cancel)))
-        .service(
-            web::resource("/manage/challenges/{key}/rules")
-                .app_data(big())
-                .route(web::post().to(new_rules)),
-        )
-        .service(
-            web::resource("/manage/challenges/{key}/announcements")
-                .app_data(big())
-                .route(web::post().to(announce)),
-        )
-        .service(web::resource("/manage/questions/{id}/answer").route(web::post().to(answer)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::model::Language;
-
-    #[test]
-    fn amounts_in_major_units_become_minor_units() {
-        assert_eq!(to_minor("5000", 2), Ok(Some(500_000)));
-        assert_eq!(to_minor("5 000,50", 2), Ok(Some(500_050)));
-        assert_eq!(to_minor("5000.5", 2), Ok(Some(500_050)));
-        assert_eq!(to_minor(".75", 2), Ok(Some(75)));
-        assert_eq!(to_minor("12500", 0), Ok(Some(12_500)));
-        assert_eq!(to_minor("  ", 2), Ok(None));
-        for bad in [
-            "5.001",
-            "12.5",
-            "1e3",
-            "-5",
-            "5.0.0",
-            "abc",
-            ".",
-            "99999999999999999999",
-        ] {
-            let units = if bad == "12.5" { 0 } else { 2 };
-            assert_eq!(to_minor(bad, units), Err(()), "{bad}");
-        }
-    }
-
-    #[test]
-    fn minor_units_show_as_major_units() {
-        assert_eq!(to_major(500_000, 2), "5000");
-        assert_eq!(to_major(500_050, 2), "5000.50");
-        assert_eq!(to_major(12_500, 0), "12500");
-        for (a, u) in [(1, 2), (500_050, 2), (7, 0), (123_456_789, 2)] {
-            assert_eq!(to_minor(&to_major(a, u), u), Ok(Some(a)));
-        }
-    }
 
     #[test]
     fn datetime_local_values_are_utc() {
@@ -2239,20 +1967,6 @@ mod tests {
         assert_eq!(
             errors.notice.as_deref(),
             Some(t.get("manage.error.escrow_insufficient"))
-        );
-    }
-
-    #[test]
-    fn money_follows_the_language() {
-        let m = Money {
-            amount: 500_050,
-            currency: "EUR".into(),
-        };
-        assert_eq!(money(Tr::new(Language::En), &m), "5\u{202f}000.50 EUR");
-        assert_eq!(money(Tr::new(Language::Fr), &m), "5\u{202f}000,50 EUR");
-        assert_eq!(
-            amount(Tr::new(Language::Fr), 12_500, "JPY"),
-            "12\u{202f}500 JPY"
         );
     }
 

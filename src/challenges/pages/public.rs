@@ -15,18 +15,20 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::auth::extract::{AuthUser, MaybeUser, Principal};
-use crate::auth::pages::{encode, field_message, login_href, to_login, FormErrors, Stamp};
 use crate::challenges::api::{self, ChallengeSummary, ChallengeView, ListParams};
 use crate::challenges::model::{Kind, Licence, Sort, State, CATEGORIES};
 use crate::challenges::service;
 use crate::challenges::store::{self, Challenge, QuestionScope};
 use crate::db::now;
 use crate::error::AppError;
+use crate::frontend::format::{countdown, is_urgent, money, Stamp};
+use crate::frontend::forms::{field_message, FormErrors};
+use crate::frontend::session::{encode, login_href, to_login};
+use crate::frontend::widgets::{Choice, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
-use crate::money::model::{Currency, Money, CURRENCIES};
+use crate::money::model::{Currency, CURRENCIES};
 use crate::state::AppState;
-use crate::web::check_csrf;
 
 /// Challenges per list page (fills rows of 1, 2 or 3 cards).
 const PAGE_SIZE: i64 = 12;
@@ -86,78 +88,6 @@ fn sort_label(t: Tr, s: Sort) -> &'static str {
     }
 }
 
-/// An amount for people, e.g. `5 000.00 EUR`.
-fn money(m: &Money) -> String {
-    match Currency::parse("currency", &m.currency) {
-        Ok(c) => c.format(m.amount),
-        Err(_) => format!("{} {}", m.amount, m.currency),
-    }
-}
-
-/// "Closes in 3 days", "closes in 5 hours"… for an open challenge;
-/// "Submissions closed" once the deadline has passed or the challenge moved
-/// on. Computed on the server, by its clock.
-pub fn countdown(t: Tr, state: State, deadline: NaiveDateTime, at: NaiveDateTime) -> String {
-    if !matches!(state, State::Open | State::Draft) || deadline <= at {
-        return t.get("challenges.countdown.closed").to_owned();
-    }
-    let left = deadline - at;
-    let (hours, minutes) = (left.num_hours(), left.num_minutes());
-    if hours >= 48 {
-        let n = left.num_days().to_string();
-        t.fmt("challenges.countdown.days", &[("n", &n)])
-    } else if hours >= 2 {
-        t.fmt("challenges.countdown.hours", &[("n", &hours.to_string())])
-    } else if hours == 1 {
-        t.get("challenges.countdown.one_hour").to_owned()
-    } else if minutes >= 2 {
-        t.fmt(
-            "challenges.countdown.minutes",
-            &[("n", &minutes.to_string())],
-        )
-    } else {
-        t.get("challenges.countdown.now").to_owned()
-    }
-}
-
-/// Whether a deadline is near (under three days): the countdown stands out.
-fn is_urgent(state: State, deadline: NaiveDateTime, at: NaiveDateTime) -> bool {
-    state == State::Open && deadline > at && (deadline - at).num_hours() < 72
-}
-
-/// A notice shown on a page or in one of its sections.
-#[derive(Debug, Clone)]
-struct Notice {
-    /// `ok`, `info` or `error`: the colour.
-    kind: &'static str,
-    text: String,
-}
-
-impl Notice {
-    fn new(kind: &'static str, text: impl Into<String>) -> Option<Self> {
-        Some(Notice {
-            kind,
-            text: text.into(),
-        })
-    }
-}
-
-/// A choice of a select.
-#[derive(Debug, Clone)]
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-fn choice(value: &str, label: impl Into<String>, current: &str) -> Choice {
-    Choice {
-        value: value.to_owned(),
-        label: label.into(),
-        selected: value == current,
-    }
-}
-
 // ---- the list ----
 
 /// The list page's query: every field as text, so that an empty box of the
@@ -176,43 +106,6 @@ pub struct ListForm {
     org: String,
     sort: String,
     cursor: String,
-}
-
-/// Parses an amount in major units ("1000", "1 000", "2500.50", "2500,5")
-/// into minor units. `None` when it is not a non-negative amount.
-pub fn parse_major_units(raw: &str, minor_units: u32) -> Option<i64> {
-    let s: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}' && *c != '\'')
-        .collect();
-    if s.is_empty() {
-        return None;
-    }
-    let s = s.replace(',', ".");
-    let (whole, frac) = match s.split_once('.') {
-        Some((w, f)) => (w, f),
-        None => (s.as_str(), ""),
-    };
-    let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || !digits(frac) || (whole.is_empty() && frac.is_empty()) {
-        return None;
-    }
-    let scale = 10i64.checked_pow(minor_units)?;
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut frac_minor: i64 = 0;
-    for (i, c) in frac.chars().enumerate() {
-        let d = i64::from(c.to_digit(10)?);
-        if (i as u32) < minor_units {
-            frac_minor += d * 10i64.pow(minor_units - 1 - i as u32);
-        } else if d != 0 {
-            return None;
-        }
-    }
-    whole.checked_mul(scale)?.checked_add(frac_minor)
 }
 
 impl ListForm {
@@ -256,9 +149,7 @@ impl ListForm {
         let units = Currency::parse("currency", &self.currency)
             .map(|c| c.minor_units())
             .unwrap_or(2);
-        parse_major_units(&self.min_prize, units)
-            .map(Some)
-            .ok_or(())
+        crate::money::model::parse_typed_amount(&self.min_prize, units)
     }
 
     /// The API's parameters for this form.
@@ -374,7 +265,7 @@ fn card(t: Tr, s: ChallengeSummary, at: NaiveDateTime) -> Card {
     Card {
         category_label: category_label(t, &s.category),
         kind_label: kind_label(t, &s.kind),
-        prize: money(&s.prize_pool),
+        prize: money(t, &s.prize_pool),
         state: s.state.as_str(),
         state_label: state_label(t, s.state),
         deadline: Stamp::of(s.submission_deadline),
@@ -448,7 +339,7 @@ pub async fn list(
         .await?;
     let at = now();
     let cards = summaries.into_iter().map(|s| card(t, s, at)).collect();
-    let states = std::iter::once(choice(
+    let states = std::iter::once(Choice::of(
         "",
         t.get("challenges.filter.any_state"),
         &form.state,
@@ -457,10 +348,10 @@ pub async fn list(
         State::ALL
             .into_iter()
             .filter(|s| s.is_public())
-            .map(|s| choice(s.as_str(), state_label(t, s), &form.state)),
+            .map(|s| Choice::of(s.as_str(), state_label(t, s), &form.state)),
     )
     .collect();
-    let categories = std::iter::once(choice(
+    let categories = std::iter::once(Choice::of(
         "",
         t.get("challenges.filter.any_category"),
         &form.category,
@@ -468,17 +359,21 @@ pub async fn list(
     .chain(
         CATEGORIES
             .iter()
-            .map(|c| choice(c, category_label(t, c), &form.category)),
+            .map(|c| Choice::of(c, category_label(t, c), &form.category)),
     )
     .collect();
-    let kinds = std::iter::once(choice("", t.get("challenges.filter.any_kind"), &form.kind))
-        .chain(
-            Kind::ALL
-                .into_iter()
-                .map(|k| choice(k.as_str(), kind_label(t, k.as_str()), &form.kind)),
-        )
-        .collect();
-    let currencies = std::iter::once(choice(
+    let kinds = std::iter::once(Choice::of(
+        "",
+        t.get("challenges.filter.any_kind"),
+        &form.kind,
+    ))
+    .chain(
+        Kind::ALL
+            .into_iter()
+            .map(|k| Choice::of(k.as_str(), kind_label(t, k.as_str()), &form.kind)),
+    )
+    .collect();
+    let currencies = std::iter::once(Choice::of(
         "",
         t.get("challenges.filter.any_currency"),
         &form.currency,
@@ -486,7 +381,7 @@ pub async fn list(
     .chain(
         CURRENCIES
             .iter()
-            .map(|(c, _)| choice(c, *c, &form.currency)),
+            .map(|(c, _)| Choice::of(c, *c, &form.currency)),
     )
     .collect();
     let current_sort = if form.sort.is_empty() {
@@ -496,10 +391,10 @@ pub async fn list(
     };
     let sorts = [Sort::Newest, Sort::DeadlineSoonest, Sort::LargestPrize]
         .into_iter()
-        .map(|s| choice(s.as_str(), sort_label(t, s), current_sort))
+        .map(|s| Choice::of(s.as_str(), sort_label(t, s), current_sort))
         .collect();
     let notice = if cursor_reset {
-        Notice::new("info", t.get("challenges.list.cursor_reset"))
+        Some(Notice::info(t.get("challenges.list.cursor_reset")))
     } else {
         None
     };
@@ -686,7 +581,7 @@ fn show_page(ctx: PageCtx, d: ShowData, me: Option<&str>) -> ShowPage {
     let escrow_text = v.escrow.fully_funded.then(|| {
         t.fmt(
             "challenges.escrow.funded",
-            &[("amount", &money(&v.escrow.funded))],
+            &[("amount", &money(t, &v.escrow.funded))],
         )
     });
     let opens = v.timeline.opens_at.or(v.published_at);
@@ -726,7 +621,7 @@ fn show_page(ctx: PageCtx, d: ShowData, me: Option<&str>) -> ShowPage {
         state_label: state_label(t, st),
         category_label: category_label(t, &v.category),
         kind_label: kind_label(t, &v.kind),
-        prize: money(&v.prize_pool),
+        prize: money(t, &v.prize_pool),
         escrow_text,
         tiers: v
             .prize_tiers
@@ -734,7 +629,7 @@ fn show_page(ctx: PageCtx, d: ShowData, me: Option<&str>) -> ShowPage {
             .map(|tier| TierRow {
                 rank: tier.rank,
                 label: tier.label.clone(),
-                amount: money(&tier.amount),
+                amount: money(t, &tier.amount),
             })
             .collect(),
         opens: opens.map(Stamp::of),
@@ -825,18 +720,15 @@ pub async fn show(
     let me = user.0.as_ref().map(|u| u.user.id.as_str());
     let mut p = show_page(ctx, d, me);
     p.notice = match q.done.as_str() {
-        "registered" => Notice::new("ok", t.get("challenges.done.registered")),
-        "accepted" => Notice::new(
-            "ok",
-            t.fmt(
-                "challenges.done.accepted",
-                &[("version", &p.v.rules.version.to_string())],
-            ),
-        ),
+        "registered" => Some(Notice::ok(t.get("challenges.done.registered"))),
+        "accepted" => Some(Notice::ok(t.fmt(
+            "challenges.done.accepted",
+            &[("version", &p.v.rules.version.to_string())],
+        ))),
         _ => None,
     };
     if q.done == "asked" {
-        p.ask_notice = Notice::new("ok", t.get("challenges.done.asked"));
+        p.ask_notice = Some(Notice::ok(t.get("challenges.done.asked")));
     }
     render(&p)
 }
@@ -845,7 +737,6 @@ pub async fn show(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RegisterForm {
-    csrf: String,
     rules_version: String,
     /// The checkbox: present when ticked.
     accept_rules: Option<String>,
@@ -871,7 +762,6 @@ pub async fn register(
     path: web::Path<String>,
     form: web::Form<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/challenges/{slug}")));
@@ -923,7 +813,6 @@ async fn slug_of(state: &AppState, id: &str, fallback: &str) -> String {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AskForm {
-    csrf: String,
     body: String,
     /// The checkbox: present when the question may be shown to everyone.
     is_public: Option<String>,
@@ -938,7 +827,6 @@ pub async fn ask(
     path: web::Path<String>,
     form: web::Form<AskForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf)?;
     let slug = path.into_inner();
     let Some(u) = user.0.clone() else {
         return Ok(to_login(&format!("/challenges/{slug}#questions")));
@@ -1038,15 +926,6 @@ pub async fn mine(
     render(&MinePage { page: ctx, rows })
 }
 
-/// Routes of the public challenge pages.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/challenges").route(web::get().to(list)))
-        .service(web::resource("/me/challenges").route(web::get().to(mine)))
-        .service(web::resource("/challenges/{slug}").route(web::get().to(show)))
-        .service(web::resource("/challenges/{slug}/register").route(web::post().to(register)))
-        .service(web::resource("/challenges/{slug}/questions").route(web::post().to(ask)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1088,17 +967,72 @@ mod tests {
 
     #[test]
     fn minimum_prizes_are_typed_in_major_units() {
-        assert_eq!(parse_major_units("1000", 2), Some(100_000));
-        assert_eq!(parse_major_units("1 000", 2), Some(100_000));
-        assert_eq!(parse_major_units("2500,5", 2), Some(250_050));
-        assert_eq!(parse_major_units("2500.05", 2), Some(250_005));
-        assert_eq!(parse_major_units("12500", 0), Some(12_500));
-        assert_eq!(parse_major_units("1.5", 0), None);
-        assert_eq!(parse_major_units("1.50", 2), Some(150));
-        assert_eq!(parse_major_units("-5", 2), None);
-        assert_eq!(parse_major_units("abc", 2), None);
-        assert_eq!(parse_major_units("", 2), None);
-        assert_eq!(parse_major_units("99999999999999999999", 2), None);
+        assert_eq!(
+            crate::money::model::parse_typed_amount("1000", 2)
+                .ok()
+                .flatten(),
+            Some(100_000)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("1 000", 2)
+                .ok()
+                .flatten(),
+            Some(100_000)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("2500,5", 2)
+                .ok()
+                .flatten(),
+            Some(250_050)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("2500.05", 2)
+                .ok()
+                .flatten(),
+            Some(250_005)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("12500", 0)
+                .ok()
+                .flatten(),
+            Some(12_500)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("1.5", 0)
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("1.50", 2)
+                .ok()
+                .flatten(),
+            Some(150)
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("-5", 2)
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("abc", 2)
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("", 2)
+                .ok()
+                .flatten(),
+            None
+        );
+        assert_eq!(
+            crate::money::model::parse_typed_amount("99999999999999999999", 2)
+                .ok()
+                .flatten(),
+            None
+        );
     }
 
     #[test]

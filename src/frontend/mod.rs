@@ -1,9 +1,21 @@
-//! Shared machinery of the HTML pages: the layout context, rendering, static
-//! assets embedded in the binary, error pages, and the page route table.
+//! The page machinery every area's pages share: the layout context and
+//! rendering (here), forms and their errors ([`forms`]), CSRF for every
+//! unsafe page request ([`csrf`]), the page session and the sign-in redirect
+//! ([`session`]), one formatter per kind of value ([`format`]) and the small
+//! pieces pages are made of ([`widgets`]); also error pages, the home page,
+//! the language switch and the static assets embedded in the binary.
 //!
-//! Page handlers live in each area's `pages.rs`. They build a template whose
+//! Page handlers live in each area's `pages/`. They build a template whose
 //! first field is `page: PageCtx` (language, signed-in user, CSRF token) and
-//! return it through [`render`]. Every string shown goes through the translator.
+//! return it through [`render`]. Every string shown goes through the
+//! translator. No area imports another area's pages: what two areas' pages
+//! share lives here.
+
+pub mod csrf;
+pub mod format;
+pub mod forms;
+pub mod session;
+pub mod widgets;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,7 +28,8 @@ use crate::auth::extract::MaybeUser;
 use crate::auth::model::Language;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::web::{csrf_token, request_language};
+use crate::web::request_language;
+use csrf::csrf_token;
 
 /// What every page's layout needs.
 #[derive(Debug, Clone)]
@@ -220,7 +233,7 @@ pub async fn set_language(
     q: web::Query<LangForm>,
 ) -> HttpResponse {
     let lang = Language::parse(&q.lang).unwrap_or_default();
-    let next = crate::auth::pages::safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into());
+    let next = session::safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into());
     let _ = req;
     let c = crate::web::cookie(
         &state,
@@ -239,17 +252,17 @@ const STATIC: &[(&str, &str, &[u8])] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_bytes!("../frontend/static/app.css"),
+        include_bytes!("../../frontend/static/app.css"),
     ),
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../frontend/static/app.js"),
+        include_bytes!("../../frontend/static/app.js"),
     ),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_bytes!("../frontend/static/favicon.svg"),
+        include_bytes!("../../frontend/static/favicon.svg"),
     ),
 ];
 
@@ -263,14 +276,4 @@ pub async fn static_file(req: HttpRequest, path: web::Path<String>) -> HttpRespo
             .body(*bytes),
         None => not_found(req, MaybeUser(None)).await,
     }
-}
-
-/// The page routes (mounted under the page-session middleware).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/language", web::get().to(set_language))
-        .configure(crate::auth::pages::routes)
-        .configure(crate::orgs::pages::routes)
-        .configure(crate::challenges::pages::routes)
-        .configure(crate::submissions::pages::routes);
 }
