@@ -296,7 +296,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
     // The step form carries two long Markdown texts: more than the default
     // payload limit of a body read whole.
     let big = || web::PayloadConfig::new(1024 * 1024);
-    cfg.route("/", get().to(frontend::home))
+    cfg.route("/", get().to(challenges::pages::public::home))
         .route("/language", get().to(frontend::set_language))
         // PAGE ROUTES BEGIN
         // Accounts

@@ -199,26 +199,6 @@ pub async fn not_found(req: HttpRequest, user: MaybeUser) -> HttpResponse {
     error_page(&req, &user, StatusCode::NOT_FOUND, "not_found")
 }
 
-/// The landing page.
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    page: PageCtx,
-    /// Open challenges closing soonest.
-    cards: Vec<crate::challenges::pages::public::Card>,
-}
-
-/// `/`: what Tribu is, where to start, and what is open now.
-pub async fn home(
-    req: HttpRequest,
-    user: MaybeUser,
-    state: web::Data<crate::state::AppState>,
-) -> Result<HttpResponse, AppError> {
-    let page = PageCtx::new(&req, &user);
-    let cards = crate::challenges::pages::public::featured(&state, page.t, 3).await?;
-    render(&HomePage { page, cards })
-}
-
 #[derive(serde::Deserialize)]
 pub struct LangForm {
     lang: String,

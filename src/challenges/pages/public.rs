@@ -243,6 +243,26 @@ pub struct Card {
     pub funded: bool,
 }
 
+/// The landing page.
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: PageCtx,
+    /// Open challenges closing soonest.
+    cards: Vec<Card>,
+}
+
+/// `/`: what Tribu is, where to start, and what is open now.
+pub async fn home(
+    req: HttpRequest,
+    user: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let page = PageCtx::new(&req, &user);
+    let cards = featured(&state, page.t, 3).await?;
+    render(&HomePage { page, cards })
+}
+
 /// The open challenges that close soonest, as cards (the home page shows them).
 pub async fn featured(state: &AppState, t: Tr, n: i64) -> Result<Vec<Card>, AppError> {
     let rows = state

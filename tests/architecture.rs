@@ -1,0 +1,150 @@
+//! The house rules of ARCHITECTURE.md, checked on the source tree so they
+//! stay true: handlers (api.rs and page modules) reach no store, ledger or
+//! diesel; services know nothing of actix's extractors; no area imports
+//! another area's pages; no file grows past the size a reader can hold.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(rust_files(&p));
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The code of a file without its `#[cfg(test)]` module and comments.
+fn code(p: &Path) -> String {
+    let text = std::fs::read_to_string(p).unwrap_or_default();
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    text.lines()
+        .map(|l| match l.find("//") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The area a file belongs to (`challenges`, `submissions`, …), if any.
+fn area(p: &Path) -> Option<String> {
+    let rel = p.strip_prefix(src()).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?.to_owned();
+    (rel.components().count() > 1).then_some(first)
+}
+
+fn is_handler(p: &Path) -> bool {
+    let rel = p.strip_prefix(src()).unwrap_or(p).to_string_lossy().to_string();
+    rel.ends_with("/api.rs") || rel.contains("/pages/") || rel.ends_with("/pages.rs")
+}
+
+fn is_page(p: &Path) -> bool {
+    let rel = p.strip_prefix(src()).unwrap_or(p).to_string_lossy().to_string();
+    rel.contains("/pages/") || rel.ends_with("/pages.rs")
+}
+
+#[test]
+fn handlers_reach_no_store_ledger_or_diesel() {
+    let mut bad = Vec::new();
+    for p in rust_files(&src()).into_iter().filter(|p| is_handler(p)) {
+        let c = code(&p);
+        for (n, line) in c.lines().enumerate() {
+            let l = line.trim();
+            let reaches = l.contains("store::")
+                || l.contains("ledger::")
+                || l.contains("diesel::")
+                || l.starts_with("use diesel")
+                || l.contains("::store;")
+                || l.contains("::store::{")
+                || l.contains("store as ");
+            if reaches {
+                bad.push(format!("{}:{}: {l}", p.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "handlers call services, not stores:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn services_do_not_depend_on_the_http_layer() {
+    let mut bad = Vec::new();
+    for p in rust_files(&src()) {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !matches!(name, "service.rs" | "queries.rs" | "model.rs" | "store.rs") {
+            continue;
+        }
+        let c = code(&p);
+        for needle in ["auth::extract", "actix_web", "HttpRequest", "HttpResponse"] {
+            if c.contains(needle) {
+                bad.push(format!("{} uses {needle}", p.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn no_area_imports_another_areas_pages() {
+    let mut bad = Vec::new();
+    for p in rust_files(&src()) {
+        let Some(mine) = area(&p) else { continue };
+        let c = code(&p);
+        for other in ["auth", "orgs", "challenges", "submissions", "judging", "money", "notify"] {
+            if other == mine {
+                continue;
+            }
+            if c.contains(&format!("{other}::pages")) {
+                bad.push(format!("{} imports {other}::pages", p.display()));
+            }
+        }
+        // Pages of one area may not be reached from its own services either.
+        if !is_page(&p) && !p.ends_with("app.rs") && c.contains("pages::") && area(&p).is_some() {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if matches!(name, "service.rs" | "queries.rs" | "model.rs" | "store.rs") {
+                bad.push(format!("{} reaches pages", p.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn no_source_file_is_too_long_to_read() {
+    let mut long = Vec::new();
+    for p in rust_files(&src()) {
+        if p.ends_with("db/schema.rs") {
+            continue;
+        }
+        let n = std::fs::read_to_string(&p)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if n > 800 {
+            long.push(format!("{} has {n} lines", p.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these by use case:\n{}",
+        long.join("\n")
+    );
+}
