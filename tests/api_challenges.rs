@@ -6,186 +6,56 @@ mod common;
 
 use std::collections::HashSet;
 
-use chrono::{Duration, SecondsFormat, Utc};
-use common::{assert_problem, TestApp, Tokens};
+use chrono::Duration;
+use common::assert_problem;
+use common::fixtures::{at, id_of, slug_of, World, ORG};
 use serde_json::{json, Value};
 
-fn at(d: Duration) -> String {
-    (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn body(org: &str, title: &str) -> Value {
-    json!({
-        "org": org,
-        "title": title,
-        "summary": "Find a cheap way to clean drinking water in villages.",
-        "description": "## Context\n\nMillions lack **clean water**. Describe your method.",
-        "category": "water",
-        "tags": ["water", "Low Cost"],
-        "kind": "ideation",
-        "currency": "EUR",
-        "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 400000 }, { "rank": 2, "label": "Runner-up", "amount": 100000 }],
-        "submission_deadline": at(Duration::days(30)),
-        "judging_deadline": at(Duration::days(45)),
-        "rules": "Entries must be original work. One entry per team.",
-        "allowed_licences": ["CC-BY-4.0", "MIT"]
-    })
-}
-
-struct World {
-    app: TestApp,
-    owner: Tokens,
-    admin: Tokens,
-}
-
-async fn world() -> World {
-    world_with(|_| {}).await
-}
-
-async fn world_with(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
-    let app = TestApp::spawn_with(adjust).await;
-    let owner = app.signed_in("owner@water.org", "Wanda Owner").await;
-    let r = app
-        .post(
-            "/api/v1/orgs",
-            Some(&owner.access),
-            json!({ "slug": "water-lab", "name": "Water Lab" }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
-    {
-        let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    World { app, owner, admin }
-}
-
-impl World {
-    async fn create(&self, b: Value) -> Value {
-        let r = self
-            .app
-            .post("/api/v1/challenges", Some(&self.owner.access), b)
-            .await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or_default();
-        assert_eq!(status, 201, "{v}");
-        v
-    }
-
-    async fn fund(&self, slug: &str) -> Value {
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/funding"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        let f: Value = r.json().await.unwrap_or_default();
-        let id = f["id"].as_str().unwrap_or_default().to_owned();
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/admin/fundings/{id}/confirm"),
-                Some(&self.admin.access),
-                json!({ "reference": "BANK-42" }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap_or_default()
-    }
-
-    async fn publish(&self, slug: &str) -> Value {
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/publish"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or_default();
-        assert_eq!(status, 200, "{v}");
-        v
-    }
-
-    async fn launch(&self, b: Value) -> String {
-        let c = self.create(b).await;
-        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-        self.fund(&slug).await;
-        self.publish(&slug).await;
-        slug
-    }
-
-    fn ledger_balanced(&self) {
-        let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        let bad =
-            tribu::money::store::unbalanced_entries(&mut conn).unwrap_or_else(|e| panic!("{e}"));
-        assert!(bad.is_empty(), "unbalanced entries: {bad:?}");
-    }
+/// A water challenge closing in 30 days, with two prize tiers (500,000 in all).
+fn body(title: &str) -> Value {
+    World::challenge_body(
+        title,
+        Duration::days(30),
+        json!({
+            "summary": "Find a cheap way to clean drinking water in villages.",
+            "description": "## Context\n\nMillions lack **clean water**. Describe your method.",
+            "category": "water",
+            "tags": ["water", "Low Cost"],
+            "kind": "ideation",
+            "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 400000 }, { "rank": 2, "label": "Runner-up", "amount": 100000 }],
+            "judging_deadline": at(Duration::days(45)),
+            "rules": "Entries must be original work. One entry per team."
+        }),
+    )
 }
 
 #[tokio::test]
 async fn publishing_needs_the_whole_pool_in_escrow() {
-    let w = world().await;
-    let c = w
-        .create(body("water-lab", "Clean water for villages"))
-        .await;
+    let w = World::new().await;
+    let c = w.create(body("Clean water for villages")).await;
     assert_eq!(c["state"], "draft");
     assert_eq!(
         c["prize_pool"],
         json!({ "amount": 500000, "currency": "EUR" })
     );
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    let slug = slug_of(&c);
     assert_eq!(slug, "clean-water-for-villages");
 
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/publish"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await;
+    let r = w.post_publish(&slug).await;
     assert_problem(r, 409, "escrow_insufficient").await;
 
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/funding"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await;
+    let r = w.post_funding(&slug).await;
     assert_eq!(r.status(), 201);
     let f: Value = r.json().await.unwrap_or_default();
     assert_eq!(f["amount"], 500000);
     assert_eq!(f["fee"], 25000, "5 % platform fee");
     assert_eq!(f["total"]["amount"], 525000);
-    let fid = f["id"].as_str().unwrap_or_default().to_owned();
+    let fid = id_of(&f);
     // A second request while one waits: nothing more is needed.
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/funding"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await;
+    let r = w.post_funding(&slug).await;
     assert_problem(r, 409, "already_funded").await;
     // Still not publishable: money has not arrived.
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/publish"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await;
+    let r = w.post_publish(&slug).await;
     assert_problem(r, 409, "escrow_insufficient").await;
 
     // Only a platform admin confirms.
@@ -200,11 +70,8 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
     .await;
     let pending: Value = w
         .app
-        .get("/api/v1/admin/fundings", Some(&w.admin.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/admin/fundings", Some(&w.admin.access))
+        .await;
     assert_eq!(pending["data"].as_array().map(Vec::len), Some(1));
     let r = w
         .app
@@ -231,14 +98,11 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
 
     let e: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/escrow"),
             Some(&w.owner.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(e["funded"]["amount"], 500000);
     assert_eq!(e["balance"]["amount"], 500000);
     assert_eq!(e["fully_funded"], true);
@@ -255,13 +119,7 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
     assert_eq!(p["challenge"]["state"], "open");
 
     // Listed, with its escrow badge, and its escrow public.
-    let list: Value = w
-        .app
-        .get("/api/v1/challenges", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let list: Value = w.app.get_json("/api/v1/challenges", None).await;
     let item = list["data"]
         .as_array()
         .and_then(|d| d.iter().find(|c| c["slug"] == slug.as_str()))
@@ -271,24 +129,18 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
     assert_eq!(item["state"], "open");
     let e: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}/escrow"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}/escrow"), None)
+        .await;
     assert_eq!(e["fully_funded"], true);
 
     // Audit: who moved it from where to where.
     let a: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/audit"),
             Some(&w.owner.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     let actions: Vec<&str> = a["data"]
         .as_array()
         .into_iter()
@@ -303,42 +155,24 @@ async fn publishing_needs_the_whole_pool_in_escrow() {
     ] {
         assert!(actions.contains(&x), "{x} in {actions:?}");
     }
-    w.ledger_balanced();
+    w.assert_ledger_balanced();
     // Publishing twice is an illegal transition.
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/publish"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await;
+    let r = w.post_publish(&slug).await;
     assert_problem(r, 409, "illegal_transition").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_confirmations_move_money_once() {
     let w = std::sync::Arc::new(
-        world_with(|c| {
+        World::with(|c| {
             c.http_workers = 4;
             c.db_pool_size = 8;
         })
         .await,
     );
-    let c = w.create(body("water-lab", "Race to confirm")).await;
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-    let f: Value = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/funding"),
-            Some(&w.owner.access),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    let fid = f["id"].as_str().unwrap_or_default().to_owned();
+    let c = w.create(body("Race to confirm")).await;
+    let slug = slug_of(&c);
+    let fid = id_of(&w.request_funding(&slug).await);
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let (w, fid) = (w.clone(), fid.clone());
@@ -362,22 +196,19 @@ async fn concurrent_confirmations_move_money_once() {
     assert!(codes.iter().all(|c| *c == 200 || *c == 409), "{codes:?}");
     let e: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/escrow"),
             Some(&w.owner.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(e["funded"]["amount"], 500000);
-    w.ledger_balanced();
+    w.assert_ledger_balanced();
 }
 
 #[tokio::test]
 async fn cancelling_refunds_the_escrow() {
-    let w = world().await;
-    let slug = w.launch(body("water-lab", "Cancelled idea")).await;
+    let w = World::new().await;
+    let slug = slug_of(&w.launch(body("Cancelled idea")).await);
     let r = w
         .app
         .post(
@@ -405,7 +236,7 @@ async fn cancelling_refunds_the_escrow() {
     .await;
     let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
     let eur = tribu::money::model::Currency::parse("c", "EUR").unwrap_or_else(|e| panic!("{e:?}"));
-    let org_id = tribu::orgs::store::find_by_slug(&mut conn, "water-lab")
+    let org_id = tribu::orgs::store::find_by_slug(&mut conn, ORG)
         .ok()
         .flatten()
         .map(|o| o.id)
@@ -421,35 +252,25 @@ async fn cancelling_refunds_the_escrow() {
     .unwrap_or_default();
     assert_eq!(back, 500000);
     drop(conn);
-    w.ledger_balanced();
+    w.assert_ledger_balanced();
 }
 
 #[tokio::test]
 async fn a_passed_deadline_refuses_registration_before_the_worker_closes_it() {
     // The worker sleeps for an hour: only the clock can close the challenge.
-    let w = world_with(|c| c.worker_poll_ms = 3_600_000).await;
+    let w = World::with(|c| c.worker_poll_ms = 3_600_000).await;
     let solver = w.app.signed_in("solver@example.org", "Sol").await;
-    let mut b = body("water-lab", "Last minute");
+    let mut b = body("Last minute");
     b["submission_deadline"] = json!(at(Duration::seconds(3)));
-    let slug = w.launch(b).await;
+    let slug = slug_of(&w.launch(b).await);
     tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
-    let r = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/registrations"),
-            Some(&solver.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
+    let r = w.post_registration(&solver, &slug, 1, true).await;
     assert_problem(r, 409, "deadline_passed").await;
     // Shown as closed, though still stored as open.
     let v: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), None)
+        .await;
     assert_eq!(v["state"], "closed");
     let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
     let stored = tribu::challenges::store::find_by_key(&mut conn, &slug)
@@ -460,11 +281,8 @@ async fn a_passed_deadline_refuses_registration_before_the_worker_closes_it() {
     assert_eq!(stored, "open", "the worker has not run");
     let list: Value = w
         .app
-        .get("/api/v1/challenges?state=closed", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/challenges?state=closed", None)
+        .await;
     assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
     // The worker's job makes it permanent and audited.
     assert_eq!(
@@ -481,26 +299,25 @@ async fn a_passed_deadline_refuses_registration_before_the_worker_closes_it() {
 
 #[tokio::test]
 async fn search_finds_title_summary_and_description_words() {
-    let w = world().await;
-    let mut a = body("water-lab", "Solar desalination for islands");
+    let w = World::new().await;
+    let mut a = body("Solar desalination for islands");
     a["summary"] = json!("Turn seawater into drinking water with sunlight only.");
-    let a = w.launch(a).await;
-    let mut b = body("water-lab", "Urban heat maps");
+    let a = slug_of(&w.launch(a).await);
+    let mut b = body("Urban heat maps");
     b["summary"] = json!("Map heat islands in cities with volunteers.");
     b["description"] = json!("We want **crowdsourced thermometers** and open data.");
     b["category"] = json!("environment");
-    let b = w.launch(b).await;
-    let mut hidden = body("water-lab", "Secret desalination plan");
+    let b = slug_of(&w.launch(b).await);
+    let mut hidden = body("Secret desalination plan");
     hidden["visibility"] = json!("unlisted");
-    let hidden = w.launch(hidden).await;
-    w.create(body("water-lab", "Draft desalination notes"))
-        .await;
+    let hidden = slug_of(&w.launch(hidden).await);
+    w.create(body("Draft desalination notes")).await;
 
     let find = |q: &str| {
         let url = format!("/api/v1/challenges?q={}", urlencode(q));
         let app = &w.app;
         async move {
-            let v: Value = app.get(&url, None).await.json().await.unwrap_or_default();
+            let v: Value = app.get_json(&url, None).await;
             v["data"]
                 .as_array()
                 .cloned()
@@ -533,14 +350,11 @@ async fn search_finds_title_summary_and_description_words() {
     // Filters combine with search.
     let v: Value = w
         .app
-        .get(
+        .get_json(
             "/api/v1/challenges?category=environment&min_prize=500000&currency=EUR&tag=low-cost",
             None,
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(v["data"].as_array().map(Vec::len), Some(1), "{v}");
     // The unlisted one opens by link.
     assert_eq!(
@@ -574,13 +388,13 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn paging_returns_each_item_once_while_new_ones_arrive() {
-    let w = world().await;
+    let w = World::new().await;
     let mut expected = HashSet::new();
     for i in 0..7 {
-        let mut b = body("water-lab", &format!("Challenge number {i}"));
+        let mut b = body(&format!("Challenge number {i}"));
         b["prize_tiers"] =
             json!([{ "rank": 1, "label": "Winner", "amount": 100000 + (i % 3) * 1000 }]);
-        expected.insert(w.launch(b).await);
+        expected.insert(slug_of(&w.launch(b).await));
     }
     for sort in ["newest", "largest_prize", "deadline_soonest"] {
         let mut seen = Vec::new();
@@ -591,13 +405,13 @@ async fn paging_returns_each_item_once_while_new_ones_arrive() {
                 Some(c) => format!("/api/v1/challenges?limit=3&sort={sort}&cursor={c}"),
                 None => format!("/api/v1/challenges?limit=3&sort={sort}"),
             };
-            let v: Value = w.app.get(&url, None).await.json().await.unwrap_or_default();
+            let v: Value = w.app.get_json(&url, None).await;
             for c in v["data"].as_array().into_iter().flatten() {
-                seen.push(c["slug"].as_str().unwrap_or_default().to_owned());
+                seen.push(slug_of(c));
             }
             // New challenges appear while paging.
             if added < 2 {
-                let mut b = body("water-lab", &format!("Late arrival {sort} {added}"));
+                let mut b = body(&format!("Late arrival {sort} {added}"));
                 b["prize_tiers"] = json!([{ "rank": 1, "label": "Winner", "amount": 101000 }]);
                 w.launch(b).await;
                 added += 1;
@@ -618,43 +432,23 @@ async fn paging_returns_each_item_once_while_new_ones_arrive() {
 
 #[tokio::test]
 async fn registration_accepts_the_rules_and_new_versions_need_accepting_again() {
-    let w = world().await;
+    let w = World::new().await;
     let solver = w.app.signed_in("solver@example.org", "Sol Ver").await;
-    let draft = w.create(body("water-lab", "Not yet open")).await;
-    let dslug = draft["slug"].as_str().unwrap_or_default().to_owned();
+    let draft = w.create(body("Not yet open")).await;
+    let dslug = slug_of(&draft);
     let reg = |slug: &str| format!("/api/v1/challenges/{slug}/registrations");
     assert_problem(
-        w.app
-            .post(
-                &reg(&dslug),
-                Some(&solver.access),
-                json!({ "rules_version": 1, "accept_rules": true }),
-            )
-            .await,
+        w.post_registration(&solver, &dslug, 1, true).await,
         404,
         "not_found",
     )
     .await;
 
-    let slug = w.launch(body("water-lab", "Open for all")).await;
-    let r = w
-        .app
-        .post(
-            &reg(&slug),
-            Some(&solver.access),
-            json!({ "rules_version": 1, "accept_rules": false }),
-        )
-        .await;
+    let slug = slug_of(&w.launch(body("Open for all")).await);
+    let r = w.post_registration(&solver, &slug, 1, false).await;
     let v = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(v["errors"][0]["field"], "accept_rules");
-    let r = w
-        .app
-        .post(
-            &reg(&slug),
-            Some(&solver.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
+    let r = w.post_registration(&solver, &slug, 1, true).await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap_or_default();
     assert_eq!(v["rules_version"], 1);
@@ -672,57 +466,28 @@ async fn registration_accepts_the_rules_and_new_versions_need_accepting_again() 
     assert_eq!(r.status(), 201);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
+        .await;
     assert_eq!(v["rules"]["version"], 2);
     assert_eq!(v["viewer"]["needs_reacceptance"], true);
     let mine: Value = w
         .app
-        .get("/api/v1/me/registrations", Some(&solver.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/me/registrations", Some(&solver.access))
+        .await;
     assert_eq!(mine["data"][0]["needs_reacceptance"], true);
-    let r = w
-        .app
-        .post(
-            &reg(&slug),
-            Some(&solver.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
+    let r = w.post_registration(&solver, &slug, 1, true).await;
     assert_problem(r, 409, "rules_version_mismatch").await;
-    let r = w
-        .app
-        .post(
-            &reg(&slug),
-            Some(&solver.access),
-            json!({ "rules_version": 2, "accept_rules": true }),
-        )
-        .await;
+    let r = w.post_registration(&solver, &slug, 2, true).await;
     assert_eq!(r.status(), 200);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&solver.access))
+        .await;
     assert_eq!(v["viewer"]["needs_reacceptance"], false);
     assert_eq!(v["registrations"], 1);
 
     // The organisation sees who registered.
-    let list: Value = w
-        .app
-        .get(&reg(&slug), Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let list: Value = w.app.get_json(&reg(&slug), Some(&w.owner.access)).await;
     assert_eq!(list["count"], 1);
     assert_eq!(list["data"][0]["email"], "solver@example.org");
     assert_problem(
@@ -741,21 +506,14 @@ async fn registration_accepts_the_rules_and_new_versions_need_accepting_again() 
         )
         .await;
     let other = w.app.signed_in("late@example.org", "Late").await;
-    let r = w
-        .app
-        .post(
-            &reg(&slug),
-            Some(&other.access),
-            json!({ "rules_version": 2, "accept_rules": true }),
-        )
-        .await;
+    let r = w.post_registration(&other, &slug, 2, true).await;
     assert_problem(r, 409, "challenge_not_open").await;
 }
 
 #[tokio::test]
 async fn questions_answers_and_announcements() {
-    let w = world().await;
-    let slug = w.launch(body("water-lab", "Ask us anything")).await;
+    let w = World::new().await;
+    let slug = slug_of(&w.launch(body("Ask us anything")).await);
     let solver = w.app.signed_in("asker@example.org", "Asker").await;
     let french = w.app.signed_in("fr@example.org", "Aimée").await;
     w.app
@@ -779,15 +537,7 @@ async fn questions_answers_and_announcements() {
     )
     .await;
     for t in [&solver, &french] {
-        let r = w
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/registrations"),
-                Some(&t.access),
-                json!({ "rules_version": 1, "accept_rules": true }),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
+        w.register(t, &slug).await;
     }
     let public: Value = w
         .app
@@ -813,32 +563,9 @@ async fn questions_answers_and_announcements() {
         .unwrap_or_default();
     // Unanswered: visitors see nothing, the asker sees both, the organisation sees both.
     let seen = |v: Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
-    assert_eq!(
-        seen(w.app.get(&q, None).await.json().await.unwrap_or_default()),
-        0
-    );
-    assert_eq!(
-        seen(
-            w.app
-                .get(&q, Some(&solver.access))
-                .await
-                .json()
-                .await
-                .unwrap_or_default()
-        ),
-        2
-    );
-    assert_eq!(
-        seen(
-            w.app
-                .get(&q, Some(&w.owner.access))
-                .await
-                .json()
-                .await
-                .unwrap_or_default()
-        ),
-        2
-    );
+    assert_eq!(seen(w.app.get_json(&q, None).await), 0);
+    assert_eq!(seen(w.app.get_json(&q, Some(&solver.access)).await), 2);
+    assert_eq!(seen(w.app.get_json(&q, Some(&w.owner.access)).await), 2);
     for id in [&public["id"], &private["id"]] {
         let r = w
             .app
@@ -854,20 +581,10 @@ async fn questions_answers_and_announcements() {
         assert_eq!(r.status(), 200);
     }
     // Answered public questions are public; private ones stay private.
-    let v: Value = w.app.get(&q, None).await.json().await.unwrap_or_default();
+    let v: Value = w.app.get_json(&q, None).await;
     assert_eq!(seen(v.clone()), 1);
     assert_eq!(v["data"][0]["answer"], "Yes.");
-    assert_eq!(
-        seen(
-            w.app
-                .get(&q, Some(&french.access))
-                .await
-                .json()
-                .await
-                .unwrap_or_default()
-        ),
-        1
-    );
+    assert_eq!(seen(w.app.get_json(&q, Some(&french.access)).await), 1);
     w.app
         .wait_for_email("asker@example.org", "Read the answer")
         .await;
@@ -896,11 +613,8 @@ async fn questions_answers_and_announcements() {
     assert_eq!(r.status(), 201);
     let list: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}/announcements"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}/announcements"), None)
+        .await;
     assert_eq!(list["data"][0]["title"], "Deadline reminder");
     w.app
         .wait_for_email("asker@example.org", "Deadline reminder")
@@ -914,8 +628,8 @@ async fn questions_answers_and_announcements() {
 
 #[tokio::test]
 async fn descriptions_render_inert() {
-    let w = world().await;
-    let mut b = body("water-lab", "Markdown safety");
+    let w = World::new().await;
+    let mut b = body("Markdown safety");
     b["description"] = json!(
         "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>\n\n<svg onload=alert(1)></svg>\n\n[d](data:text/html;base64,PHNjcmlwdD4=)\n\n[ok](https://example.org)"
     );
@@ -939,9 +653,9 @@ async fn descriptions_render_inert() {
 
 #[tokio::test]
 async fn permissions_validation_and_locked_fields() {
-    let w = world().await;
+    let w = World::new().await;
     // Licences are checked.
-    let mut b = body("water-lab", "Licence check");
+    let mut b = body("Licence check");
     b["allowed_licences"] = json!(["CC-BY-NC-4.0"]);
     let v = assert_problem(
         w.app
@@ -952,7 +666,7 @@ async fn permissions_validation_and_locked_fields() {
     )
     .await;
     assert_eq!(v["errors"][0]["field"], "allowed_licences");
-    let mut b = body("water-lab", "Past deadline");
+    let mut b = body("Past deadline");
     b["submission_deadline"] = json!(at(Duration::days(-1)));
     let v = assert_problem(
         w.app
@@ -973,35 +687,18 @@ async fn permissions_validation_and_locked_fields() {
 
     // A plain member drafts but cannot publish; outsiders see nothing.
     let member = w.app.signed_in("member@water.org", "Mem").await;
-    w.app
-        .post(
-            "/api/v1/orgs/water-lab/members",
-            Some(&w.owner.access),
-            json!({ "email": "member@water.org", "role": "member" }),
-        )
-        .await;
-    let token = w
-        .app
-        .token_from_email("member@water.org", "/invitations/")
-        .await;
-    w.app
-        .post(
-            "/api/v1/invitations/accept",
-            Some(&member.access),
-            json!({ "token": token }),
-        )
-        .await;
+    w.join_org(&member, "member@water.org", "member").await;
     let r = w
         .app
         .post(
             "/api/v1/challenges",
             Some(&member.access),
-            body("water-lab", "Member draft"),
+            body("Member draft"),
         )
         .await;
     assert_eq!(r.status(), 201);
     let c: Value = r.json().await.unwrap_or_default();
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    let slug = slug_of(&c);
     assert_problem(
         w.app
             .post(
@@ -1043,7 +740,7 @@ async fn permissions_validation_and_locked_fields() {
             .post(
                 "/api/v1/challenges",
                 Some(&outsider.access),
-                body("water-lab", "Not mine"),
+                body("Not mine"),
             )
             .await,
         404,
@@ -1083,40 +780,23 @@ async fn permissions_validation_and_locked_fields() {
     assert_eq!(r.status(), 200);
 
     // API keys act within their scopes.
-    let key: Value = w
-        .app
-        .post(
-            "/api/v1/orgs/water-lab/api-keys",
-            Some(&w.owner.access),
-            json!({ "name": "Sync", "scopes": ["challenges:read"] }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    let secret = key["secret"].as_str().unwrap_or_default();
+    let key = w.api_key(&["challenges:read"]).await;
+    let secret = key.as_str();
     let mine: Value = w
         .app
-        .get("/api/v1/orgs/water-lab/challenges", Some(secret))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/orgs/{ORG}/challenges"), Some(secret))
+        .await;
     assert_eq!(mine["data"].as_array().map(Vec::len), Some(1));
     let r = w
         .app
-        .post(
-            "/api/v1/challenges",
-            Some(secret),
-            body("water-lab", "Key draft"),
-        )
+        .post("/api/v1/challenges", Some(secret), body("Key draft"))
         .await;
     assert_problem(r, 403, "insufficient_scope").await;
 }
 
 #[tokio::test]
 async fn publishing_can_require_an_admins_review() {
-    let w = world().await;
+    let w = World::new().await;
     let r = w
         .app
         .http
@@ -1127,19 +807,16 @@ async fn publishing_can_require_an_admins_review() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 200);
-    let c = w.create(body("water-lab", "Reviewed challenge")).await;
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    let c = w.create(body("Reviewed challenge")).await;
+    let slug = slug_of(&c);
     w.fund(&slug).await;
     let p = w.publish(&slug).await;
     assert_eq!(p["outcome"], "awaiting_review");
     assert_eq!(p["challenge"]["state"], "draft");
     let queue: Value = w
         .app
-        .get("/api/v1/admin/reviews", Some(&w.admin.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/admin/reviews", Some(&w.admin.access))
+        .await;
     assert_eq!(queue["data"][0]["slug"], slug.as_str());
     let r = w
         .app
@@ -1161,11 +838,8 @@ async fn publishing_can_require_an_admins_review() {
     assert_eq!(r.status(), 200);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
+        .await;
     assert_eq!(v["review"]["state"], "changes_requested");
     assert_eq!(v["review"]["comment"], "Please add judging criteria.");
     assert_eq!(w.publish(&slug).await["outcome"], "awaiting_review");

@@ -4,161 +4,18 @@
 
 mod common;
 
-use chrono::{Duration, SecondsFormat, Utc};
-use common::{assert_problem, TestApp, Tokens};
+use chrono::Duration;
+use common::fixtures::{id_of, World};
+use common::{assert_problem, Tokens};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-fn at(d: Duration) -> String {
-    (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-struct World {
-    app: TestApp,
-    owner: Tokens,
-    admin: Tokens,
-}
-
-async fn world(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
-    let app = TestApp::spawn_with(adjust).await;
-    let owner = app.signed_in("owner@lab.org", "Olive Owner").await;
-    app.post(
-        "/api/v1/orgs",
-        Some(&owner.access),
-        json!({ "slug": "open-lab", "name": "Open Lab" }),
-    )
-    .await;
-    let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
-    let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-    tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(conn);
-    World { app, owner, admin }
-}
-
-impl World {
-    /// An open, funded challenge; returns its slug.
-    async fn challenge(&self, title: &str, deadline: Duration, team_size: i32) -> String {
-        self.challenge_with(title, deadline, team_size, json!({}))
-            .await
-    }
-
-    /// Like [`World::challenge`], with extra challenge fields.
-    async fn challenge_with(
-        &self,
-        title: &str,
-        deadline: Duration,
-        team_size: i32,
-        extra: Value,
-    ) -> String {
-        let mut b = json!({
-                    "org": "open-lab", "title": title,
-                    "summary": "Design an open sensor for river pollution.",
-                    "description": "Describe the sensor.", "category": "environment", "kind": "design",
-                    "currency": "EUR", "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 100000 }],
-                    "submission_deadline": at(deadline), "judging_deadline": at(deadline + Duration::days(10)),
-                    "rules": "Entries must be original and openly licensed.",
-                    "allowed_licences": ["CC-BY-4.0", "MIT"], "max_team_size": team_size, "max_submissions_per_solver": 2
-        });
-        for (k, v) in extra.as_object().into_iter().flatten() {
-            b[k] = v.clone();
-        }
-        let r = self
-            .app
-            .post("/api/v1/challenges", Some(&self.owner.access), b)
-            .await;
-        let c: Value = r.json().await.unwrap_or_default();
-        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-        let f: Value = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/funding"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap_or_default();
-        self.app
-            .post(
-                &format!(
-                    "/api/v1/admin/fundings/{}/confirm",
-                    f["id"].as_str().unwrap_or_default()
-                ),
-                Some(&self.admin.access),
-                json!({ "reference": "R" }),
-            )
-            .await;
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/publish"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        slug
-    }
-
-    async fn solver(&self, email: &str, name: &str, slug: &str) -> Tokens {
-        let t = self.app.signed_in(email, name).await;
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/registrations"),
-                Some(&t.access),
-                json!({ "rules_version": 1, "accept_rules": true }),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        t
-    }
-
-    async fn submit(&self, t: &Tokens, slug: &str, title: &str) -> Value {
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/submissions"),
-                Some(&t.access),
-                json!({ "title": title, "abstract": "A cheap optical turbidity sensor.", "body": "## Design\n\nAn LED and a photodiode.", "licence": "CC-BY-4.0" }),
-            )
-            .await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or_default();
-        assert_eq!(status, 201, "{v}");
-        v
-    }
-
-    async fn upload(&self, t: &Tokens, id: &str, name: &str, bytes: &[u8]) -> reqwest::Response {
-        let boundary = "tribuBOUNDARY42";
-        let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.app
-            .http
-            .post(
-                self.app
-                    .url(&format!("/api/v1/submissions/{id}/attachments")),
-            )
-            .bearer_auth(&t.access)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-}
-
 #[tokio::test]
 async fn licences_revisions_and_the_deadline() {
-    let w = world(|_| {}).await;
-    let slug = w.challenge("River sensors", Duration::seconds(6), 3).await;
+    let w = World::new().await;
+    let slug = w
+        .open_challenge_closing("River sensors", Duration::seconds(6), json!({}))
+        .await;
     let solver = w.solver("sol@example.org", "Sol Solver", &slug).await;
     let r = w
         .app
@@ -171,8 +28,8 @@ async fn licences_revisions_and_the_deadline() {
     let v = assert_problem(r, 422, "validation_failed").await;
     assert_eq!(v["errors"][0]["field"], "licence");
 
-    let s = w.submit(&solver, &slug, "Turbidity sensor").await;
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let s = w.submit(&solver, &slug, "Turbidity sensor", false).await;
+    let id = id_of(&s);
     assert_eq!(s["licence"]["id"], "CC-BY-4.0");
     assert_eq!(
         s["attribution"],
@@ -203,14 +60,11 @@ async fn licences_revisions_and_the_deadline() {
     }
     let revs: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/submissions/{id}/revisions"),
             Some(&solver.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(revs["data"].as_array().map(Vec::len), Some(4));
     let unique: std::collections::HashSet<_> = hashes.iter().collect();
     assert_eq!(unique.len(), 4, "every revision has its own hash");
@@ -218,22 +72,16 @@ async fn licences_revisions_and_the_deadline() {
     // The licence shows on every view.
     let mine: Value = w
         .app
-        .get("/api/v1/me/submissions", Some(&solver.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/me/submissions", Some(&solver.access))
+        .await;
     assert_eq!(mine["data"][0]["licence"]["id"], "CC-BY-4.0");
     let list: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/submissions"),
             Some(&w.owner.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(list["data"][0]["licence"]["id"], "CC-BY-4.0");
     // Receipts are emailed with the hash.
     w.app.wait_for_email("sol@example.org", &hashes[3]).await;
@@ -260,33 +108,29 @@ async fn licences_revisions_and_the_deadline() {
     assert_problem(r, 409, "deadline_passed").await;
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{id}"), Some(&solver.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{id}"), Some(&solver.access))
+        .await;
     assert_eq!(v["judged_revision"], 4);
     let revs: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/submissions/{id}/revisions"),
             Some(&solver.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(revs["data"][3]["judged"], true);
 }
 
 #[tokio::test]
 async fn teams_shares_and_limits() {
-    let w = world(|_| {}).await;
-    let slug = w.challenge("Team play", Duration::days(10), 2).await;
+    let w = World::new().await;
+    let slug = w
+        .open_challenge("Team play", json!({ "max_team_size": 2 }))
+        .await;
     let lead = w.solver("lead@example.org", "Lea Lead", &slug).await;
     let mate = w.solver("mate@example.org", "Mat Mate", &slug).await;
-    let s = w.submit(&lead, &slug, "Team sensor").await;
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let s = w.submit(&lead, &slug, "Team sensor", false).await;
+    let id = id_of(&s);
     let r = w
         .app
         .post(
@@ -322,11 +166,8 @@ async fn teams_shares_and_limits() {
     assert_eq!(r.status(), 204);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
+        .await;
     let shares: Vec<i64> = v["team"]
         .as_array()
         .into_iter()
@@ -337,8 +178,8 @@ async fn teams_shares_and_limits() {
 
     // A second team for the same solver in the same challenge.
     let other = w.solver("other@example.org", "Oth Other", &slug).await;
-    let s2 = w.submit(&other, &slug, "Rival sensor").await;
-    let id2 = s2["id"].as_str().unwrap_or_default().to_owned();
+    let s2 = w.submit(&other, &slug, "Rival sensor", false).await;
+    let id2 = id_of(&s2);
     w.app
         .post(
             &format!("/api/v1/submissions/{id2}/team/invitations"),
@@ -413,11 +254,8 @@ async fn teams_shares_and_limits() {
     assert_eq!(o["applied"], true);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
+        .await;
     assert_eq!(v["team"][0]["share_bps"], 7000);
     // A member leaves: back to equal (one member, everything).
     let r = w
@@ -430,16 +268,13 @@ async fn teams_shares_and_limits() {
     assert_eq!(r.status(), 204);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{id}"), Some(&lead.access))
+        .await;
     assert_eq!(v["team"].as_array().map(Vec::len), Some(1));
     assert_eq!(v["team"][0]["share_bps"], 10000);
 
     // Per-solver limit (2); withdrawn ones no longer count.
-    w.submit(&lead, &slug, "Second sensor").await;
+    w.submit(&lead, &slug, "Second sensor", false).await;
     let r = w
         .app
         .post(&format!("/api/v1/challenges/{slug}/submissions"), Some(&lead.access), json!({ "title": "Third", "abstract": "One too many entries.", "body": "x", "licence": "MIT" }))
@@ -456,16 +291,16 @@ async fn teams_shares_and_limits() {
             .status(),
         200
     );
-    w.submit(&lead, &slug, "Third sensor").await;
+    w.submit(&lead, &slug, "Third sensor", false).await;
 }
 
 #[tokio::test]
 async fn attachments_are_safe_and_hashed() {
-    let w = world(|c| c.attachment_max_bytes = 4096).await;
-    let slug = w.challenge("Files", Duration::days(10), 3).await;
+    let w = World::with(|c| c.attachment_max_bytes = 4096).await;
+    let slug = w.open_challenge("Files", json!({})).await;
     let solver = w.solver("files@example.org", "Fil", &slug).await;
-    let s = w.submit(&solver, &slug, "With files").await;
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let s = w.submit(&solver, &slug, "With files", false).await;
+    let id = id_of(&s);
     assert_problem(
         w.upload(&solver, &id, "big.bin", &vec![7u8; 5000]).await,
         413,
@@ -474,22 +309,14 @@ async fn attachments_are_safe_and_hashed() {
     .await;
     // A challenge's own limits win over the platform's.
     let strict = w
-        .challenge_with(
+        .open_challenge(
             "Small files only",
-            Duration::days(10),
-            3,
             json!({ "max_attachment_bytes": 1024, "max_submission_bytes": 2048 }),
         )
         .await;
-    w.app
-        .post(
-            &format!("/api/v1/challenges/{strict}/registrations"),
-            Some(&solver.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
-    let s2 = w.submit(&solver, &strict, "Small").await;
-    let id2 = s2["id"].as_str().unwrap_or_default().to_owned();
+    w.register(&solver, &strict).await;
+    let s2 = w.submit(&solver, &strict, "Small", false).await;
+    let id2 = id_of(&s2);
     assert_problem(
         w.upload(&solver, &id2, "k.bin", &[1u8; 1500]).await,
         413,
@@ -571,42 +398,17 @@ async fn attachments_are_safe_and_hashed() {
 
 #[tokio::test]
 async fn confidentiality_before_and_after_results() {
-    let w = world(|_| {}).await;
-    let slug = w
-        .challenge("Secret until results", Duration::days(10), 3)
-        .await;
+    let w = World::new().await;
+    let slug = w.open_challenge("Secret until results", json!({})).await;
     let author = w.solver("author@example.org", "Aut Hor", &slug).await;
     let other_solver = w.solver("rival@example.org", "Riv Al", &slug).await;
     let member = w.app.signed_in("member@lab.org", "Mem Ber").await;
-    w.app
-        .post(
-            "/api/v1/orgs/open-lab/members",
-            Some(&w.owner.access),
-            json!({ "email": "member@lab.org", "role": "member" }),
-        )
-        .await;
-    let token = w
-        .app
-        .token_from_email("member@lab.org", "/invitations/")
-        .await;
-    w.app
-        .post(
-            "/api/v1/invitations/accept",
-            Some(&member.access),
-            json!({ "token": token }),
-        )
-        .await;
+    w.join_org(&member, "member@lab.org", "member").await;
     let elsewhere = w.app.signed_in("else@other.org", "Els").await;
-    w.app
-        .post(
-            "/api/v1/orgs",
-            Some(&elsewhere.access),
-            json!({ "slug": "other-org", "name": "Other" }),
-        )
-        .await;
+    w.create_org(&elsewhere, "other-org", "Other").await;
 
-    let s = w.submit(&author, &slug, "Confidential idea").await;
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let s = w.submit(&author, &slug, "Confidential idea", false).await;
+    let id = id_of(&s);
     let path = format!("/api/v1/submissions/{id}");
     let list = format!("/api/v1/challenges/{slug}/submissions");
     let cases: Vec<(&str, Option<&str>, u16, usize)> = vec![
@@ -628,13 +430,7 @@ async fn confidentiality_before_and_after_results() {
             *status,
             "before results: {who}"
         );
-        let v: Value = w
-            .app
-            .get(&list, *token)
-            .await
-            .json()
-            .await
-            .unwrap_or_default();
+        let v: Value = w.app.get_json(&list, *token).await;
         assert_eq!(
             v["data"].as_array().map(Vec::len),
             Some(*listed),
@@ -651,17 +447,9 @@ async fn confidentiality_before_and_after_results() {
         );
     }
     // The organisation's management page lists entries, never a team's drafts.
-    let draft: Value = w
-        .app
-        .post(
-            &format!("/api/v1/challenges/{slug}/submissions"),
-            Some(&other_solver.access),
-            json!({ "title": "Unfinished draft", "abstract": "Still thinking about it.", "body": "…", "licence": "MIT", "draft": true }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let draft = w
+        .submit(&other_solver, &slug, "Unfinished draft", true)
+        .await;
     assert_eq!(draft["state"], "draft");
     let page = w
         .app
@@ -714,13 +502,7 @@ async fn confidentiality_before_and_after_results() {
             "after results: {who}"
         );
     }
-    let g: Value = w
-        .app
-        .get("/api/v1/solutions", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let g: Value = w.app.get_json("/api/v1/solutions", None).await;
     assert_eq!(
         g["data"][0]["attribution"],
         "Confidential idea — by Aut Hor — CC-BY-4.0"
@@ -733,12 +515,12 @@ async fn confidentiality_before_and_after_results() {
 
 #[tokio::test]
 async fn withdraw_disqualify_and_the_gallery() {
-    let w = world(|_| {}).await;
-    let slug = w.challenge("Gallery", Duration::days(10), 3).await;
+    let w = World::new().await;
+    let slug = w.open_challenge("Gallery", json!({})).await;
     let a = w.solver("a@example.org", "Ann", &slug).await;
     let b = w.solver("b@example.org", "Ben", &slug).await;
     let c = w.solver("c@example.org", "Cat", &slug).await;
-    let sa = w.submit(&a, &slug, "Winning sensor").await;
+    let sa = w.submit(&a, &slug, "Winning sensor", false).await;
     let sb: Value = w
         .app
         .post(
@@ -750,8 +532,8 @@ async fn withdraw_disqualify_and_the_gallery() {
         .json()
         .await
         .unwrap_or_default();
-    let sc = w.submit(&c, &slug, "Cheating sensor").await;
-    let cid = sc["id"].as_str().unwrap_or_default().to_owned();
+    let sc = w.submit(&c, &slug, "Cheating sensor", false).await;
+    let cid = id_of(&sc);
     // Only the organisation disqualifies, with a reason; the team is told.
     assert_problem(
         w.app
@@ -779,11 +561,8 @@ async fn withdraw_disqualify_and_the_gallery() {
         .await;
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{cid}"), Some(&c.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{cid}"), Some(&c.access))
+        .await;
     assert_eq!(v["state"], "disqualified");
     {
         let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
@@ -791,23 +570,14 @@ async fn withdraw_disqualify_and_the_gallery() {
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("challenge"));
-        let winners = vec![
-            sa["id"].as_str().unwrap_or_default().to_owned(),
-            cid.clone(),
-        ];
+        let winners = vec![id_of(&sa), cid.clone()];
         // The disqualified one is not published even if named.
         assert_eq!(
             tribu::submissions::service::publish_results(&mut conn, &ch.id, &winners).unwrap_or(0),
             2
         );
     }
-    let g: Value = w
-        .app
-        .get("/api/v1/solutions", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let g: Value = w.app.get_json("/api/v1/solutions", None).await;
     let titles: Vec<&str> = g["data"]
         .as_array()
         .into_iter()
@@ -816,51 +586,31 @@ async fn withdraw_disqualify_and_the_gallery() {
         .collect();
     assert_eq!(titles.len(), 2, "{titles:?}");
     assert!(titles.contains(&"Winning sensor") && titles.contains(&"Shared sensor"));
-    let by_licence: Value = w
-        .app
-        .get("/api/v1/solutions?licence=MIT", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let by_licence: Value = w.app.get_json("/api/v1/solutions?licence=MIT", None).await;
     assert_eq!(by_licence["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(by_licence["data"][0]["id"], sb["id"]);
-    let by_search: Value = w
-        .app
-        .get("/api/v1/solutions?q=hardware", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let by_search: Value = w.app.get_json("/api/v1/solutions?q=hardware", None).await;
     assert_eq!(by_search["data"].as_array().map(Vec::len), Some(1));
     let by_challenge: Value = w
         .app
-        .get(&format!("/api/v1/solutions?challenge={slug}"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/solutions?challenge={slug}"), None)
+        .await;
     assert_eq!(by_challenge["data"].as_array().map(Vec::len), Some(2));
     let none: Value = w
         .app
-        .get("/api/v1/solutions?challenge=nope", None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/solutions?challenge=nope", None)
+        .await;
     assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]
 async fn team_invitations_can_be_answered_from_the_dashboard() {
-    let w = world(|_| {}).await;
-    let slug = w
-        .challenge("Dashboard answers", Duration::days(10), 3)
-        .await;
+    let w = World::new().await;
+    let slug = w.open_challenge("Dashboard answers", json!({})).await;
     let lead = w.solver("lead2@example.org", "Lee", &slug).await;
     let mate = w.solver("mate2@example.org", "Mae", &slug).await;
-    let s = w.submit(&lead, &slug, "Joint work").await;
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let s = w.submit(&lead, &slug, "Joint work", false).await;
+    let id = id_of(&s);
     let inv: Value = w
         .app
         .post(
@@ -872,7 +622,7 @@ async fn team_invitations_can_be_answered_from_the_dashboard() {
         .json()
         .await
         .unwrap_or_default();
-    let inv_id = inv["id"].as_str().unwrap_or_default().to_owned();
+    let inv_id = id_of(&inv);
     // The dashboard page offers the answer (and hands out a CSRF token).
     let page = w
         .app
@@ -919,10 +669,7 @@ async fn team_invitations_can_be_answered_from_the_dashboard() {
     assert_eq!(r.status(), 303);
     let v: Value = w
         .app
-        .get(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/submissions/{id}"), Some(&mate.access))
+        .await;
     assert_eq!(v["team"].as_array().map(Vec::len), Some(2));
 }

@@ -3,29 +3,18 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{require_all, TestApp};
+use common::fixtures::{id_of, World};
+use common::{free_port, require_all, KillOnDrop};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tribu::config::{AttachmentStore, Secret};
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `moto_server`, or says why not.
-fn moto() -> Option<(Server, u16)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0);
+fn moto() -> Option<(KillOnDrop, u16)> {
+    let port = free_port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -41,7 +30,7 @@ fn moto() -> Option<(Server, u16)> {
             return None;
         }
     };
-    let server = Server(child);
+    let server = KillOnDrop(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "moto_server did not start");
@@ -64,7 +53,7 @@ async fn attachments_live_in_the_s3_bucket() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(r.status().is_success(), "create bucket: {}", r.status());
 
-    let app = TestApp::spawn_with(|c| {
+    let w = World::with(|c| {
         c.attachment_store = AttachmentStore::S3;
         c.s3_bucket = Some("tribu-files".into());
         c.s3_endpoint = Some(endpoint.clone());
@@ -72,99 +61,12 @@ async fn attachments_live_in_the_s3_bucket() {
         c.s3_secret_access_key = Some(Secret::new("testing"));
     })
     .await;
-    let owner = app.signed_in("owner@s3.org", "Own").await;
-    app.post(
-        "/api/v1/orgs",
-        Some(&owner.access),
-        json!({ "slug": "s3-lab", "name": "S3 Lab" }),
-    )
-    .await;
-    let admin = app.signed_in("admin@s3.org", "Adm").await;
-    {
-        let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-        tribu::auth::service::create_admin(&mut conn, "admin@s3.org", "Adm", None)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    let when = |d: i64| {
-        (chrono::Utc::now() + chrono::Duration::days(d))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    let c: Value = app
-        .post(
-            "/api/v1/challenges",
-            Some(&owner.access),
-            json!({ "org": "s3-lab", "title": "Stored files", "summary": "Files go to the object store.", "description": "x",
-                    "category": "technology", "kind": "software", "currency": "EUR",
-                    "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 1000 }],
-                    "submission_deadline": when(5), "judging_deadline": when(9),
-                    "rules": "Rules long enough to pass.", "allowed_licences": ["MIT"] }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-    let f: Value = app
-        .post(
-            &format!("/api/v1/challenges/{slug}/funding"),
-            Some(&owner.access),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    app.post(
-        &format!(
-            "/api/v1/admin/fundings/{}/confirm",
-            f["id"].as_str().unwrap_or_default()
-        ),
-        Some(&admin.access),
-        json!({ "reference": "R" }),
-    )
-    .await;
-    assert_eq!(
-        app.post(
-            &format!("/api/v1/challenges/{slug}/publish"),
-            Some(&owner.access),
-            json!({})
-        )
-        .await
-        .status(),
-        200
-    );
-    let solver = app.signed_in("solver@s3.org", "Sol").await;
-    app.post(
-        &format!("/api/v1/challenges/{slug}/registrations"),
-        Some(&solver.access),
-        json!({ "rules_version": 1, "accept_rules": true }),
-    )
-    .await;
-    let s: Value = app
-        .post(&format!("/api/v1/challenges/{slug}/submissions"), Some(&solver.access), json!({ "title": "Bucket", "abstract": "Stored in S3 for real.", "body": "b", "licence": "MIT" }))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    let id = s["id"].as_str().unwrap_or_default().to_owned();
+    let slug = w.open_challenge("Stored files", json!({})).await;
+    let solver = w.solver("solver@s3.org", "Sol", &slug).await;
+    let id = id_of(&w.submit(&solver, &slug, "Bucket", false).await);
 
     let bytes: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
-    let boundary = "s3boundary";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"data.bin\"\r\n\r\n").into_bytes();
-    body.extend_from_slice(&bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = app
-        .http
-        .post(app.url(&format!("/api/v1/submissions/{id}/attachments")))
-        .bearer_auth(&solver.access)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = w.upload(&solver, &id, "data.bin", &bytes).await;
     assert_eq!(r.status(), 201);
     let a: Value = r.json().await.unwrap_or_default();
     let sha = hex::encode(Sha256::digest(&bytes));
@@ -173,8 +75,8 @@ async fn attachments_live_in_the_s3_bucket() {
     // The object is in the bucket under its hash (read by a separate client),
     // and nothing is on local disk.
     let elsewhere = tribu::config::Config {
-        data_dir: app.dir.path().join("other"),
-        ..app.config.clone()
+        data_dir: w.app.dir.path().join("other"),
+        ..w.app.config.clone()
     };
     let other =
         tribu::submissions::blobs::Blobs::from_config(&elsewhere).unwrap_or_else(|e| panic!("{e}"));
@@ -182,14 +84,15 @@ async fn attachments_live_in_the_s3_bucket() {
         other.get(&sha).await.unwrap_or_else(|e| panic!("{e}")),
         bytes
     );
-    let local = app.config.data_dir.join("attachments");
+    let local = w.app.config.data_dir.join("attachments");
     assert!(
         std::fs::read_dir(&local).map(|d| d.count()).unwrap_or(0) == 0,
         "no local copies"
     );
 
     // Downloads come back from the bucket intact.
-    let got = app
+    let got = w
+        .app
         .get(
             a["attachment"]["url"].as_str().unwrap_or_default(),
             Some(&solver.access),

@@ -12,98 +12,25 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use chrono::{SecondsFormat, Utc};
-use common::browser::{browser, fill, path, shot, submit, text, wait_path, wait_text};
+use common::browser::{browser, click, fill, path, shot, submit, text, wait_path, wait_text};
+use common::fixtures::{World, OWNER};
+use common::visitor::{location, Visitor};
 use common::{TestApp, Tokens, PASSWORD};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 const SOLVER: &str = "sol@example.org";
 const MATE: &str = "mat@example.org";
-const OWNER: &str = "owner@lab.org";
 
-/// The organisation's side: its owner and a platform admin.
-struct Org {
-    owner: Tokens,
-    admin: Tokens,
-}
-
-/// An owner with the organisation `open-lab`, and a platform admin.
-async fn organisation(app: &TestApp) -> Org {
-    let owner = app.signed_in(OWNER, "Olive Owner").await;
-    let r = app
-        .post(
-            "/api/v1/orgs",
-            Some(&owner.access),
-            json!({ "slug": "open-lab", "name": "Open Lab" }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
-    let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-    tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(conn);
-    Org { owner, admin }
-}
-
-/// An open, funded challenge allowing CC-BY-4.0 whose submissions close
-/// after `deadline`; returns its slug.
-async fn open_challenge(
-    app: &TestApp,
-    org: &Org,
-    title: &str,
-    deadline: chrono::Duration,
-) -> String {
-    let at = |d: chrono::Duration| (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true);
-    let r = app
-        .post(
-            "/api/v1/challenges",
-            Some(&org.owner.access),
-            json!({
-                "org": "open-lab", "title": title,
-                "summary": "Design an open sensor for river pollution.",
-                "description": "Describe the sensor.", "category": "environment", "kind": "design",
-                "currency": "EUR", "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 100000 }],
-                "submission_deadline": at(deadline), "judging_deadline": at(deadline + chrono::Duration::days(10)),
-                "rules": "Entries must be original and openly licensed.",
-                "allowed_licences": ["CC-BY-4.0"], "max_team_size": 3, "max_submissions_per_solver": 2
-            }),
-        )
-        .await;
-    let c: Value = r.json().await.unwrap_or_default();
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-    assert!(!slug.is_empty(), "challenge created: {c}");
-    let f: Value = app
-        .post(
-            &format!("/api/v1/challenges/{slug}/funding"),
-            Some(&org.owner.access),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
-    let r = app
-        .post(
-            &format!(
-                "/api/v1/admin/fundings/{}/confirm",
-                f["id"].as_str().unwrap_or_default()
-            ),
-            Some(&org.admin.access),
-            json!({ "reference": "R-1" }),
-        )
-        .await;
-    assert!(r.status().is_success(), "funding confirmed");
-    let r = app
-        .post(
-            &format!("/api/v1/challenges/{slug}/publish"),
-            Some(&org.owner.access),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), 200, "published");
-    slug
+/// An open, funded challenge allowing only CC-BY-4.0 whose submissions
+/// close after `deadline`; returns its slug.
+async fn open_challenge(w: &World, title: &str, deadline: chrono::Duration) -> String {
+    w.open_challenge_closing(
+        title,
+        deadline,
+        json!({ "allowed_licences": ["CC-BY-4.0"] }),
+    )
+    .await
 }
 
 async fn go(c: &Client, app: &TestApp, p: &str) {
@@ -112,40 +39,12 @@ async fn go(c: &Client, app: &TestApp, p: &str) {
         .unwrap_or_else(|e| panic!("goto {p}: {e}"));
 }
 
-async fn click(c: &Client, css: &str) {
-    common::browser::find(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
 async fn text_of(c: &Client, css: &str) -> String {
     common::browser::find(c, css)
         .await
         .text()
         .await
         .unwrap_or_default()
-}
-
-/// Waits (up to 10 s) for the page to show `needle` after a click; unlike
-/// `wait_text` it tolerates the moment between two pages when there is no body.
-async fn wait_for(c: &Client, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let t = match c.find(Locator::Css("body")).await {
-            Ok(b) => b.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if t.contains(needle) {
-            return t;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "page never showed {needle:?}: {t}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// A screenshot of the whole page at `width` (the window grows to the
@@ -201,11 +100,8 @@ async fn sign_out(c: &Client) {
 }
 
 async fn api_view(app: &TestApp, t: &Tokens, id: &str) -> Value {
-    app.get(&format!("/api/v1/submissions/{id}"), Some(&t.access))
+    app.get_json(&format!("/api/v1/submissions/{id}"), Some(&t.access))
         .await
-        .json()
-        .await
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -213,37 +109,32 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     let Some((_driver, c, _profile)) = browser().await else {
         return;
     };
-    let app = TestApp::spawn().await;
-    let org = organisation(&app).await;
-    let slug = open_challenge(&app, &org, "River sensors", chrono::Duration::days(10)).await;
+    let w = World::new().await;
+    let app = &w.app;
+    let slug = open_challenge(&w, "River sensors", chrono::Duration::days(10)).await;
 
     // Signed out, the entry form asks to sign in first.
     let r = app.get(&format!("/challenges/{slug}/submit"), None).await;
     assert_eq!(r.status(), 303);
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let loc = location(&r);
     assert!(loc.starts_with("/login?next="), "{loc}");
 
     // Sign up, verify from the .eml, sign in.
-    go(&c, &app, "/signup").await;
+    go(&c, app, "/signup").await;
     fill(&c, "input[name=display_name]", "Sol Solver").await;
     fill(&c, "input[name=email]", SOLVER).await;
     fill(&c, "input[name=password]", PASSWORD).await;
     submit(&c).await;
-    wait_for(&c, SOLVER).await;
+    wait_text(&c, SOLVER).await;
     let mail = app.wait_for_email(SOLVER, "/verify-email?token=").await;
     let token = common::link_token(&mail, "/verify-email?token=").unwrap_or_default();
-    go(&c, &app, &format!("/verify-email?token={token}")).await;
+    go(&c, app, &format!("/verify-email?token={token}")).await;
     wait_text(&c, "confirmed").await;
     let challenge_page = format!("/challenges/{slug}");
-    sign_in(&c, &app, SOLVER, &challenge_page).await;
+    sign_in(&c, app, SOLVER, &challenge_page).await;
 
     // Before registering, the entry form says what to do first.
-    go(&c, &app, &format!("/challenges/{slug}/submit")).await;
+    go(&c, app, &format!("/challenges/{slug}/submit")).await;
     wait_text(&c, "Register for the challenge").await;
     assert!(
         c.find(Locator::Css("textarea[name=body]")).await.is_err(),
@@ -252,14 +143,14 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     snap(&c, "sub-blocked", 1280).await;
 
     // Register on the challenge page: tick the rules, submit.
-    go(&c, &app, &challenge_page).await;
+    go(&c, app, &challenge_page).await;
     click(&c, "input[name=accept_rules]").await;
     click(&c, "form[action$='/register'] button[type=submit]").await;
-    wait_for(&c, "You are registered for this challenge").await;
+    wait_text(&c, "You are registered for this challenge").await;
     wait_path(&c, &challenge_page).await;
 
     // The entry form.
-    go(&c, &app, &format!("/challenges/{slug}/submit")).await;
+    go(&c, app, &format!("/challenges/{slug}/submit")).await;
     let holders = c
         .find(Locator::Css("input[name=copyright_holders]"))
         .await
@@ -279,7 +170,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     .await;
     // Submitting without a licence keeps what was typed and says why.
     click(&c, "button[value=submit]").await;
-    wait_for(&c, "Choose one of the licences").await;
+    wait_text(&c, "Choose one of the licences").await;
     let kept = c
         .find(Locator::Css("input[name=title]"))
         .await
@@ -309,7 +200,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     // The receipt: revision 1 and its SHA-256, as the API reports them.
     let id = wait_submission_path(&c, "/receipt").await;
     let solver = app.login(SOLVER, PASSWORD).await;
-    let v = api_view(&app, &solver, &id).await;
+    let v = api_view(app, &solver, &id).await;
     let first_hash = v["revision"]["sha256"]
         .as_str()
         .unwrap_or_default()
@@ -326,7 +217,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     let file = app.dir.path().join("sensor-notes.txt");
     std::fs::write(&file, "Calibration: 0 NTU = 3.1 V, 100 NTU = 1.4 V.\n")
         .unwrap_or_else(|e| panic!("{e}"));
-    go(&c, &app, &format!("/submissions/{id}")).await;
+    go(&c, app, &format!("/submissions/{id}")).await;
     c.find(Locator::Css("input[type=file]"))
         .await
         .unwrap_or_else(|e| panic!("file input: {e}"))
@@ -335,15 +226,15 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
         .unwrap_or_else(|e| panic!("choose file: {e}"));
     click(&c, "form[action$='/attachments'] button[type=submit]").await;
     wait_path(&c, &format!("/submissions/{id}")).await;
-    let page = wait_for(&c, "sensor-notes.txt").await;
+    let page = wait_text(&c, "sensor-notes.txt").await;
     assert!(page.contains("The file was attached"), "{page}");
-    let v = api_view(&app, &solver, &id).await;
+    let v = api_view(app, &solver, &id).await;
     assert_eq!(v["revision"]["number"], 2);
     assert_eq!(v["attachments"][0]["filename"], "sensor-notes.txt");
     snap(&c, "sub-show", 1280).await;
 
     // Revise: a third revision with its own receipt and hash.
-    go(&c, &app, &format!("/submissions/{id}/edit")).await;
+    go(&c, app, &format!("/submissions/{id}/edit")).await;
     wait_text(&c, "revision 2").await;
     fill(
         &c,
@@ -359,7 +250,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     let third_hash = text_of(&c, "#receipt-hash").await.trim().to_owned();
     assert_eq!(third_hash.len(), 64);
     assert_ne!(third_hash, first_hash, "a new revision, a new hash");
-    let v = api_view(&app, &solver, &id).await;
+    let v = api_view(app, &solver, &id).await;
     assert_eq!(v["revision"]["sha256"], third_hash.as_str());
     assert!(
         text(&c).await.contains("sensor-notes.txt"),
@@ -367,7 +258,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     );
 
     // The history lists the three revisions.
-    go(&c, &app, &format!("/submissions/{id}/revisions")).await;
+    go(&c, app, &format!("/submissions/{id}/revisions")).await;
     let rows = c
         .find_all(Locator::Css(".s-history tbody tr"))
         .await
@@ -376,24 +267,16 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     snap(&c, "sub-revisions", 1280).await;
 
     // Invite a co-author from the team section.
-    let mate = app.signed_in(MATE, "Mat Mate").await;
-    let r = app
-        .post(
-            &format!("/api/v1/challenges/{slug}/registrations"),
-            Some(&mate.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    go(&c, &app, &format!("/submissions/{id}")).await;
+    let mate = w.solver(MATE, "Mat Mate", &slug).await;
+    go(&c, app, &format!("/submissions/{id}")).await;
     fill(&c, "input[name=email]", MATE).await;
     click(&c, "form[action$='/team/invite'] button[type=submit]").await;
-    wait_for(&c, "The invitation was sent").await;
+    wait_text(&c, "The invitation was sent").await;
     wait_text(&c, MATE).await;
     let invite = app.token_from_email(MATE, "/team-invitations/").await;
 
     // The dashboard.
-    go(&c, &app, "/me/submissions").await;
+    go(&c, app, "/me/submissions").await;
     let page = wait_text(&c, "Turbidity sensor").await;
     assert!(page.contains("River sensors"), "{page}");
     assert!(page.contains("Closes in"), "{page}");
@@ -401,14 +284,14 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
 
     // The co-author answers the invitation in the browser.
     sign_out(&c).await;
-    go(&c, &app, &format!("/team-invitations/{invite}")).await;
+    go(&c, app, &format!("/team-invitations/{invite}")).await;
     wait_text(&c, "Sol Solver").await;
     let here = format!("/team-invitations/{invite}");
-    sign_in(&c, &app, MATE, &here).await;
+    sign_in(&c, app, MATE, &here).await;
     snap(&c, "sub-invitation", 1280).await;
     click(&c, "form[action$='/accept'] button[type=submit]").await;
     wait_path(&c, &format!("/submissions/{id}")).await;
-    let page = wait_for(&c, "Welcome to the team").await;
+    let page = wait_text(&c, "Welcome to the team").await;
     assert!(page.contains("Mat Mate") && page.contains("50%"), "{page}");
 
     // Propose 60/40: it waits for the other member's approval.
@@ -416,7 +299,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let mate_view = api_view(&app, &mate, &id).await;
+    let mate_view = api_view(app, &mate, &id).await;
     let mate_id = mate_view["team"][1]["user_id"]
         .as_str()
         .unwrap_or_default()
@@ -424,7 +307,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     fill(&c, &format!("input[name='share.{sol_id}']"), "60").await;
     fill(&c, &format!("input[name='share.{mate_id}']"), "40").await;
     click(&c, "form[action$='/team/shares'] button[type=submit]").await;
-    wait_for(&c, "1 of 2 members approved").await;
+    wait_text(&c, "1 of 2 members approved").await;
     snap(&c, "sub-team", 1280).await;
     let r = app
         .post(
@@ -434,7 +317,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let v = api_view(&app, &mate, &id).await;
+    let v = api_view(app, &mate, &id).await;
     assert_eq!(v["team"][0]["share_bps"], 6000);
 
     // Results day (judging calls this): the solution is in the gallery.
@@ -447,7 +330,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     drop(conn);
-    go(&c, &app, "/solutions?licence=CC-BY-4.0").await;
+    go(&c, app, "/solutions?licence=CC-BY-4.0").await;
     let page = wait_text(&c, "Turbidity sensor").await;
     assert!(page.contains("by Sol Solver"), "{page}");
     let full = c
@@ -477,7 +360,7 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
         ("/me/submissions".to_owned(), "sub-mine-phone"),
         ("/solutions".to_owned(), "sub-gallery-phone"),
     ] {
-        go(&c, &app, &p).await;
+        go(&c, app, &p).await;
         // Eyebrows are upper-cased by the stylesheet.
         let page = text(&c).await.to_lowercase();
         assert!(page.contains("river sensors"), "{p}: {page}");
@@ -488,104 +371,13 @@ async fn a_solver_registers_submits_attaches_revises_and_builds_a_team() {
 
 // ---- the other flows, over HTTP with a cookie jar (no browser needed) ----
 
-/// A cookie-keeping client, like a browser without JavaScript.
-struct Visitor {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Visitor {
-    fn new(app: &TestApp) -> Self {
-        Visitor {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-            base: app.addr.clone(),
-        }
-    }
-
-    /// Signs in through the form.
-    async fn signed_in(app: &TestApp, email: &str) -> Self {
-        let v = Visitor::new(app);
-        let r = v
-            .post_form(
-                "/login",
-                "/login",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(r.status(), 303, "login {email}");
-        v
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-    }
-
-    async fn html(&self, path: &str) -> (u16, String) {
-        let r = self.get(path).await;
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap_or_default())
-    }
-
-    /// Posts a form with the CSRF token found on `form_page`.
-    async fn post_form(
-        &self,
-        form_page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let (_, html) = self.html(form_page).await;
-        let marker = "name=\"csrf\" value=\"";
-        let csrf = html
-            .find(marker)
-            .map(|i| html[i + marker.len()..].split('"').next().unwrap_or(""))
-            .unwrap_or("")
-            .to_owned();
-        let mut body: Vec<(&str, &str)> = fields.to_vec();
-        body.push(("csrf", &csrf));
-        self.http
-            .post(format!("{}{action}", self.base))
-            .form(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {action}: {e}"))
-    }
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn register(app: &TestApp, t: &Tokens, slug: &str) {
-    let r = app
-        .post(
-            &format!("/api/v1/challenges/{slug}/registrations"),
-            Some(&t.access),
-            json!({ "rules_version": 1, "accept_rules": true }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-}
-
 #[tokio::test]
 async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
-    let app = TestApp::spawn().await;
-    let org = organisation(&app).await;
-    let slug = open_challenge(&app, &org, "River sensors", chrono::Duration::days(10)).await;
-    let solver = app.signed_in(SOLVER, "Sol Solver").await;
-    register(&app, &solver, &slug).await;
-    let sol = Visitor::signed_in(&app, SOLVER).await;
+    let w = World::new().await;
+    let app = &w.app;
+    let slug = open_challenge(&w, "River sensors", chrono::Duration::days(10)).await;
+    let solver = w.solver(SOLVER, "Sol Solver", &slug).await;
+    let sol = Visitor::signed_in(app, SOLVER).await;
     let form = format!("/challenges/{slug}/submit");
 
     // A draft: the receipt, then the submission page says it is not entered.
@@ -606,20 +398,20 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .unwrap_or_default()
         .to_owned();
     assert!(!id.is_empty(), "{receipt}");
-    let v = api_view(&app, &solver, &id).await;
+    let v = api_view(app, &solver, &id).await;
     assert_eq!(v["state"], "draft");
     assert_eq!(
         v["body"], "## Design\n\nAn LED and a photodiode.",
         "LF line ends"
     );
     let page = format!("/submissions/{id}");
-    let (_, html) = sol.html(&page).await;
+    let (_, html) = sol.page(&page).await;
     assert!(html.contains("This is a draft"), "draft notice");
     let r = sol
         .post_form(&page, &format!("/submissions/{id}/submit"), &[])
         .await;
     assert_eq!(location(&r), format!("/submissions/{id}?done=submitted"));
-    assert_eq!(api_view(&app, &solver, &id).await["state"], "submitted");
+    assert_eq!(api_view(app, &solver, &id).await["state"], "submitted");
 
     // Saving the form unchanged records no revision; the opt-in toggles.
     let edit = format!("/submissions/{id}/edit");
@@ -627,7 +419,7 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
     same[5] = ("action", "save");
     let r = sol.post_form(&edit, &edit, &same).await;
     assert_eq!(location(&r), format!("/submissions/{id}?done=unchanged"));
-    assert_eq!(api_view(&app, &solver, &id).await["revision"]["number"], 1);
+    assert_eq!(api_view(app, &solver, &id).await["revision"]["number"], 1);
     let r = sol
         .post_form(
             &page,
@@ -636,7 +428,7 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert_eq!(api_view(&app, &solver, &id).await["publish_opt_in"], true);
+    assert_eq!(api_view(app, &solver, &id).await["publish_opt_in"], true);
 
     // A 422 keeps what was typed.
     let mut short = entry.to_vec();
@@ -659,19 +451,18 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
     assert_eq!(r.status(), 403);
 
     // Confidential: signed out → sign in; someone else → 404.
-    let anon = Visitor::new(&app);
+    let anon = Visitor::new(app);
     let r = anon.get(&page).await;
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/login?next="));
-    app.signed_in("eve@example.org", "Eve Else").await;
-    let eve = Visitor::signed_in(&app, "eve@example.org").await;
+    let eve = Visitor::signed_up(app, "eve@example.org", "Eve Else").await;
     for p in [
         page.clone(),
         format!("/submissions/{id}/receipt"),
         format!("/submissions/{id}/revisions"),
         edit.clone(),
     ] {
-        assert_eq!(eve.html(&p).await.0, 404, "{p}");
+        assert_eq!(eve.page(&p).await.0, 404, "{p}");
     }
 
     // A co-author who has not registered is told to register first.
@@ -692,10 +483,9 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .await;
     assert_eq!(r.status(), 422);
     let token = app.token_from_email(MATE, "/team-invitations/").await;
-    app.signed_in(MATE, "Mat Mate").await;
-    let mat = Visitor::signed_in(&app, MATE).await;
+    let mat = Visitor::signed_up(app, MATE, "Mat Mate").await;
     let invitation = format!("/team-invitations/{token}");
-    let (status, html) = mat.html(&invitation).await;
+    let (status, html) = mat.page(&invitation).await;
     assert_eq!(status, 200);
     assert!(html.contains("register for the challenge and accept its rules first"));
     let r = mat
@@ -707,7 +497,7 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .await
         .unwrap_or_default()
         .contains("Register for the challenge"));
-    let (_, html) = mat.html("/me/submissions").await;
+    let (_, html) = mat.page("/me/submissions").await;
     assert!(
         html.contains("Sol Solver invites you"),
         "dashboard lists it"
@@ -716,11 +506,11 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .post_form(&invitation, &format!("{invitation}/decline"), &[])
         .await;
     assert_eq!(location(&r), "/me/submissions?done=declined");
-    assert_eq!(mat.html(&invitation).await.0, 404, "answered");
+    assert_eq!(mat.page(&invitation).await.0, 404, "answered");
 
     // The organisation disqualifies with a reason; the team reads it.
-    let owner = Visitor::signed_in(&app, OWNER).await;
-    let (status, html) = owner.html(&page).await;
+    let owner = Visitor::signed_in(app, OWNER).await;
+    let (status, html) = owner.page(&page).await;
     assert_eq!(status, 200);
     assert!(html.contains("Disqualify this submission"));
     let dq = format!("/submissions/{id}/disqualify");
@@ -730,7 +520,7 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .post_form(&page, &dq, &[("reason", "The design is not original.")])
         .await;
     assert_eq!(location(&r), format!("/submissions/{id}?done=disqualified"));
-    let (_, html) = sol.html(&page).await;
+    let (_, html) = sol.page(&page).await;
     assert!(html.contains("The design is not original."));
     assert!(!html.contains(&format!("action=\"{edit}\"")), "read-only");
 
@@ -748,18 +538,18 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .post_form(&page2, &format!("{page2}/withdraw"), &[])
         .await;
     assert_eq!(location(&r), format!("{page2}?done=withdrawn"));
-    assert_eq!(api_view(&app, &solver, &id2).await["state"], "withdrawn");
-    let (_, html) = sol.html("/me/submissions").await;
+    assert_eq!(api_view(app, &solver, &id2).await["state"], "withdrawn");
+    let (_, html) = sol.page("/me/submissions").await;
     assert!(html.contains("Withdrawn") && html.contains("Disqualified"));
 
     // The gallery is empty until results.
-    let (status, html) = anon.html("/solutions").await;
+    let (status, html) = anon.page("/solutions").await;
     assert_eq!(status, 200);
     assert!(html.contains("No solutions published yet"));
 
     // After the deadline the edit page is read-only.
-    let soon = open_challenge(&app, &org, "Quick sprint", chrono::Duration::seconds(4)).await;
-    register(&app, &solver, &soon).await;
+    let soon = open_challenge(&w, "Quick sprint", chrono::Duration::seconds(4)).await;
+    w.register(&solver, &soon).await;
     let form = format!("/challenges/{soon}/submit");
     let mut quick = entry.to_vec();
     quick[5] = ("action", "submit");
@@ -769,12 +559,12 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
         .trim_end_matches("/receipt")
         .to_owned();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let (status, html) = sol.html(&format!("/submissions/{id3}/edit")).await;
+    let (status, html) = sol.page(&format!("/submissions/{id3}/edit")).await;
     assert_eq!(status, 409);
     assert!(html.contains("The submission deadline has passed"));
-    let (status, html) = sol.html(&form).await;
+    let (status, html) = sol.page(&form).await;
     assert_eq!(status, 409);
     assert!(html.contains("The submission deadline has passed"));
-    let (_, html) = sol.html(&format!("/submissions/{id3}/revisions")).await;
+    let (_, html) = sol.page(&format!("/submissions/{id3}/revisions")).await;
     assert!(html.contains("judged"), "the judged revision is marked");
 }

@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{free_port, KillOnDrop};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tribu");
 
@@ -19,22 +20,6 @@ fn tribu(dir: &std::path::Path) -> Command {
         }
     }
     c
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
-
-/// Kills the child when dropped.
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn wait_ready(port: u16) -> bool {
@@ -142,7 +127,7 @@ async fn serve_with_no_configuration() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
     // Only the port differs from a bare `tribu serve` (8080 may be taken here).
-    let _server = Server(
+    let _server = KillOnDrop(
         tribu(dir.path())
             .arg("serve")
             .env("TRIBU_LISTEN", format!("127.0.0.1:{port}"))
@@ -234,7 +219,7 @@ async fn the_same_binary_serves_on_postgresql() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
     let ready = {
-        let _server = Server(
+        let _server = KillOnDrop(
             tribu(dir.path())
                 .arg("serve")
                 .env("TRIBU_LISTEN", format!("127.0.0.1:{port}"))

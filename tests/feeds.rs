@@ -3,114 +3,44 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use common::{assert_problem, TestApp, Tokens};
+use chrono::{DateTime, Duration, Utc};
+use common::assert_problem;
+use common::fixtures::{at, World};
 use serde_json::{json, Value};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 const TITLE: &str = r#"R&D <water> "quality", tested; for all"#;
 
-fn at(d: Duration) -> String {
-    (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+/// The organisation the feeds' challenges belong to; its name needs escaping.
+const WELLS: &str = "wells";
 
 fn body(slug: &str, title: &str, visibility: &str) -> Value {
-    json!({
-        "org": "wells",
-        "slug": slug,
-        "title": title,
-        // Long and non-ASCII, so calendar lines fold inside multi-octet characters.
-        "summary": "Find a cheap way to test village wells — Zoë's café, the école and the mosque share one 💧 source; results must be readable by eye, cost under €0.50, and need no lab.",
-        "description": "## Context\n\nMillions lack **clean water**.",
-        "category": "water",
-        "kind": "ideation",
-        "currency": "EUR",
-        "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 400000 }],
-        "visibility": visibility,
-        "opens_at": at(Duration::days(1)),
-        "submission_deadline": at(Duration::days(30) + Duration::minutes(7)),
-        "judging_deadline": at(Duration::days(45)),
-        "rules": "Entries must be original work. One entry per team.",
-        "allowed_licences": ["CC-BY-4.0"]
-    })
+    World::challenge_body(
+        title,
+        Duration::days(30) + Duration::minutes(7),
+        json!({
+            "org": WELLS,
+            "slug": slug,
+            // Long and non-ASCII, so calendar lines fold inside multi-octet characters.
+            "summary": "Find a cheap way to test village wells — Zoë's café, the école and the mosque share one 💧 source; results must be readable by eye, cost under €0.50, and need no lab.",
+            "description": "## Context\n\nMillions lack **clean water**.",
+            "category": "water",
+            "kind": "ideation",
+            "prize_tiers": [{ "rank": 1, "label": "Winner", "amount": 400000 }],
+            "visibility": visibility,
+            "opens_at": at(Duration::days(1)),
+            "judging_deadline": at(Duration::days(45)),
+            "rules": "Entries must be original work. One entry per team.",
+            "allowed_licences": ["CC-BY-4.0"]
+        }),
+    )
 }
 
-struct World {
-    app: TestApp,
-    owner: Tokens,
-    admin: Tokens,
-}
-
-impl World {
-    async fn new() -> World {
-        let app = TestApp::spawn().await;
-        let owner = app.signed_in("owner@wells.org", "Wanda Owner").await;
-        let r = app
-            .post(
-                "/api/v1/orgs",
-                Some(&owner.access),
-                json!({ "slug": "wells", "name": "Wells & Water <Lab>" }),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        let admin = app.signed_in("admin@tribu.org", "Ada Admin").await;
-        {
-            let mut conn = app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
-            tribu::auth::service::create_admin(&mut conn, "admin@tribu.org", "Ada Admin", None)
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        World { app, owner, admin }
-    }
-
-    async fn create(&self, b: Value) -> Value {
-        let r = self
-            .app
-            .post("/api/v1/challenges", Some(&self.owner.access), b)
-            .await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or_default();
-        assert_eq!(status, 201, "{v}");
-        v
-    }
-
-    /// Creates, funds (admin confirms) and publishes; returns the challenge.
-    async fn launch(&self, b: Value) -> Value {
-        let c = self.create(b).await;
-        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/funding"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        let f: Value = r.json().await.unwrap_or_default();
-        let id = f["id"].as_str().unwrap_or_default();
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/admin/fundings/{id}/confirm"),
-                Some(&self.admin.access),
-                json!({ "reference": "BANK-7" }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/publish"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or_default();
-        assert_eq!(status, 200, "{v}");
-        assert_eq!(v["challenge"]["state"], "open");
-        v["challenge"].clone()
-    }
+/// The default world with the organisation [`WELLS`], owned by its owner.
+async fn world() -> World {
+    let w = World::new().await;
+    w.create_org(&w.owner, WELLS, "Wells & Water <Lab>").await;
+    w
 }
 
 fn header(r: &reqwest::Response, name: &str) -> String {
@@ -143,7 +73,7 @@ fn assert_rfc3339(raw: &str, what: &str) {
 
 #[tokio::test]
 async fn the_atom_feed_lists_public_challenges_only() {
-    let w = World::new().await;
+    let w = world().await;
     let public = w.launch(body("rd-water", TITLE, "public")).await;
     w.launch(body("hidden-water", "Unlisted water challenge", "unlisted"))
         .await;
@@ -302,7 +232,7 @@ fn content_line(line: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_challenge_calendar_is_valid_icalendar() {
-    let w = World::new().await;
+    let w = world().await;
     let c = w.launch(body("rd-water", TITLE, "public")).await;
     let id = c["id"].as_str().unwrap_or_default().to_owned();
 
@@ -429,7 +359,7 @@ async fn a_challenge_calendar_is_valid_icalendar() {
 
 #[tokio::test]
 async fn drafts_have_no_public_calendar() {
-    let w = World::new().await;
+    let w = world().await;
     w.create(body("draft-water", "Draft water challenge", "public"))
         .await;
     w.launch(body("hidden-water", "Unlisted water challenge", "unlisted"))

@@ -4,31 +4,15 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{require_all, TestApp, PASSWORD};
+use common::{free_port, require_all, KillOnDrop, TestApp, PASSWORD};
 use serde_json::json;
 use tribu::config::{MailTransport, Secret};
 
-struct Smtpd(Child);
-impl Drop for Smtpd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
-
 /// Starts aiosmtpd writing each message into the maildir `dir`, or says why not.
-fn start_smtpd(dir: &std::path::Path, port: u16) -> Option<Smtpd> {
+fn start_smtpd(dir: &std::path::Path, port: u16) -> Option<KillOnDrop> {
     let has = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .status()
@@ -63,7 +47,7 @@ fn start_smtpd(dir: &std::path::Path, port: u16) -> Option<Smtpd> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(Smtpd(child))
+    Some(KillOnDrop(child))
 }
 
 #[tokio::test]

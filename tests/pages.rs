@@ -4,78 +4,9 @@
 
 mod common;
 
+use common::visitor::Visitor;
 use common::{TestApp, PASSWORD};
-use reqwest::{Client, Response};
-
-/// A cookie-keeping client, like a browser without JavaScript.
-struct Visitor {
-    http: Client,
-    base: String,
-}
-
-impl Visitor {
-    fn new(app: &TestApp) -> Self {
-        Self::with_header(app, None)
-    }
-
-    fn with_header(app: &TestApp, accept_language: Option<&str>) -> Self {
-        let mut headers = reqwest::header::HeaderMap::new();
-        if let Some(l) = accept_language {
-            headers.insert(
-                "accept-language",
-                l.parse().unwrap_or_else(|e| panic!("{e}")),
-            );
-        }
-        Visitor {
-            http: Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .default_headers(headers)
-                .build()
-                .unwrap_or_else(|e| panic!("{e}")),
-            base: app.addr.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Response {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-    }
-
-    async fn html(&self, path: &str) -> String {
-        self.get(path).await.text().await.unwrap_or_default()
-    }
-
-    /// Posts a form, adding the CSRF token found on `form_page`.
-    async fn post_form(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
-        let html = self.html(form_page).await;
-        let csrf = csrf_of(&html);
-        let mut body: Vec<(&str, &str)> = fields.to_vec();
-        body.push(("csrf", &csrf));
-        self.http
-            .post(format!("{}{action}", self.base))
-            .form(&body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {action}: {e}"))
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    html.find(marker)
-        .map(|i| {
-            html[i + marker.len()..]
-                .split('"')
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
-        .unwrap_or_default()
-}
+use reqwest::Response;
 
 fn set_cookies(r: &Response) -> Vec<String> {
     r.headers()
@@ -83,20 +14,6 @@ fn set_cookies(r: &Response) -> Vec<String> {
         .iter()
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect()
-}
-
-async fn signed_in_visitor(app: &TestApp, email: &str, name: &str) -> Visitor {
-    app.signed_in(email, name).await;
-    let v = Visitor::new(app);
-    let r = v
-        .post_form(
-            "/login",
-            "/login",
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status(), 303, "login");
-    v
 }
 
 #[tokio::test]
@@ -343,7 +260,7 @@ async fn language_by_account_then_cookie_then_accept_language() {
 #[tokio::test]
 async fn error_pages_are_html_and_private_pages_do_not_leak() {
     let app = TestApp::spawn().await;
-    let owner = signed_in_visitor(&app, "own@example.org", "Own").await;
+    let owner = Visitor::signed_up(&app, "own@example.org", "Own").await;
     let r = owner
         .post_form(
             "/orgs/new",
@@ -354,7 +271,7 @@ async fn error_pages_are_html_and_private_pages_do_not_leak() {
     assert_eq!(r.status(), 303);
     assert!(owner.html("/orgs/secret-lab").await.contains("Secret Lab"));
 
-    let stranger = signed_in_visitor(&app, "stranger@example.org", "Str").await;
+    let stranger = Visitor::signed_up(&app, "stranger@example.org", "Str").await;
     for path in [
         "/orgs/secret-lab",
         "/orgs/secret-lab/api-keys",

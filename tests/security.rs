@@ -7,14 +7,10 @@
 
 mod common;
 
-use common::fixtures::{at, files_under, World, ORG};
+use common::fixtures::{at, files_under, id_of, slug_of, World, ORG};
 use common::{assert_problem, TestApp, Tokens, PASSWORD};
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_owned()
-}
 
 /// Every file the attachment store holds (stored and staged).
 fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
@@ -100,7 +96,7 @@ async fn a_key_reads_only_what_its_scopes_allow() {
         .await;
     assert_eq!(r.status(), 201);
     let draft = w.draft("A secret draft", json!({})).await;
-    let draft_slug = draft["slug"].as_str().unwrap_or_default().to_owned();
+    let draft_slug = slug_of(&draft);
 
     let funding_only = w.api_key(&["funding:write"]).await;
     let subs_read = w.api_key(&["submissions:read"]).await;
@@ -117,25 +113,19 @@ async fn a_key_reads_only_what_its_scopes_allow() {
     .await;
     let list: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/submissions"),
             Some(&funding_only),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "{list}");
     let qs: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/questions"),
             Some(&funding_only),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(qs["data"].as_array().map(Vec::len), Some(0), "{qs}");
     assert_problem(
         w.app
@@ -165,14 +155,11 @@ async fn a_key_reads_only_what_its_scopes_allow() {
     assert_eq!(r.status(), 200);
     let qs: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{slug}/questions"),
             Some(&challenges_read),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(qs["data"].as_array().map(Vec::len), Some(1), "{qs}");
     assert_problem(
         w.app
@@ -191,7 +178,7 @@ async fn confirmation_racing_cancellation_strands_no_money() {
     let w = World::new().await;
     for n in 0..4 {
         let c = w.draft(&format!("Race number {n}"), json!({})).await;
-        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+        let slug = slug_of(&c);
         let f = w.request_funding(&slug).await;
         let (confirm_path, cancel_path) = (
             format!("/api/v1/admin/fundings/{}/confirm", id_of(&f)),
@@ -207,14 +194,11 @@ async fn confirmation_racing_cancellation_strands_no_money() {
         assert_eq!(cancelled.status(), 200, "cancel always wins its own race");
         let e: Value = w
             .app
-            .get(
+            .get_json(
                 &format!("/api/v1/challenges/{slug}/escrow"),
                 Some(&w.owner.access),
             )
-            .await
-            .json()
-            .await
-            .unwrap_or_default();
+            .await;
         assert_eq!(e["balance"]["amount"], 0, "escrow emptied: {e}");
         assert_eq!(e["funded"]["amount"], e["refunded"]["amount"], "{e}");
         if confirmed.status() == 200 {
@@ -249,14 +233,11 @@ async fn a_slug_cannot_be_another_challenges_id() {
     // The id still finds the first one.
     let v: Value = w
         .app
-        .get(
+        .get_json(
             &format!("/api/v1/challenges/{}", id_of(&a)),
             Some(&w.owner.access),
         )
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .await;
     assert_eq!(v["title"], "First challenge");
 }
 
@@ -398,16 +379,13 @@ async fn edits_after_approval_go_back_to_review() {
     let w = World::new().await;
     require_review(&w).await;
     let c = w.draft("Reviewed water", json!({})).await;
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    let slug = slug_of(&c);
     w.fund(&slug).await;
     assert_eq!(w.publish(&slug).await["outcome"], "awaiting_review");
     let seen: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
+        .await;
     let version = seen["review"]["version"]
         .as_str()
         .unwrap_or_default()
@@ -447,11 +425,8 @@ async fn edits_after_approval_go_back_to_review() {
     assert_problem(r, 409, "review_outdated").await;
     let now: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
+        .await;
     let r = w
         .app
         .post(
@@ -474,22 +449,16 @@ async fn edits_after_approval_go_back_to_review() {
     assert_eq!(r.status(), 200);
     let public: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), None)
+        .await;
     assert_eq!(
         public["summary"],
         "Design an open sensor for river pollution."
     );
     let queue: Value = w
         .app
-        .get("/api/v1/admin/reviews", Some(&w.admin.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/admin/reviews", Some(&w.admin.access))
+        .await;
     assert_eq!(queue["data"][0]["slug"], slug.as_str(), "{queue}");
     let r = w
         .app
@@ -502,11 +471,8 @@ async fn edits_after_approval_go_back_to_review() {
     assert_eq!(r.status(), 200);
     let public: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), None)
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), None)
+        .await;
     assert_eq!(
         public["summary"],
         "An unreviewed summary that nobody approved yet."
@@ -686,13 +652,7 @@ async fn keys_end_with_their_creator_and_invite_members_only() {
     assert_eq!(r.status(), 201);
 
     // Alice leaves: her keys stop.
-    let me: Value = w
-        .app
-        .get("/api/v1/me", Some(&admin.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let me: Value = w.app.get_json("/api/v1/me", Some(&admin.access)).await;
     let r = w
         .app
         .delete(
@@ -707,13 +667,7 @@ async fn keys_end_with_their_creator_and_invite_members_only() {
     // The owner's key stops when the owner is suspended.
     let owner_key = w.api_key(&["org:read"]).await;
     assert_eq!(w.app.get(&org, Some(&owner_key)).await.status(), 200);
-    let owner: Value = w
-        .app
-        .get("/api/v1/me", Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+    let owner: Value = w.app.get_json("/api/v1/me", Some(&w.owner.access)).await;
     let r = w
         .app
         .post(
@@ -750,7 +704,7 @@ fn hidden(html: &str, name: &str) -> String {
 async fn the_api_ignores_the_page_cookie_and_csrf_tokens_are_bound_to_their_session() {
     let w = World::new().await;
     let c = w.draft("Cookie forgery", json!({})).await;
-    let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    let slug = slug_of(&c);
     w.fund(&slug).await;
     // A body-less POST carrying only the page cookie is not signed in.
     let r = w
@@ -805,11 +759,8 @@ async fn the_api_ignores_the_page_cookie_and_csrf_tokens_are_bound_to_their_sess
     assert_eq!(r.status(), 403, "another session's token");
     let v: Value = w
         .app
-        .get(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json(&format!("/api/v1/challenges/{slug}"), Some(&w.owner.access))
+        .await;
     assert_eq!(v["state"], "draft", "nothing changed");
     // The owner's own pair works.
     let r = cancel(owners).await.unwrap_or_else(|e| panic!("{e}"));
@@ -948,11 +899,8 @@ async fn team_invitations_expire_and_invitations_are_rate_limited() {
     assert!(r.status().is_client_error(), "{}", r.status());
     let listed: Value = w
         .app
-        .get("/api/v1/me/team-invitations", Some(&mate.access))
-        .await
-        .json()
-        .await
-        .unwrap_or_default();
+        .get_json("/api/v1/me/team-invitations", Some(&mate.access))
+        .await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(0), "{listed}");
 
     // One address receives at most five invitations an hour.

@@ -5,11 +5,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{free_port, KillOnDrop};
 use diesel::prelude::*;
 use tribu::challenges::model::State;
 use tribu::db::schema;
@@ -219,28 +219,12 @@ fn seed_without_demo_explains_itself() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--demo"));
 }
 
-/// Kills the child when dropped.
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn serve_demo_fills_an_empty_database_then_serves() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let db = Db::new(dir.path());
     let port = free_port();
-    let _server = Server(
+    let _server = KillOnDrop(
         db.command(dir.path())
             .args(["serve", "--demo"])
             .env("TRIBU_LISTEN", format!("127.0.0.1:{port}"))

@@ -4,28 +4,19 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use super::require_all;
+use super::{free_port, require_all, KillOnDrop};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Kills chromedriver when dropped.
-pub struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A browser session, or `None` (after saying why) when Chromium is missing.
-pub async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
+/// The first part is chromedriver, killed when dropped.
+pub async fn browser() -> Option<(KillOnDrop, Client, tempfile::TempDir)> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
         if require_all() {
             panic!("browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
@@ -33,11 +24,8 @@ pub async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
         eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0);
-    let driver = Driver(
+    let port = free_port();
+    let driver = KillOnDrop(
         Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
@@ -87,6 +75,15 @@ pub async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
     }
 }
 
+/// Clicks the element `css`, waiting for it as [`find`] does.
+pub async fn click(c: &Client, css: &str) {
+    find(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 /// Types `value` into the field `css`.
 pub async fn fill(c: &Client, css: &str, value: &str) {
     let el = find(c, css).await;
@@ -98,11 +95,7 @@ pub async fn fill(c: &Client, css: &str, value: &str) {
 
 /// Clicks the first submit button of a form in `main`.
 pub async fn submit(c: &Client) {
-    find(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click: {e}"));
+    click(c, "main form button[type=submit]").await;
 }
 
 /// The visible text of the page.

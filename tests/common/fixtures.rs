@@ -14,8 +14,22 @@ pub fn at(d: Duration) -> String {
     (Utc::now() + d).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The `id` of an API answer (a challenge, a submission, a funding…), or
+/// an empty string.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The `slug` of a challenge as the API answers it, or an empty string.
+pub fn slug_of(v: &Value) -> String {
+    v["slug"].as_str().unwrap_or_default().to_owned()
+}
+
 /// The slug of the organisation a [`World`] starts with.
 pub const ORG: &str = "open-lab";
+
+/// The email of the owner of [`ORG`] in a [`World`].
+pub const OWNER: &str = "owner@lab.org";
 
 /// A running app with an organisation (`open-lab`, owned by `owner`) and a
 /// platform admin (`admin`).
@@ -34,7 +48,7 @@ impl World {
     /// A world whose configuration the caller adjusts first.
     pub async fn with(adjust: impl FnOnce(&mut tribu::config::Config)) -> World {
         let app = TestApp::spawn_with(adjust).await;
-        let owner = app.signed_in("owner@lab.org", "Olive Owner").await;
+        let owner = app.signed_in(OWNER, "Olive Owner").await;
         let r = app
             .post(
                 "/api/v1/orgs",
@@ -69,20 +83,37 @@ impl World {
         b
     }
 
-    /// A draft; returns the challenge as the API answers it.
-    pub async fn draft(&self, title: &str, extra: Value) -> Value {
+    /// Another organisation, `slug` named `name`, owned by `t`.
+    pub async fn create_org(&self, t: &Tokens, slug: &str, name: &str) {
         let r = self
             .app
             .post(
-                "/api/v1/challenges",
-                Some(&self.owner.access),
-                Self::challenge_body(title, Duration::days(7), extra),
+                "/api/v1/orgs",
+                Some(&t.access),
+                json!({ "slug": slug, "name": name }),
             )
+            .await;
+        assert_eq!(r.status(), 201, "organisation {slug}");
+    }
+
+    /// A draft from a whole challenge body (see [`World::challenge_body`]),
+    /// created by the owner; returns the challenge as the API answers it.
+    pub async fn create(&self, body: Value) -> Value {
+        let r = self
+            .app
+            .post("/api/v1/challenges", Some(&self.owner.access), body)
             .await;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(status, 201, "draft: {v}");
+        assert!(!slug_of(&v).is_empty(), "draft without a slug: {v}");
         v
+    }
+
+    /// A draft; returns the challenge as the API answers it.
+    pub async fn draft(&self, title: &str, extra: Value) -> Value {
+        self.create(Self::challenge_body(title, Duration::days(7), extra))
+            .await
     }
 
     /// Asks for the rest of the pool and has the admin confirm it arrived;
@@ -92,10 +123,7 @@ impl World {
         let r = self
             .app
             .post(
-                &format!(
-                    "/api/v1/admin/fundings/{}/confirm",
-                    f["id"].as_str().unwrap_or_default()
-                ),
+                &format!("/api/v1/admin/fundings/{}/confirm", id_of(&f)),
                 Some(&self.admin.access),
                 json!({ "reference": "BANK-REF-1" }),
             )
@@ -108,44 +136,77 @@ impl World {
 
     /// A funding request for the rest of the pool.
     pub async fn request_funding(&self, slug: &str) -> Value {
-        let r = self
-            .app
-            .post(
-                &format!("/api/v1/challenges/{slug}/funding"),
-                Some(&self.owner.access),
-                json!({}),
-            )
-            .await;
+        let r = self.post_funding(slug).await;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(status, 201, "funding request: {v}");
         v
     }
 
-    /// Publishes; returns the answer (`outcome` is `open` or `awaiting_review`).
-    pub async fn publish(&self, slug: &str) -> Value {
-        let r = self
-            .app
+    /// The owner asks to fund the rest of `slug`'s pool; the answer is
+    /// returned unchecked, for tests of what is refused.
+    pub async fn post_funding(&self, slug: &str) -> Response {
+        self.app
             .post(
-                &format!("/api/v1/challenges/{slug}/publish"),
+                &format!("/api/v1/challenges/{slug}/funding"),
                 Some(&self.owner.access),
                 json!({}),
             )
-            .await;
+            .await
+    }
+
+    /// Publishes; returns the answer (`outcome` is `open` or `awaiting_review`).
+    pub async fn publish(&self, slug: &str) -> Value {
+        let r = self.post_publish(slug).await;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         assert_eq!(status, 200, "publish: {v}");
         v
     }
 
-    /// An open, funded challenge with `extra` fields; returns its slug.
-    pub async fn open_challenge(&self, title: &str, extra: Value) -> String {
-        let c = self.draft(title, extra).await;
-        let slug = c["slug"].as_str().unwrap_or_default().to_owned();
+    /// The owner asks to publish `slug`; the answer is returned unchecked,
+    /// for tests of what is refused.
+    pub async fn post_publish(&self, slug: &str) -> Response {
+        self.app
+            .post(
+                &format!("/api/v1/challenges/{slug}/publish"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await
+    }
+
+    /// Creates `body`, funds it, has the admin confirm and publishes it;
+    /// returns the open challenge.
+    pub async fn launch(&self, body: Value) -> Value {
+        let c = self.create(body).await;
+        let slug = slug_of(&c);
         self.fund(&slug).await;
         let p = self.publish(&slug).await;
         assert_eq!(p["outcome"], "open", "{p}");
-        slug
+        assert_eq!(p["challenge"]["state"], "open", "{p}");
+        p["challenge"].clone()
+    }
+
+    /// An open, funded challenge with `extra` fields; returns its slug.
+    pub async fn open_challenge(&self, title: &str, extra: Value) -> String {
+        self.open_challenge_closing(title, Duration::days(7), extra)
+            .await
+    }
+
+    /// An open, funded challenge whose submissions close `deadline` from
+    /// now, with `extra` fields; returns its slug.
+    pub async fn open_challenge_closing(
+        &self,
+        title: &str,
+        deadline: Duration,
+        extra: Value,
+    ) -> String {
+        slug_of(
+            &self
+                .launch(Self::challenge_body(title, deadline, extra))
+                .await,
+        )
     }
 
     /// A signed-in solver registered for `slug`.
@@ -157,15 +218,27 @@ impl World {
 
     /// Registers `t` for `slug` (accepting rules version 1).
     pub async fn register(&self, t: &Tokens, slug: &str) {
-        let r = self
-            .app
+        let r = self.post_registration(t, slug, 1, true).await;
+        assert_eq!(r.status(), 201, "registration");
+    }
+
+    /// `t` registers for `slug`, accepting rules `version` or (with `accept`
+    /// false) not; the answer is returned unchecked, for tests of what is
+    /// refused.
+    pub async fn post_registration(
+        &self,
+        t: &Tokens,
+        slug: &str,
+        version: i64,
+        accept: bool,
+    ) -> Response {
+        self.app
             .post(
                 &format!("/api/v1/challenges/{slug}/registrations"),
                 Some(&t.access),
-                json!({ "rules_version": 1, "accept_rules": true }),
+                json!({ "rules_version": version, "accept_rules": accept }),
             )
-            .await;
-        assert_eq!(r.status(), 201, "registration");
+            .await
     }
 
     /// An entry (or, with `draft`, a draft) by `t`; returns the submission.
@@ -228,6 +301,14 @@ impl World {
             )
             .await;
         assert_eq!(r.status(), 200, "accept invitation");
+    }
+
+    /// Asserts every ledger entry balances (debits equal credits).
+    pub fn assert_ledger_balanced(&self) {
+        let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        let bad =
+            tribu::money::store::unbalanced_entries(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        assert!(bad.is_empty(), "unbalanced entries: {bad:?}");
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod browser;
 pub mod fixtures;
+pub mod visitor;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -177,6 +178,11 @@ impl TestApp {
         r.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// GETs `path` and reads the JSON answer (`Null` when it is not JSON).
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.unwrap_or_default()
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
         let mut r = self.http.delete(self.url(path));
         if let Some(t) = token {
@@ -341,6 +347,26 @@ pub async fn assert_problem(r: Response, status: u16, code: &str) -> Value {
     assert_eq!(v["code"], code, "{v}");
     assert_eq!(v["status"], status, "{v}");
     v
+}
+
+/// A port on 127.0.0.1 that nothing listened on when asked (bound to port
+/// 0, read, released): for servers the tests start, or an address where
+/// nothing answers.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A child process (a server a test started) killed and reaped when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Whether a missing optional dependency must fail the test (CI).
