@@ -1,4 +1,4 @@
-//! Builders for the usual set-ups, in the manner of crates.io's `TestApp`:
+//! Builders for the usual set-ups, in the manner of a `TestApp` with builders:
 //! an organisation with its owner, a platform admin, an open funded
 //! challenge, registered solvers, entries and uploads. Every step checks
 //! the status it gets, so a broken set-up fails where it breaks.
