@@ -10,6 +10,100 @@ use crate::{auth, challenges, error, health, orgs, submissions};
 
 struct Security;
 
+/// Every operation documents the problems it can answer, as
+/// `application/problem+json`: 400 for any malformed request, 401 and 403
+/// where credentials are required, 404 where a resource is named, 409 for
+/// writes (state conflicts, an Idempotency-Key still running), 413 for
+/// bodies too large, 415 and 422 for request bodies (422 also for a reused
+/// Idempotency-Key), 429 where a rate limit applies. Problems a handler
+/// declares itself keep their description and move to the problem type.
+struct Problems;
+
+/// Operations behind a rate limit (besides sign-in, which declares its own).
+const RATE_LIMITED: &[(&str, &str)] = &[
+    ("post", "/api/v1/submissions/{id}/attachments"),
+    ("post", "/api/v1/orgs/{slug}/members"),
+    ("post", "/api/v1/submissions/{id}/team/invitations"),
+];
+
+impl Modify for Problems {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, Response};
+        let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("patch", &mut item.patch),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                if path == "/healthz" || path == "/readyz" {
+                    continue;
+                }
+                let write = method != "get";
+                let secured = op.security.is_some();
+                let body = op.request_body.is_some();
+                let mut wanted: Vec<(&str, &str)> =
+                    vec![("400", "Malformed request: bad JSON, query string or header")];
+                if secured {
+                    wanted.push(("401", "Missing or invalid credentials"));
+                    wanted.push(("403", "Not allowed: role, key scope or account state"));
+                }
+                if secured || path.contains('{') {
+                    wanted.push(("404", "No such resource, or not one the caller may see"));
+                }
+                if write {
+                    wanted.push((
+                        "409",
+                        "Conflicts with the current state; the code says which",
+                    ));
+                    wanted.push(("413", "Request body too large"));
+                    wanted.push(("422", "Invalid fields (see `errors`), or an Idempotency-Key reused for another request"));
+                }
+                if body {
+                    wanted.push(("415", "Unsupported content type"));
+                }
+                if RATE_LIMITED.contains(&(method, path.as_str())) {
+                    wanted.push((
+                        "429",
+                        "Too many requests; Retry-After says when to come back",
+                    ));
+                }
+                for (status, description) in wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                utoipa::openapi::ResponseBuilder::new()
+                                    .description(description)
+                                    .content("application/problem+json", problem())
+                                    .build(),
+                            )
+                        });
+                }
+                // Problems declared by a handler are served as problem+json.
+                for (status, r) in op.responses.responses.iter_mut() {
+                    let RefOr::T(r) = r else { continue };
+                    if !status.starts_with('4') && !status.starts_with('5') {
+                        continue;
+                    }
+                    if let Some(c) = r.content.shift_remove("application/json") {
+                        r.content.insert("application/problem+json".to_owned(), c);
+                    } else if r.content.is_empty() {
+                        *r = Response::new(r.description.clone());
+                        r.content
+                            .insert("application/problem+json".to_owned(), problem());
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -31,7 +125,7 @@ impl Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tribu API", description = "Open innovation challenges: organisations, solvers, judges. Errors are application/problem+json with a stable `code`. Every POST accepts an `Idempotency-Key` header (1–255 visible ASCII characters): a retry with the same key replays the first answer (marked `Idempotent-Replayed: true`) for 24 hours."),
-    modifiers(&Security),
+    modifiers(&Security, &Problems),
     paths(
         spec,
         health::healthz, health::readyz,
@@ -62,7 +156,31 @@ pub struct ApiDoc;
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn spec() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(document())
+}
+
+/// The document, built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
+
+/// The methods the document lists for a path pattern (`Allow` of a 405).
+pub fn methods_of(pattern: &str) -> Vec<&'static str> {
+    let Some(item) = document().paths.paths.get(pattern) else {
+        return Vec::new();
+    };
+    [
+        ("GET", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(m, _)| m)
+    .collect()
 }
 
 /// One operation on the documentation page.

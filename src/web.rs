@@ -145,9 +145,18 @@ pub async fn api_not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-/// 405 for known API paths with a method they do not take.
-pub async fn api_method_not_allowed() -> Result<HttpResponse, AppError> {
-    Err(AppError::MethodNotAllowed)
+/// 405 for known API paths with a method they do not take, with `Allow`
+/// listing those it does take (as the OpenAPI document says).
+pub async fn api_method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let allowed = req
+        .match_pattern()
+        .map(|p| crate::openapi::methods_of(&p).join(", "))
+        .unwrap_or_default();
+    let mut res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+    if let Ok(v) = HeaderValue::from_str(&allowed) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
 }
 
 /// The caller's IP address: the TCP peer, unless the peer is a trusted proxy

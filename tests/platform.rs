@@ -396,3 +396,42 @@ fn a_mistyped_database_url_is_an_error_not_a_new_file() {
     assert!(err.contains("connect"), "{err}");
     assert!(started.elapsed().as_secs() < 10);
 }
+
+#[tokio::test]
+async fn a_405_says_which_methods_the_path_takes() {
+    let app = TestApp::spawn().await;
+    let r = app.delete("/api/v1/challenges/anything", None).await;
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, PATCH")
+    );
+    let r = app.get("/api/v1/auth/login", None).await;
+    assert_eq!(
+        r.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+    // The document serves every problem as application/problem+json.
+    let doc: serde_json::Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let mut problems = 0;
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            for (status, r) in op["responses"].as_object().into_iter().flatten() {
+                if status.starts_with('4') {
+                    problems += 1;
+                    assert!(
+                        r["content"].get("application/problem+json").is_some(),
+                        "{method} {path} {status}"
+                    );
+                    assert!(r["content"].get("application/json").is_none());
+                }
+            }
+        }
+    }
+    assert!(problems > 200, "{problems}");
+}
