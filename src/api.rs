@@ -30,6 +30,71 @@ fn json_error(err: JsonPayloadError) -> AppError {
     }
 }
 
+/// A JSON request body: always an object (serde would otherwise take an
+/// array for a struct), with numbers such as `2.0` read as the integers JSON
+/// Schema says they are. Size, content type and syntax errors answer as
+/// [`json_config`] says.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let fut = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let mut v = fut.await?.into_inner();
+            if !v.is_object() {
+                return Err(AppError::bad_request(
+                    "invalid_json",
+                    "The body must be a JSON object.",
+                )
+                .into());
+            }
+            integral_floats_to_integers(&mut v);
+            serde_json::from_value(v).map(Json).map_err(|e| {
+                AppError::bad_request(
+                    "invalid_json",
+                    format!("The body is not valid for this request: {e}"),
+                )
+                .into()
+            })
+        })
+    }
+}
+
+/// `2.0` is the integer 2 in JSON Schema; serde would refuse it for an
+/// integer field.
+fn integral_floats_to_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
+
 /// Query string errors as problem+json.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| match err {
