@@ -16,6 +16,7 @@ pub mod frontend;
 pub mod health;
 pub mod i18n;
 pub mod idempotency;
+pub mod judging;
 pub mod markdown;
 pub mod money;
 pub mod notify;

@@ -1,0 +1,4 @@
+//! Judging: panels, rubrics, rounds, conflicts of interest, assignment,
+//! scorecards, rankings and results. The rules are in `model.rs`.
+
+pub mod model;
