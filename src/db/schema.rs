@@ -317,6 +317,7 @@ diesel::table! {
         role -> Text,
         share_bps -> Integer,
         joined_at -> Timestamp,
+        anonymous -> Bool,
     }
 }
 
@@ -414,6 +415,140 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    judges (id) {
+        id -> Text,
+        challenge_id -> Text,
+        email -> Text,
+        user_id -> Nullable<Text>,
+        status -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> Text,
+        challenge_id -> Text,
+        number -> Integer,
+        name -> Text,
+        state -> Text,
+        judges_per_entry -> Integer,
+        normalise -> Bool,
+        shortlist -> Nullable<Integer>,
+        assignment_seed -> BigInt,
+        created_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    round_judges (round_id, judge_id) {
+        round_id -> Text,
+        judge_id -> Text,
+    }
+}
+
+diesel::table! {
+    criteria (id) {
+        id -> Text,
+        round_id -> Text,
+        position -> Integer,
+        name -> Text,
+        description -> Text,
+        weight -> Double,
+        scale_min -> Integer,
+        scale_max -> Integer,
+        comment_required -> Bool,
+    }
+}
+
+diesel::table! {
+    round_entries (round_id, submission_id) {
+        round_id -> Text,
+        submission_id -> Text,
+        revision -> Integer,
+        revised_at -> Timestamp,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    conflicts (judge_id, submission_id) {
+        judge_id -> Text,
+        submission_id -> Text,
+        reason -> Text,
+        automatic -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        round_id -> Text,
+        judge_id -> Text,
+        submission_id -> Text,
+        manual -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scorecards (id) {
+        id -> Text,
+        assignment_id -> Text,
+        round_id -> Text,
+        judge_id -> Text,
+        submission_id -> Text,
+        state -> Text,
+        total -> Nullable<Double>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    scores (scorecard_id, criterion_id) {
+        scorecard_id -> Text,
+        criterion_id -> Text,
+        score -> Integer,
+        comment -> Text,
+    }
+}
+
+diesel::table! {
+    results (challenge_id) {
+        challenge_id -> Text,
+        round_id -> Text,
+        show_scores -> Bool,
+        alpha -> Nullable<Double>,
+        standings -> Text,
+        published_by -> Text,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    awards (id) {
+        id -> Text,
+        challenge_id -> Text,
+        submission_id -> Text,
+        tier_rank -> Integer,
+        amount -> BigInt,
+        currency -> Text,
+        entry_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -441,6 +576,21 @@ diesel::joinable!(submissions -> challenges (challenge_id));
 diesel::joinable!(submissions -> teams (team_id));
 diesel::joinable!(attachments -> submissions (submission_id));
 diesel::joinable!(revisions -> submissions (submission_id));
+diesel::joinable!(judges -> challenges (challenge_id));
+diesel::joinable!(rounds -> challenges (challenge_id));
+diesel::joinable!(round_judges -> rounds (round_id));
+diesel::joinable!(round_judges -> judges (judge_id));
+diesel::joinable!(criteria -> rounds (round_id));
+diesel::joinable!(round_entries -> rounds (round_id));
+diesel::joinable!(round_entries -> submissions (submission_id));
+diesel::joinable!(conflicts -> judges (judge_id));
+diesel::joinable!(assignments -> rounds (round_id));
+diesel::joinable!(assignments -> judges (judge_id));
+diesel::joinable!(assignments -> submissions (submission_id));
+diesel::joinable!(scorecards -> assignments (assignment_id));
+diesel::joinable!(scores -> scorecards (scorecard_id));
+diesel::joinable!(scores -> criteria (criterion_id));
+diesel::joinable!(awards -> submissions (submission_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -475,4 +625,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     revisions,
     idempotency_keys,
+    judges,
+    rounds,
+    round_judges,
+    criteria,
+    round_entries,
+    conflicts,
+    assignments,
+    scorecards,
+    scores,
+    results,
+    awards,
 );

@@ -1,0 +1,12 @@
+ALTER TABLE team_members DROP COLUMN anonymous;
+DROP TABLE awards;
+DROP TABLE results;
+DROP TABLE scores;
+DROP TABLE scorecards;
+DROP TABLE assignments;
+DROP TABLE conflicts;
+DROP TABLE round_entries;
+DROP TABLE criteria;
+DROP TABLE round_judges;
+DROP TABLE rounds;
+DROP TABLE judges;
