@@ -2,3 +2,4 @@
 //! scorecards, rankings and results. The rules are in `model.rs`.
 
 pub mod model;
+pub mod store;
