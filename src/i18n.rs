@@ -1,7 +1,8 @@
 //! The translation layer: every user-facing string is a key looked up here.
 //!
 //! Catalogues are flat TOML files, `frontend/locales/<lang>.toml` plus one
-//! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`, `<lang>-submissions.toml`), embedded in
+//! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`, `<lang>-submissions.toml`,
+//! `<lang>-judging.toml`), embedded in
 //! the binary and merged. `{name}` placeholders are filled by [`Tr::fmt`]. A test keeps the
 //! catalogues in step and checks that every key a template uses exists.
 
@@ -36,6 +37,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/en-challenges.toml"),
                 include_str!("../frontend/locales/en-manage.toml"),
                 include_str!("../frontend/locales/en-submissions.toml"),
+                include_str!("../frontend/locales/en-judging.toml"),
             ])
         }),
         Language::Fr => FR.get_or_init(|| {
@@ -44,6 +46,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/fr-challenges.toml"),
                 include_str!("../frontend/locales/fr-manage.toml"),
                 include_str!("../frontend/locales/fr-submissions.toml"),
+                include_str!("../frontend/locales/fr-judging.toml"),
             ])
         }),
     }

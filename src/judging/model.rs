@@ -206,6 +206,9 @@ pub struct AssignmentInput {
     pub judges: Vec<String>,
     /// `(judge, entry)` pairs that must never be assigned.
     pub conflicts: BTreeSet<(String, String)>,
+    /// `(entry, judge)` pairs already made (by hand, or by an earlier run):
+    /// they stay, count towards the entry's judges and the judge's load.
+    pub fixed: BTreeSet<(String, String)>,
     /// Judges each entry should have.
     pub per_entry: usize,
     /// Makes the result reproducible: the same inputs and seed give the
@@ -292,96 +295,116 @@ pub fn assign(input: &AssignmentInput) -> Assignment {
     rng.shuffle(&mut entries);
     rng.shuffle(&mut judges);
     let k = input.per_entry;
-    if entries.is_empty() || judges.is_empty() || k == 0 {
-        let short = entries
-            .iter()
-            .filter(|_| k > 0)
-            .map(|e| Short {
-                entry: e.clone(),
-                assigned: 0,
-                wanted: k,
-                reason: Shortfall::TooFewUnconflictedJudges,
-            })
-            .collect();
-        return Assignment {
-            pairs: Vec::new(),
-            short,
-        };
+    let (ne, nj) = (entries.len(), judges.len());
+    let judge_index: HashMap<&str, usize> = judges
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.as_str(), i))
+        .collect();
+    // What is already there: per entry the judges it has, per judge the load.
+    let mut fixed_of: Vec<Vec<usize>> = vec![Vec::new(); ne];
+    let mut fixed_load = vec![0usize; nj];
+    for (e, entry) in entries.iter().enumerate() {
+        for (fe, fj) in &input.fixed {
+            if fe == entry {
+                if let Some(&j) = judge_index.get(fj.as_str()) {
+                    fixed_of[e].push(j);
+                    fixed_load[j] += 1;
+                }
+            }
+        }
     }
+    let need: Vec<usize> = fixed_of.iter().map(|f| k.saturating_sub(f.len())).collect();
     let eligible: Vec<Vec<usize>> = entries
         .iter()
-        .map(|e| {
-            judges
-                .iter()
-                .enumerate()
-                .filter(|(_, j)| !input.conflicts.contains(&((*j).clone(), e.clone())))
-                .map(|(i, _)| i)
+        .enumerate()
+        .map(|(e, entry)| {
+            (0..nj)
+                .filter(|&j| !fixed_of[e].contains(&j))
+                .filter(|&j| {
+                    !input
+                        .conflicts
+                        .contains(&(judges[j].clone(), entry.clone()))
+                })
                 .collect()
         })
         .collect();
-    let (ne, nj) = (entries.len(), judges.len());
-    // The most pairs possible, with no bound on a judge's load.
-    let best = |lo: usize, hi: usize| -> Option<Vec<(usize, usize)>> {
-        solve(ne, nj, k, &eligible, lo, hi)
-    };
-    let unbounded = best(0, ne).unwrap_or_default();
-    let total = unbounded.len();
-    // The smallest upper bound that keeps every pair.
-    let mut hi = total.div_ceil(nj);
-    let mut chosen = loop {
-        match best(0, hi) {
-            Some(p) if p.len() == total => break p,
-            _ if hi >= ne => break unbounded.clone(),
-            _ => hi += 1,
+    let chosen = if nj == 0 || need.iter().all(|n| *n == 0) {
+        Vec::new()
+    } else {
+        let best = |lo: usize, hi: usize| -> Option<Vec<(usize, usize)>> {
+            solve(&need, &eligible, &fixed_load, lo, hi)
+        };
+        let unbounded =
+            best(0, ne + fixed_load.iter().max().copied().unwrap_or(0)).unwrap_or_default();
+        let added = unbounded.len();
+        let all = added + fixed_load.iter().sum::<usize>();
+        let ceiling = ne + fixed_load.iter().max().copied().unwrap_or(0);
+        // The smallest upper bound on a judge's load that keeps every pair.
+        let mut hi = all
+            .div_ceil(nj)
+            .max(fixed_load.iter().max().copied().unwrap_or(0));
+        let mut chosen = loop {
+            match best(0, hi) {
+                Some(p) if p.len() == added => break p,
+                _ if hi >= ceiling => break unbounded.clone(),
+                _ => hi += 1,
+            }
+        };
+        // The largest lower bound that keeps every pair under it.
+        let mut lo = (all / nj).min(hi);
+        while lo > 0 {
+            if let Some(p) = best(lo, hi).filter(|p| p.len() == added) {
+                chosen = p;
+                break;
+            }
+            lo -= 1;
         }
+        chosen
     };
-    // The largest lower bound that keeps every pair under that upper bound.
-    let mut lo = (total / nj).min(hi);
-    while lo > 0 {
-        if let Some(p) = best(lo, hi).filter(|p| p.len() == total) {
-            chosen = p;
-            break;
+    let mut got: Vec<usize> = fixed_of.iter().map(Vec::len).collect();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (e, js) in fixed_of.iter().enumerate() {
+        for &j in js {
+            pairs.push((entries[e].clone(), judges[j].clone()));
         }
-        lo -= 1;
     }
-    let mut pairs: Vec<(String, String)> = chosen
-        .iter()
-        .map(|&(e, j)| (entries[e].clone(), judges[j].clone()))
-        .collect();
+    for &(e, j) in &chosen {
+        got[e] += 1;
+        pairs.push((entries[e].clone(), judges[j].clone()));
+    }
     pairs.sort();
-    let mut got: HashMap<usize, usize> = HashMap::new();
-    for &(e, _) in &chosen {
-        *got.entry(e).or_default() += 1;
-    }
     let mut short: Vec<Short> = (0..ne)
-        .filter_map(|e| {
-            let n = got.get(&e).copied().unwrap_or(0);
-            (n < k).then(|| Short {
-                entry: entries[e].clone(),
-                assigned: n,
-                wanted: k,
-                reason: if eligible[e].len() < k {
-                    Shortfall::TooFewUnconflictedJudges
-                } else {
-                    Shortfall::NotEnoughCapacity
-                },
-            })
+        .filter(|&e| got[e] < k)
+        .map(|e| Short {
+            entry: entries[e].clone(),
+            assigned: got[e],
+            wanted: k,
+            reason: if fixed_of[e].len() + eligible[e].len() < k {
+                Shortfall::TooFewUnconflictedJudges
+            } else {
+                Shortfall::NotEnoughCapacity
+            },
         })
         .collect();
     short.sort_by(|a, b| a.entry.cmp(&b.entry));
     Assignment { pairs, short }
 }
 
-/// The pairs of the largest flow in which every judge has between `lo` and
-/// `hi` entries; `None` when no flow meets the lower bounds.
+/// The new pairs of the largest flow in which every judge ends with between
+/// `lo` and `hi` entries (counting `fixed_load`); `None` when no flow meets
+/// the lower bounds.
 fn solve(
-    ne: usize,
-    nj: usize,
-    k: usize,
+    need: &[usize],
     eligible: &[Vec<usize>],
+    fixed_load: &[usize],
     lo: usize,
     hi: usize,
 ) -> Option<Vec<(usize, usize)>> {
+    let (ne, nj) = (need.len(), fixed_load.len());
+    if fixed_load.iter().any(|f| *f > hi) {
+        return None;
+    }
     // Nodes: 0 source, 1..=ne entries, then judges, then sink; for lower
     // bounds a super source and super sink (the usual transformation).
     let s = 0;
@@ -393,35 +416,39 @@ fn solve(
     let mut g = Dinic::new(t + 3);
     let mut pair_edges = Vec::new();
     for (e, js) in eligible.iter().enumerate() {
-        g.add(s, e0 + e, k as i64);
+        if need[e] == 0 {
+            continue;
+        }
+        g.add(s, e0 + e, need[e] as i64);
         for &j in js {
             let id = g.add(e0 + e, j0 + j, 1);
             pair_edges.push((id, e, j));
         }
     }
-    for j in 0..nj {
-        // judge → sink with [lo, hi]: hi - lo on the edge, lo through the
-        // super nodes.
-        g.add(j0 + j, t, (hi - lo) as i64);
-        if lo > 0 {
-            g.add(j0 + j, tt, lo as i64);
-            g.add(ss, t, lo as i64);
+    let mut demand = 0i64;
+    for (j, f) in fixed_load.iter().enumerate() {
+        // New load of judge j within [lo - f, hi - f]: the part above the
+        // lower bound on the edge, the lower bound through the super nodes.
+        let low = lo.saturating_sub(*f);
+        let up = hi - f;
+        g.add(j0 + j, t, (up - low) as i64);
+        if low > 0 {
+            g.add(j0 + j, tt, low as i64);
+            demand += low as i64;
         }
     }
-    if lo > 0 {
-        // Circulation: t → s unbounded, then the demands must be met.
+    if demand > 0 {
+        g.add(ss, t, demand);
+        // Circulation: t → s unbounded; then the demands must be met.
         let back = g.add(t, s, i64::MAX / 4);
-        let need = (lo * nj) as i64;
-        if g.max_flow(ss, tt) < need {
+        if g.max_flow(ss, tt) < demand {
             return None;
         }
         // Then push what more the source can send, as a plain flow s → t;
         // the saturated lower-bound edges cannot be undone by it.
         g.remove(back);
-        g.max_flow(s, t);
-    } else {
-        g.max_flow(s, t);
     }
+    g.max_flow(s, t);
     Some(
         pair_edges
             .into_iter()
@@ -927,6 +954,7 @@ mod tests {
                 .collect(),
             entries,
             judges,
+            fixed: BTreeSet::new(),
             per_entry: k,
             seed,
         }
@@ -939,6 +967,28 @@ mod tests {
         assert!(a.short.is_empty());
         let loads = a.loads(&ids("j", 4));
         assert!(loads.values().all(|n| *n == 5), "{loads:?}");
+    }
+
+    #[test]
+    fn existing_pairs_stay_and_count() {
+        let mut inp = input(4, 2, 1, &[], 3);
+        // Judge 0 already has two entries by hand.
+        inp.fixed = [
+            ("e00".to_string(), "j00".to_string()),
+            ("e01".to_string(), "j00".to_string()),
+        ]
+        .into();
+        let a = assign(&inp);
+        assert!(a.pairs.contains(&("e00".into(), "j00".into())));
+        assert!(a.pairs.contains(&("e01".into(), "j00".into())));
+        let loads = a.loads(&inp.judges);
+        assert_eq!(loads.get("j00"), Some(&2));
+        assert_eq!(
+            loads.get("j01"),
+            Some(&2),
+            "the rest goes to the other judge"
+        );
+        assert!(a.short.is_empty());
     }
 
     #[test]

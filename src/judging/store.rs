@@ -305,10 +305,16 @@ pub fn set_round_state(
         .filter(rounds::state.eq(from.as_str()));
     match to {
         RoundState::Open => diesel::update(q)
-            .set((rounds::state.eq(to.as_str()), rounds::opened_at.eq(Some(now))))
+            .set((
+                rounds::state.eq(to.as_str()),
+                rounds::opened_at.eq(Some(now)),
+            ))
             .execute(conn),
         RoundState::Closed => diesel::update(q)
-            .set((rounds::state.eq(to.as_str()), rounds::closed_at.eq(Some(now))))
+            .set((
+                rounds::state.eq(to.as_str()),
+                rounds::closed_at.eq(Some(now)),
+            ))
             .execute(conn),
         RoundState::Draft => diesel::update(q)
             .set(rounds::state.eq(to.as_str()))
@@ -326,7 +332,10 @@ pub fn set_round_judges(
         .execute(conn)?;
     for j in judge_ids {
         diesel::insert_into(round_judges::table)
-            .values((round_judges::round_id.eq(round_id), round_judges::judge_id.eq(j)))
+            .values((
+                round_judges::round_id.eq(round_id),
+                round_judges::judge_id.eq(j),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -367,7 +376,11 @@ pub fn replace_criteria(
 ) -> QueryResult<Vec<Criterion>> {
     diesel::delete(criteria::table.filter(criteria::round_id.eq(round_id))).execute(conn)?;
     for (i, c) in list.iter().enumerate() {
-        let id = if c.id.is_empty() { new_id() } else { c.id.clone() };
+        let id = if c.id.is_empty() {
+            new_id()
+        } else {
+            c.id.clone()
+        };
         diesel::insert_into(criteria::table)
             .values((
                 criteria::id.eq(id),
@@ -593,7 +606,10 @@ pub fn assignments_of_round(
 ) -> QueryResult<Vec<Assignment>> {
     assignments::table
         .filter(assignments::round_id.eq(round_id))
-        .order((assignments::submission_id.asc(), assignments::judge_id.asc()))
+        .order((
+            assignments::submission_id.asc(),
+            assignments::judge_id.asc(),
+        ))
         .select(Assignment::as_select())
         .load(conn)
 }
@@ -625,7 +641,10 @@ pub struct Scorecard {
     pub submitted_at: Option<NaiveDateTime>,
 }
 
-pub fn scorecard_of(conn: &mut DbConnection, assignment_id: &str) -> QueryResult<Option<Scorecard>> {
+pub fn scorecard_of(
+    conn: &mut DbConnection,
+    assignment_id: &str,
+) -> QueryResult<Option<Scorecard>> {
     scorecards::table
         .filter(scorecards::assignment_id.eq(assignment_id))
         .select(Scorecard::as_select())
@@ -650,9 +669,8 @@ pub fn save_scorecard(
                     scorecards::state.eq(state),
                     scorecards::total.eq(total),
                     scorecards::updated_at.eq(now),
-                    scorecards::submitted_at.eq(
-                        (state == card_state::SUBMITTED).then_some(card.submitted_at.unwrap_or(now)),
-                    ),
+                    scorecards::submitted_at.eq((state == card_state::SUBMITTED)
+                        .then_some(card.submitted_at.unwrap_or(now))),
                 ))
                 .execute(conn)?;
             card.id

@@ -62,6 +62,24 @@ pub enum EmailKind {
         inviter: String,
         url: String,
     },
+    JudgeInvitation {
+        challenge: String,
+        inviter: String,
+        url: String,
+    },
+    /// Results are out and this entry won a prize.
+    Winner {
+        challenge: String,
+        title: String,
+        prize: String,
+        url: String,
+    },
+    /// Results are out; this entry did not win.
+    ResultsPublished {
+        challenge: String,
+        title: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -219,6 +237,52 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.get("email.team_invite.action"),
             Some(url.as_str()),
             t.get("email.team_invite.outro").to_owned(),
+        ),
+        EmailKind::JudgeInvitation {
+            challenge,
+            inviter,
+            url,
+        } => (
+            "judge_invitation",
+            t.fmt("email.judge_invite.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.judge_invite.intro",
+                &[("challenge", challenge), ("inviter", inviter)],
+            ),
+            t.get("email.judge_invite.action"),
+            Some(url.as_str()),
+            t.get("email.judge_invite.outro").to_owned(),
+        ),
+        EmailKind::Winner {
+            challenge,
+            title,
+            prize,
+            url,
+        } => (
+            "results_winner",
+            t.fmt("email.winner.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.winner.intro",
+                &[("challenge", challenge), ("title", title), ("prize", prize)],
+            ),
+            t.get("email.winner.action"),
+            Some(url.as_str()),
+            t.get("email.winner.outro").to_owned(),
+        ),
+        EmailKind::ResultsPublished {
+            challenge,
+            title,
+            url,
+        } => (
+            "results_published",
+            t.fmt("email.results.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.results.intro",
+                &[("challenge", challenge), ("title", title)],
+            ),
+            t.get("email.results.action"),
+            Some(url.as_str()),
+            t.get("email.results.outro").to_owned(),
         ),
     };
     let html = ActionHtml {
