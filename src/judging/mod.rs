@@ -1,5 +1,9 @@
 //! Judging: panels, rubrics, rounds, conflicts of interest, assignment,
-//! scorecards, rankings and results. The rules are in `model.rs`.
+//! scorecards, rankings and results. The rules are in `model.rs`, the
+//! queries in `store.rs`, the use cases in `service/`, the read models in
+//! `queries.rs`.
 
 pub mod model;
+pub mod queries;
+pub mod service;
 pub mod store;

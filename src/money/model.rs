@@ -246,6 +246,26 @@ pub fn refund_lines(
     ]
 }
 
+/// A prize moving from a challenge's escrow to the payables of the people
+/// who won it (`(user id, amount)` each): one line per person with a part.
+pub fn award_lines(challenge_id: &str, payees: &[(String, i64)], currency: &Currency) -> Vec<Line> {
+    let total: i64 = payees.iter().map(|(_, a)| *a).sum();
+    if total <= 0 {
+        return Vec::new();
+    }
+    let mut lines = vec![Line {
+        account: AccountRef::new(AccountKind::ChallengeEscrow, challenge_id, currency),
+        amount: -total,
+    }];
+    for (user, amount) in payees.iter().filter(|(_, a)| *a != 0) {
+        lines.push(Line {
+            account: AccountRef::new(AccountKind::SolverPayable, user, currency),
+            amount: *amount,
+        });
+    }
+    lines
+}
+
 /// What the organisation quotes with its transfer so an admin can match it
 /// to the request: `TRIBU-` and the end of the request's id.
 pub fn payment_reference(funding_id: &str) -> String {

@@ -192,6 +192,10 @@ pub enum OrgAction {
     PublishChallenges,
     /// Ask for funding.
     FundChallenges,
+    /// Run judging: the panel, rounds, rubric, assignment, results.
+    ManageJudging,
+    /// See judging progress and the leaderboard.
+    ViewJudging,
 }
 
 /// The permission table.
@@ -202,11 +206,13 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
             | OrgAction::ViewMembers
             | OrgAction::ViewChallenges
             | OrgAction::ViewSubmissions
+            | OrgAction::ViewJudging
             | OrgAction::EditChallenges => true,
             OrgAction::ManageMembers
             | OrgAction::ManageApiKeys
             | OrgAction::ViewAudit
             | OrgAction::PublishChallenges
+            | OrgAction::ManageJudging
             | OrgAction::FundChallenges => *role >= Role::Admin,
         },
         // Keys never manage keys: a leaked key must not mint others.
@@ -221,6 +227,10 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
                 scopes.contains(&Scope::ChallengesWrite)
             }
             OrgAction::ViewSubmissions => scopes.contains(&Scope::SubmissionsRead),
+            OrgAction::ManageJudging => scopes.contains(&Scope::JudgingWrite),
+            OrgAction::ViewJudging => {
+                scopes.contains(&Scope::JudgingWrite) || scopes.contains(&Scope::SubmissionsRead)
+            }
             OrgAction::FundChallenges => scopes.contains(&Scope::FundingWrite),
             OrgAction::ManageApiKeys | OrgAction::ViewAudit => false,
         },
