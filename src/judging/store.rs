@@ -10,7 +10,7 @@ use super::model::{Criterion, RoundState};
 use crate::auth::crypto::{random_token, token_hash};
 use crate::db::schema::{
     assignments, awards, conflicts, criteria, judges, results, round_entries, round_judges, rounds,
-    scorecards, scores,
+    scorecards, scores, team_members, users,
 };
 use crate::db::{new_id, DbConnection};
 
@@ -844,5 +844,16 @@ pub fn awards_of_submissions(
     awards::table
         .filter(awards::submission_id.eq_any(submission_ids))
         .select(Award::as_select())
+        .load(conn)
+}
+
+/// The members of a team as results show them: `(display name, anonymous)`
+/// in join order.
+pub fn public_members(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<(String, bool)>> {
+    team_members::table
+        .inner_join(users::table)
+        .filter(team_members::team_id.eq(team_id))
+        .order((team_members::joined_at.asc(), team_members::user_id.asc()))
+        .select((users::display_name, team_members::anonymous))
         .load(conn)
 }

@@ -1,5 +1,12 @@
 //! Judging read models: a round's scorecards as the model's cards, its
-//! standings and agreement. Pages and API answers build on these.
+//! standings and agreement (here); what the panel, a judge and the public
+//! see ([`views`]); the leaderboard with its charts and exports
+//! ([`board`]); published results ([`results`]). Pages and API answers build
+//! on these; in a blind round nothing a judge loads names a team member.
+
+pub mod board;
+pub mod results;
+pub mod views;
 
 use std::collections::{BTreeMap, HashMap};
 
