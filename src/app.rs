@@ -15,7 +15,9 @@ use crate::config::Config;
 use crate::notify::mail::Mailer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
-use crate::{api, auth, challenges, db, frontend, health, openapi, orgs, submissions, web as w};
+use crate::{
+    api, auth, challenges, db, frontend, health, judging, openapi, orgs, submissions, web as w,
+};
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
@@ -261,6 +263,61 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/me/submissions").route(get().to(submissions::api::mine)))
             .service(r("/me/team-invitations").route(get().to(submissions::api::my_invitations)))
             .service(r("/solutions").route(get().to(submissions::api::gallery)))
+            .service(
+                r("/challenges/{id}/judges")
+                    .route(get().to(judging::api::list_judges))
+                    .route(post().to(judging::api::invite_judge)),
+            )
+            .service(
+                r("/challenges/{id}/judges/{judge_id}")
+                    .route(delete().to(judging::api::remove_judge)),
+            )
+            .service(
+                r("/judge-invitations/accept").route(post().to(judging::api::accept_invitation)),
+            )
+            .service(
+                r("/judge-invitations/decline").route(post().to(judging::api::decline_invitation)),
+            )
+            .service(r("/me/judge-invitations").route(get().to(judging::api::my_invitations)))
+            .service(
+                r("/challenges/{id}/rounds")
+                    .route(get().to(judging::api::list_rounds))
+                    .route(post().to(judging::api::create_round)),
+            )
+            .service(
+                r("/rounds/{id}")
+                    .route(get().to(judging::api::show_round))
+                    .route(patch().to(judging::api::update_round)),
+            )
+            .service(r("/rounds/{id}/open").route(post().to(judging::api::open_round)))
+            .service(r("/rounds/{id}/assignments").route(post().to(judging::api::assign)))
+            .service(
+                r("/rounds/{id}/assignments/{judge_id}/{submission_id}")
+                    .route(delete().to(judging::api::unassign)),
+            )
+            .service(r("/rounds/{id}/close").route(post().to(judging::api::close_round)))
+            .service(r("/rounds/{id}/conflicts").route(post().to(judging::api::declare_conflict)))
+            .service(r("/rounds/{id}/entries").route(get().to(judging::api::round_entries)))
+            .service(r("/rounds/{id}/leaderboard").route(get().to(judging::api::leaderboard)))
+            .service(
+                r("/rounds/{id}/leaderboard.csv").route(get().to(judging::api::leaderboard_csv)),
+            )
+            .service(
+                r("/rounds/{id}/scorecards.csv").route(get().to(judging::api::scorecards_csv)),
+            )
+            .service(r("/me/assignments").route(get().to(judging::api::my_assignments)))
+            .service(r("/assignments/{id}").route(get().to(judging::api::show_assignment)))
+            .service(
+                r("/assignments/{id}/scorecard").route(put().to(judging::api::save_scorecard)),
+            )
+            .service(
+                r("/assignments/{id}/files/{index}").route(get().to(judging::api::judged_file)),
+            )
+            .service(
+                r("/challenges/{id}/results")
+                    .route(get().to(judging::api::show_results))
+                    .route(post().to(judging::api::publish_results)),
+            )
             // API ROUTES END
             .default_service(web::to(w::api_not_found)),
     );

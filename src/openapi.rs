@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, challenges, error, health, orgs, submissions};
+use crate::{auth, challenges, error, health, judging, orgs, submissions};
 
 struct Security;
 
@@ -24,6 +24,7 @@ const RATE_LIMITED: &[(&str, &str)] = &[
     ("post", "/api/v1/submissions/{id}/attachments"),
     ("post", "/api/v1/orgs/{slug}/members"),
     ("post", "/api/v1/submissions/{id}/team/invitations"),
+    ("post", "/api/v1/challenges/{id}/judges"),
 ];
 
 impl Modify for Problems {
@@ -148,6 +149,14 @@ impl Modify for Security {
         submissions::api::disqualify, submissions::api::invite, submissions::api::remove_member,
         submissions::api::propose_shares, submissions::api::approve_shares, submissions::api::accept,
         submissions::api::decline, submissions::api::mine, submissions::api::my_invitations, submissions::api::gallery,
+        judging::api::list_judges, judging::api::invite_judge, judging::api::remove_judge,
+        judging::api::accept_invitation, judging::api::decline_invitation, judging::api::my_invitations,
+        judging::api::list_rounds, judging::api::create_round, judging::api::show_round, judging::api::update_round,
+        judging::api::open_round, judging::api::assign, judging::api::unassign, judging::api::close_round,
+        judging::api::declare_conflict, judging::api::round_entries, judging::api::leaderboard,
+        judging::api::leaderboard_csv, judging::api::scorecards_csv, judging::api::my_assignments,
+        judging::api::show_assignment, judging::api::save_scorecard, judging::api::judged_file,
+        judging::api::publish_results, judging::api::show_results,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

@@ -309,6 +309,70 @@ pub fn session_cookies(state: &AppState, t: &Tokens) -> [Cookie<'static>; 2] {
     ]
 }
 
+/// A stored file sent as a download, streamed (never held whole in
+/// memory): always `attachment`, never rendered, with its licence notice.
+pub struct Download<'a> {
+    pub size: u64,
+    pub filename: &'a str,
+    /// The type to serve it with (active content as plain bytes).
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    /// e.g. "Title — by A, B — CC-BY-4.0" (made ASCII for the header).
+    pub notice: &'a str,
+    pub licence_url: Option<&'a str>,
+}
+
+/// The response for a [`Download`] whose bytes come from `stream`.
+pub fn download<S, E>(d: Download<'_>, stream: S) -> HttpResponse
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, E>> + 'static,
+    E: Into<Box<dyn std::error::Error>> + 'static,
+{
+    // Header values must be visible ASCII; the full notice is in the views.
+    let ascii_notice: String = d
+        .notice
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect();
+    let ascii_name: String = d
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = d
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let mut res = HttpResponse::Ok();
+    res.content_type(d.content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(("X-Licence-Notice", ascii_notice))
+        .insert_header(("Digest", format!("sha-256={}", d.sha256)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"));
+    if let Some(url) = d.licence_url {
+        res.insert_header((header::LINK, format!("<{url}>; rel=\"license\"")));
+    }
+    res.no_chunking(d.size);
+    res.streaming(stream)
+}
+
 #[cfg(test)]
 mod tests {
     use super::forwarded_client;

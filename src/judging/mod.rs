@@ -3,6 +3,7 @@
 //! queries in `store.rs`, the use cases in `service/`, the read models in
 //! `queries.rs`.
 
+pub mod api;
 pub mod model;
 pub mod queries;
 pub mod service;

@@ -69,3 +69,118 @@ pub fn agreement(conn: &mut DbConnection, round: &Round) -> AppResult<Option<f64
     let units: Vec<Vec<f64>> = units.into_values().collect();
     Ok(model::krippendorff_alpha(&units))
 }
+
+/// Who reads a round: its organisation, or one of its judges.
+pub enum Reader {
+    Organiser,
+    Judge,
+}
+
+/// How `caller` may read `round`: as a judge of it (a person on its panel
+/// part), else as its organisation (with `action`); 404 for anyone else.
+pub fn reader(
+    conn: &mut DbConnection,
+    caller: &crate::auth::principal::Principal,
+    round: &Round,
+    action: crate::orgs::model::OrgAction,
+) -> AppResult<Reader> {
+    if let crate::auth::principal::Principal::User(u) = caller {
+        if crate::judging::service::judge_of_round(conn, round, &u.user.id).is_ok() {
+            return Ok(Reader::Judge);
+        }
+    }
+    crate::judging::service::organiser_of(conn, caller, &round.challenge_id, action)?;
+    Ok(Reader::Organiser)
+}
+
+fn round_by_id(conn: &mut DbConnection, round_id: &str) -> AppResult<Round> {
+    store::find_round_opt(conn, round_id)?.ok_or(crate::error::AppError::NotFound)
+}
+
+/// The panel of challenge `key`, for its organisation.
+pub fn panel_for(
+    conn: &mut DbConnection,
+    caller: &crate::auth::principal::Principal,
+    key: &str,
+) -> AppResult<Vec<views::JudgeView>> {
+    let ch = crate::judging::service::organiser_of(
+        conn,
+        caller,
+        key,
+        crate::orgs::model::OrgAction::ViewJudging,
+    )?;
+    views::panel(conn, &ch)
+}
+
+/// The rounds of challenge `key` as `caller` may see them.
+pub fn rounds_for(
+    conn: &mut DbConnection,
+    caller: Option<&crate::auth::principal::Principal>,
+    key: &str,
+) -> AppResult<Vec<views::RoundView>> {
+    let (ch, _) = crate::challenges::service::readable(conn, caller, key)?;
+    let organiser = crate::challenges::service::is_org_side(
+        conn,
+        caller,
+        &ch,
+        crate::orgs::model::OrgAction::ViewJudging,
+    )?;
+    views::rounds(conn, &ch, organiser)
+}
+
+/// One round, for its organisation (in full) or its judges.
+pub fn round_for(
+    conn: &mut DbConnection,
+    caller: &crate::auth::principal::Principal,
+    round_id: &str,
+) -> AppResult<views::RoundView> {
+    let round = round_by_id(conn, round_id)?;
+    let organiser = matches!(
+        reader(conn, caller, &round, crate::orgs::model::OrgAction::ViewJudging)?,
+        Reader::Organiser
+    );
+    views::round_view(conn, &round, organiser)
+}
+
+/// A round's leaderboard, for its organisation or its judges (who see no
+/// team names in a blind challenge).
+pub fn leaderboard_for(
+    conn: &mut DbConnection,
+    caller: &crate::auth::principal::Principal,
+    round_id: &str,
+) -> AppResult<board::Leaderboard> {
+    let round = round_by_id(conn, round_id)?;
+    let names = match reader(conn, caller, &round, crate::orgs::model::OrgAction::ViewJudging)? {
+        Reader::Organiser => true,
+        Reader::Judge => {
+            !crate::challenges::store::find(conn, &round.challenge_id)?.blind_judging
+        }
+    };
+    board::leaderboard(conn, &round, names)
+}
+
+/// Every scorecard of a round as CSV, for its organisation.
+pub fn scorecards_csv_for(
+    conn: &mut DbConnection,
+    caller: &crate::auth::principal::Principal,
+    round_id: &str,
+) -> AppResult<String> {
+    let round = round_by_id(conn, round_id)?;
+    crate::judging::service::organiser_of(
+        conn,
+        caller,
+        &round.challenge_id,
+        crate::orgs::model::OrgAction::ViewJudging,
+    )?;
+    board::scorecards_csv(conn, &round)
+}
+
+/// The published results of challenge `key` (404 before publication).
+pub fn results_for(
+    conn: &mut DbConnection,
+    caller: Option<&crate::auth::principal::Principal>,
+    key: &str,
+) -> AppResult<results::ResultsView> {
+    let (ch, _) = crate::challenges::service::readable(conn, caller, key)?;
+    results::results(conn, &ch)
+}
