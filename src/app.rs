@@ -435,53 +435,79 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         // Submissions, teams, the gallery
         .service(
             page("/challenges/{slug}/submit")
-                .route(get().to(submissions::pages::new_form))
-                .route(post().to(submissions::pages::create)),
+                .route(get().to(submissions::pages::entry::new_form))
+                .route(post().to(submissions::pages::entry::create)),
         )
-        .service(page("/submissions/{id}").route(get().to(submissions::pages::show)))
+        .service(page("/submissions/{id}").route(get().to(submissions::pages::show::show)))
         .service(
             page("/submissions/{id}/edit")
-                .route(get().to(submissions::pages::edit_form))
-                .route(post().to(submissions::pages::update)),
+                .route(get().to(submissions::pages::entry::edit_form))
+                .route(post().to(submissions::pages::entry::update)),
         )
-        .service(page("/submissions/{id}/receipt").route(get().to(submissions::pages::receipt)))
-        .service(page("/submissions/{id}/revisions").route(get().to(submissions::pages::revisions)))
-        .service(page("/submissions/{id}/attachments").route(post().to(submissions::pages::upload)))
+        .service(
+            page("/submissions/{id}/receipt")
+                .route(get().to(submissions::pages::receipts::receipt)),
+        )
+        .service(
+            page("/submissions/{id}/revisions")
+                .route(get().to(submissions::pages::receipts::revisions)),
+        )
+        .service(
+            page("/submissions/{id}/attachments")
+                .route(post().to(submissions::pages::files::upload)),
+        )
         .service(
             page("/submissions/{id}/attachments/{attachment_id}")
                 .route(get().to(submissions::api::download)),
         )
-        .service(page("/submissions/{id}/withdraw").route(post().to(submissions::pages::withdraw)))
-        .service(page("/submissions/{id}/submit").route(post().to(submissions::pages::enter)))
-        .service(page("/submissions/{id}/opt-in").route(post().to(submissions::pages::opt_in)))
         .service(
-            page("/submissions/{id}/disqualify").route(post().to(submissions::pages::disqualify)),
+            page("/submissions/{id}/withdraw")
+                .route(post().to(submissions::pages::lifecycle::withdraw)),
         )
-        .service(page("/submissions/{id}/team/invite").route(post().to(submissions::pages::invite)))
+        .service(
+            page("/submissions/{id}/submit").route(post().to(submissions::pages::lifecycle::enter)),
+        )
+        .service(
+            page("/submissions/{id}/opt-in")
+                .route(post().to(submissions::pages::lifecycle::opt_in)),
+        )
+        .service(
+            page("/submissions/{id}/disqualify")
+                .route(post().to(submissions::pages::lifecycle::disqualify)),
+        )
+        .service(
+            page("/submissions/{id}/team/invite")
+                .route(post().to(submissions::pages::team::invite)),
+        )
         .service(
             page("/submissions/{id}/team/members/{user_id}/remove")
-                .route(post().to(submissions::pages::remove_member)),
+                .route(post().to(submissions::pages::team::remove_member)),
         )
         .service(
             page("/submissions/{id}/team/shares")
-                .route(post().to(submissions::pages::propose_shares)),
+                .route(post().to(submissions::pages::team::propose_shares)),
         )
         .service(
             page("/submissions/{id}/team/shares/approve")
-                .route(post().to(submissions::pages::approve_shares)),
+                .route(post().to(submissions::pages::team::approve_shares)),
         )
-        .service(page("/team-invitations/{token}").route(get().to(submissions::pages::invitation)))
         .service(
-            page("/team-invitations/{token}/accept").route(post().to(submissions::pages::accept)),
+            page("/team-invitations/{token}")
+                .route(get().to(submissions::pages::invitations::invitation)),
+        )
+        .service(
+            page("/team-invitations/{token}/accept")
+                .route(post().to(submissions::pages::invitations::accept)),
         )
         .service(
             page("/me/team-invitations/{id}/{verb}")
-                .route(post().to(submissions::pages::answer_listed)),
+                .route(post().to(submissions::pages::invitations::answer_listed)),
         )
         .service(
-            page("/team-invitations/{token}/decline").route(post().to(submissions::pages::decline)),
+            page("/team-invitations/{token}/decline")
+                .route(post().to(submissions::pages::invitations::decline)),
         )
-        .service(page("/solutions").route(get().to(submissions::pages::gallery)))
-        .service(page("/me/submissions").route(get().to(submissions::pages::mine)));
+        .service(page("/solutions").route(get().to(submissions::pages::gallery::gallery)))
+        .service(page("/me/submissions").route(get().to(submissions::pages::dashboard::mine)));
     // PAGE ROUTES END
 }
