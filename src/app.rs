@@ -302,37 +302,40 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         // Accounts
         .service(
             page("/signup")
-                .route(get().to(auth::pages::signup_form))
-                .route(post().to(auth::pages::signup)),
+                .route(get().to(auth::pages::signup::signup_form))
+                .route(post().to(auth::pages::signup::signup)),
         )
-        .service(page("/verify-email").route(get().to(auth::pages::verify_email)))
+        .service(page("/verify-email").route(get().to(auth::pages::signup::verify_email)))
         .service(
             page("/verify-email/resend")
-                .route(get().to(auth::pages::resend_form))
-                .route(post().to(auth::pages::resend)),
+                .route(get().to(auth::pages::signup::resend_form))
+                .route(post().to(auth::pages::signup::resend)),
         )
         .service(
             page("/login")
-                .route(get().to(auth::pages::login_form))
-                .route(post().to(auth::pages::login)),
+                .route(get().to(auth::pages::login::login_form))
+                .route(post().to(auth::pages::login::login)),
         )
-        .service(page("/logout").route(post().to(auth::pages::logout)))
+        .service(page("/logout").route(post().to(auth::pages::login::logout)))
         .service(
             page("/forgot-password")
-                .route(get().to(auth::pages::forgot_form))
-                .route(post().to(auth::pages::forgot)),
+                .route(get().to(auth::pages::password::forgot_form))
+                .route(post().to(auth::pages::password::forgot)),
         )
         .service(
             page("/reset-password")
-                .route(get().to(auth::pages::reset_form))
-                .route(post().to(auth::pages::reset)),
+                .route(get().to(auth::pages::password::reset_form))
+                .route(post().to(auth::pages::password::reset)),
         )
-        .service(page("/settings").route(get().to(auth::pages::settings)))
-        .service(page("/settings/profile").route(post().to(auth::pages::save_profile)))
-        .service(page("/settings/password").route(post().to(auth::pages::change_password)))
-        .service(page("/settings/sessions").route(get().to(auth::pages::sessions)))
+        .service(page("/settings").route(get().to(auth::pages::settings::settings)))
+        .service(page("/settings/profile").route(post().to(auth::pages::settings::save_profile)))
         .service(
-            page("/settings/sessions/{id}/revoke").route(post().to(auth::pages::revoke_session)),
+            page("/settings/password").route(post().to(auth::pages::settings::change_password)),
+        )
+        .service(page("/settings/sessions").route(get().to(auth::pages::sessions::sessions)))
+        .service(
+            page("/settings/sessions/{id}/revoke")
+                .route(post().to(auth::pages::sessions::revoke_session)),
         )
         // Organisations
         .service(page("/orgs").route(get().to(orgs::pages::list)))
