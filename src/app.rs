@@ -338,35 +338,39 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(auth::pages::sessions::revoke_session)),
         )
         // Organisations
-        .service(page("/orgs").route(get().to(orgs::pages::list)))
+        .service(page("/orgs").route(get().to(orgs::pages::list::list)))
         .service(
             page("/orgs/new")
-                .route(get().to(orgs::pages::new_form))
-                .route(post().to(orgs::pages::create)),
+                .route(get().to(orgs::pages::list::new_form))
+                .route(post().to(orgs::pages::list::create)),
         )
-        .service(page("/orgs/{slug}").route(get().to(orgs::pages::show)))
-        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::invite)))
+        .service(page("/orgs/{slug}").route(get().to(orgs::pages::members::show)))
+        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::members::invite)))
         .service(
-            page("/orgs/{slug}/members/{user_id}/role").route(post().to(orgs::pages::set_role)),
+            page("/orgs/{slug}/members/{user_id}/role")
+                .route(post().to(orgs::pages::members::set_role)),
         )
         .service(
             page("/orgs/{slug}/members/{user_id}/remove")
-                .route(post().to(orgs::pages::remove_member)),
+                .route(post().to(orgs::pages::members::remove_member)),
         )
         .service(
             page("/orgs/{slug}/invitations/{id}/revoke")
-                .route(post().to(orgs::pages::revoke_invitation)),
+                .route(post().to(orgs::pages::members::revoke_invitation)),
         )
         .service(
             page("/orgs/{slug}/api-keys")
-                .route(get().to(orgs::pages::keys))
-                .route(post().to(orgs::pages::create_key)),
+                .route(get().to(orgs::pages::keys::keys))
+                .route(post().to(orgs::pages::keys::create_key)),
         )
         .service(
-            page("/orgs/{slug}/api-keys/{id}/revoke").route(post().to(orgs::pages::revoke_key)),
+            page("/orgs/{slug}/api-keys/{id}/revoke")
+                .route(post().to(orgs::pages::keys::revoke_key)),
         )
-        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation)))
-        .service(page("/invitations/{token}/accept").route(post().to(orgs::pages::accept)))
+        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation::invitation)))
+        .service(
+            page("/invitations/{token}/accept").route(post().to(orgs::pages::invitation::accept)),
+        )
         // Challenges for visitors and solvers
         .service(page("/challenges").route(get().to(challenges::pages::public::list)))
         .service(page("/me/challenges").route(get().to(challenges::pages::public::mine)))
