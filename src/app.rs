@@ -359,68 +359,75 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         // Accounts
         .service(
             page("/signup")
-                .route(get().to(auth::pages::signup_form))
-                .route(post().to(auth::pages::signup)),
+                .route(get().to(auth::pages::signup::signup_form))
+                .route(post().to(auth::pages::signup::signup)),
         )
-        .service(page("/verify-email").route(get().to(auth::pages::verify_email)))
+        .service(page("/verify-email").route(get().to(auth::pages::signup::verify_email)))
         .service(
             page("/verify-email/resend")
-                .route(get().to(auth::pages::resend_form))
-                .route(post().to(auth::pages::resend)),
+                .route(get().to(auth::pages::signup::resend_form))
+                .route(post().to(auth::pages::signup::resend)),
         )
         .service(
             page("/login")
-                .route(get().to(auth::pages::login_form))
-                .route(post().to(auth::pages::login)),
+                .route(get().to(auth::pages::login::login_form))
+                .route(post().to(auth::pages::login::login)),
         )
-        .service(page("/logout").route(post().to(auth::pages::logout)))
+        .service(page("/logout").route(post().to(auth::pages::login::logout)))
         .service(
             page("/forgot-password")
-                .route(get().to(auth::pages::forgot_form))
-                .route(post().to(auth::pages::forgot)),
+                .route(get().to(auth::pages::password::forgot_form))
+                .route(post().to(auth::pages::password::forgot)),
         )
         .service(
             page("/reset-password")
-                .route(get().to(auth::pages::reset_form))
-                .route(post().to(auth::pages::reset)),
+                .route(get().to(auth::pages::password::reset_form))
+                .route(post().to(auth::pages::password::reset)),
         )
-        .service(page("/settings").route(get().to(auth::pages::settings)))
-        .service(page("/settings/profile").route(post().to(auth::pages::save_profile)))
-        .service(page("/settings/password").route(post().to(auth::pages::change_password)))
-        .service(page("/settings/sessions").route(get().to(auth::pages::sessions)))
+        .service(page("/settings").route(get().to(auth::pages::settings::settings)))
+        .service(page("/settings/profile").route(post().to(auth::pages::settings::save_profile)))
         .service(
-            page("/settings/sessions/{id}/revoke").route(post().to(auth::pages::revoke_session)),
+            page("/settings/password").route(post().to(auth::pages::settings::change_password)),
+        )
+        .service(page("/settings/sessions").route(get().to(auth::pages::sessions::sessions)))
+        .service(
+            page("/settings/sessions/{id}/revoke")
+                .route(post().to(auth::pages::sessions::revoke_session)),
         )
         // Organisations
-        .service(page("/orgs").route(get().to(orgs::pages::list)))
+        .service(page("/orgs").route(get().to(orgs::pages::list::list)))
         .service(
             page("/orgs/new")
-                .route(get().to(orgs::pages::new_form))
-                .route(post().to(orgs::pages::create)),
+                .route(get().to(orgs::pages::list::new_form))
+                .route(post().to(orgs::pages::list::create)),
         )
-        .service(page("/orgs/{slug}").route(get().to(orgs::pages::show)))
-        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::invite)))
+        .service(page("/orgs/{slug}").route(get().to(orgs::pages::members::show)))
+        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::members::invite)))
         .service(
-            page("/orgs/{slug}/members/{user_id}/role").route(post().to(orgs::pages::set_role)),
+            page("/orgs/{slug}/members/{user_id}/role")
+                .route(post().to(orgs::pages::members::set_role)),
         )
         .service(
             page("/orgs/{slug}/members/{user_id}/remove")
-                .route(post().to(orgs::pages::remove_member)),
+                .route(post().to(orgs::pages::members::remove_member)),
         )
         .service(
             page("/orgs/{slug}/invitations/{id}/revoke")
-                .route(post().to(orgs::pages::revoke_invitation)),
+                .route(post().to(orgs::pages::members::revoke_invitation)),
         )
         .service(
             page("/orgs/{slug}/api-keys")
-                .route(get().to(orgs::pages::keys))
-                .route(post().to(orgs::pages::create_key)),
+                .route(get().to(orgs::pages::keys::keys))
+                .route(post().to(orgs::pages::keys::create_key)),
         )
         .service(
-            page("/orgs/{slug}/api-keys/{id}/revoke").route(post().to(orgs::pages::revoke_key)),
+            page("/orgs/{slug}/api-keys/{id}/revoke")
+                .route(post().to(orgs::pages::keys::revoke_key)),
         )
-        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation)))
-        .service(page("/invitations/{token}/accept").route(post().to(orgs::pages::accept)))
+        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation::invitation)))
+        .service(
+            page("/invitations/{token}/accept").route(post().to(orgs::pages::invitation::accept)),
+        )
         // Challenges for visitors and solvers
         .service(page("/challenges").route(get().to(challenges::pages::public::list)))
         .service(page("/me/challenges").route(get().to(challenges::pages::public::mine)))
@@ -492,53 +499,79 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         // Submissions, teams, the gallery
         .service(
             page("/challenges/{slug}/submit")
-                .route(get().to(submissions::pages::new_form))
-                .route(post().to(submissions::pages::create)),
+                .route(get().to(submissions::pages::entry::new_form))
+                .route(post().to(submissions::pages::entry::create)),
         )
-        .service(page("/submissions/{id}").route(get().to(submissions::pages::show)))
+        .service(page("/submissions/{id}").route(get().to(submissions::pages::show::show)))
         .service(
             page("/submissions/{id}/edit")
-                .route(get().to(submissions::pages::edit_form))
-                .route(post().to(submissions::pages::update)),
+                .route(get().to(submissions::pages::entry::edit_form))
+                .route(post().to(submissions::pages::entry::update)),
         )
-        .service(page("/submissions/{id}/receipt").route(get().to(submissions::pages::receipt)))
-        .service(page("/submissions/{id}/revisions").route(get().to(submissions::pages::revisions)))
-        .service(page("/submissions/{id}/attachments").route(post().to(submissions::pages::upload)))
+        .service(
+            page("/submissions/{id}/receipt")
+                .route(get().to(submissions::pages::receipts::receipt)),
+        )
+        .service(
+            page("/submissions/{id}/revisions")
+                .route(get().to(submissions::pages::receipts::revisions)),
+        )
+        .service(
+            page("/submissions/{id}/attachments")
+                .route(post().to(submissions::pages::files::upload)),
+        )
         .service(
             page("/submissions/{id}/attachments/{attachment_id}")
                 .route(get().to(submissions::api::download)),
         )
-        .service(page("/submissions/{id}/withdraw").route(post().to(submissions::pages::withdraw)))
-        .service(page("/submissions/{id}/submit").route(post().to(submissions::pages::enter)))
-        .service(page("/submissions/{id}/opt-in").route(post().to(submissions::pages::opt_in)))
         .service(
-            page("/submissions/{id}/disqualify").route(post().to(submissions::pages::disqualify)),
+            page("/submissions/{id}/withdraw")
+                .route(post().to(submissions::pages::lifecycle::withdraw)),
         )
-        .service(page("/submissions/{id}/team/invite").route(post().to(submissions::pages::invite)))
+        .service(
+            page("/submissions/{id}/submit").route(post().to(submissions::pages::lifecycle::enter)),
+        )
+        .service(
+            page("/submissions/{id}/opt-in")
+                .route(post().to(submissions::pages::lifecycle::opt_in)),
+        )
+        .service(
+            page("/submissions/{id}/disqualify")
+                .route(post().to(submissions::pages::lifecycle::disqualify)),
+        )
+        .service(
+            page("/submissions/{id}/team/invite")
+                .route(post().to(submissions::pages::team::invite)),
+        )
         .service(
             page("/submissions/{id}/team/members/{user_id}/remove")
-                .route(post().to(submissions::pages::remove_member)),
+                .route(post().to(submissions::pages::team::remove_member)),
         )
         .service(
             page("/submissions/{id}/team/shares")
-                .route(post().to(submissions::pages::propose_shares)),
+                .route(post().to(submissions::pages::team::propose_shares)),
         )
         .service(
             page("/submissions/{id}/team/shares/approve")
-                .route(post().to(submissions::pages::approve_shares)),
+                .route(post().to(submissions::pages::team::approve_shares)),
         )
-        .service(page("/team-invitations/{token}").route(get().to(submissions::pages::invitation)))
         .service(
-            page("/team-invitations/{token}/accept").route(post().to(submissions::pages::accept)),
+            page("/team-invitations/{token}")
+                .route(get().to(submissions::pages::invitations::invitation)),
+        )
+        .service(
+            page("/team-invitations/{token}/accept")
+                .route(post().to(submissions::pages::invitations::accept)),
         )
         .service(
             page("/me/team-invitations/{id}/{verb}")
-                .route(post().to(submissions::pages::answer_listed)),
+                .route(post().to(submissions::pages::invitations::answer_listed)),
         )
         .service(
-            page("/team-invitations/{token}/decline").route(post().to(submissions::pages::decline)),
+            page("/team-invitations/{token}/decline")
+                .route(post().to(submissions::pages::invitations::decline)),
         )
-        .service(page("/solutions").route(get().to(submissions::pages::gallery)))
-        .service(page("/me/submissions").route(get().to(submissions::pages::mine)));
+        .service(page("/solutions").route(get().to(submissions::pages::gallery::gallery)))
+        .service(page("/me/submissions").route(get().to(submissions::pages::dashboard::mine)));
     // PAGE ROUTES END
 }

@@ -1,47 +1,18 @@
-//! JSON handlers for accounts: `/api/v1/auth/*` and `/api/v1/me*`.
+//! JSON handlers for accounts: `/api/v1/auth/*` and `/api/v1/me*`. Each
+//! parses, calls one flow of [`super::service`] or one read of
+//! [`super::queries`], and answers.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{AuthUser, PlatformAdmin};
-use super::model::Language;
+use super::queries;
+pub use super::queries::{SessionView, UserView};
 use super::service::{self, Login, Registration, Tokens};
-use super::store::{self, Session, User};
-use crate::db::now;
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 use crate::web::{client_ip, request_language};
-
-/// A user as the API shows them.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    pub language: Language,
-    pub email_verified: bool,
-    pub is_platform_admin: bool,
-    pub suspended: bool,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub created_at: chrono::NaiveDateTime,
-}
-
-impl From<&User> for UserView {
-    fn from(u: &User) -> Self {
-        UserView {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            display_name: u.display_name.clone(),
-            language: u.lang(),
-            email_verified: u.email_verified_at.is_some(),
-            is_platform_admin: u.is_platform_admin,
-            suspended: u.suspended_at.is_some(),
-            created_at: u.created_at,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -299,15 +270,6 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A session as listed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
-    #[serde(flatten)]
-    pub session: Session,
-    /// Whether this is the session making the request.
-    pub current: bool,
-}
-
 /// The live sessions of the signed-in user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionList {
@@ -318,17 +280,7 @@ pub struct SessionList {
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", security(("bearer" = [])),
     responses((status = 200, body = SessionList)))]
 pub async fn sessions(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    let uid = user.user.id.clone();
-    let list = state
-        .db(move |c| Ok(store::list_sessions(c, &uid, now())?))
-        .await?;
-    let data = list
-        .into_iter()
-        .map(|s| SessionView {
-            current: s.id == user.session_id,
-            session: s,
-        })
-        .collect();
+    let data = queries::sessions(&state, &user).await?;
     Ok(HttpResponse::Ok().json(SessionList { data }))
 }
 

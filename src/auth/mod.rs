@@ -7,5 +7,6 @@ pub mod extract;
 pub mod model;
 pub mod pages;
 pub mod principal;
+pub mod queries;
 pub mod service;
 pub mod store;

@@ -14,6 +14,7 @@
 pub mod csrf;
 pub mod format;
 pub mod forms;
+pub mod page_user;
 pub mod session;
 pub mod widgets;
 

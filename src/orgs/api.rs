@@ -1,15 +1,16 @@
-//! JSON handlers for organisations: `/api/v1/orgs/*` and invitations.
+//! JSON handlers for organisations: `/api/v1/orgs/*` and invitations. Each
+//! parses, calls one flow of [`super::service`] or one read of
+//! [`super::queries`], and answers.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{OrgAction, Role, Scope};
+use super::queries::{self, Invitation, Org};
+pub use super::queries::{ApiKeyView, MemberList, OrgView};
 use super::service::{self, NewKey};
-use super::store::{self, ApiKey, Invitation, Member, Org};
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::auth::extract::{AuthUser, Principal};
-use crate::db::now;
 use crate::error::{AppResult, Problem};
 use crate::state::AppState;
 
@@ -33,15 +34,6 @@ pub async fn create(
     Ok(HttpResponse::Created().json(org))
 }
 
-/// An organisation and the caller's role in it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgView {
-    #[serde(flatten)]
-    pub org: Org,
-    /// The caller's role, for a person.
-    pub role: Option<Role>,
-}
-
 /// An organisation (for its members and its API keys).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
@@ -50,14 +42,8 @@ pub async fn show(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let a = state
-        .db(move |c| service::access(c, &who, &slug, OrgAction::View))
-        .await?;
-    Ok(HttpResponse::Ok().json(OrgView {
-        org: a.org,
-        role: a.role,
-    }))
+    let view = queries::one(&state, who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// The organisations of the signed-in user.
@@ -69,9 +55,8 @@ pub struct MyOrgs {
 /// List the caller's organisations.
 #[utoipa::path(get, path = "/api/v1/me/orgs", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyOrgs)))]
 pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
-    let uid = user.user.id;
-    let rows = state.db(move |c| Ok(store::orgs_of_user(c, &uid)?)).await?;
-    let data = rows
+    let data = queries::of_user(&state, user.user.id)
+        .await?
         .into_iter()
         .map(|(org, role)| OrgView {
             org,
@@ -79,14 +64,6 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpR
         })
         .collect();
     Ok(HttpResponse::Ok().json(MyOrgs { data }))
-}
-
-/// Members and pending invitations.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberList {
-    pub data: Vec<Member>,
-    /// Shown to owners and admins only.
-    pub invitations: Vec<Invitation>,
 }
 
 /// List members (any member, or a key with `members:read`).
@@ -97,23 +74,11 @@ pub async fn members(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let list = state
-        .db(move |c| {
-            let a = service::access(c, &who, &slug, OrgAction::ViewMembers)?;
-            let members = store::list_members(c, &a.org.id)?;
-            let invitations = if super::model::allowed(&a.who, OrgAction::ManageMembers) {
-                store::pending_invitations(c, &a.org.id, now())?
-            } else {
-                Vec::new()
-            };
-            Ok(MemberList {
-                data: members,
-                invitations,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(list))
+    let r = queries::roster(&state, who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(MemberList {
+        data: r.members,
+        invitations: r.invitations,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -203,23 +168,6 @@ pub async fn accept(
     Ok(HttpResponse::Ok().json(org))
 }
 
-/// An API key as listed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ApiKeyView {
-    #[serde(flatten)]
-    pub key: ApiKey,
-    pub scopes: Vec<Scope>,
-}
-
-impl From<ApiKey> for ApiKeyView {
-    fn from(key: ApiKey) -> Self {
-        ApiKeyView {
-            scopes: key.scope_list(),
-            key,
-        }
-    }
-}
-
 /// The organisation's API keys.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyList {
@@ -234,13 +182,7 @@ pub async fn list_keys(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let keys = state
-        .db(move |c| {
-            let a = service::access(c, &who, &slug, OrgAction::ManageApiKeys)?;
-            Ok(store::list_api_keys(c, &a.org.id)?)
-        })
-        .await?;
+    let (_, keys) = queries::api_keys(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ApiKeyList {
         data: keys.into_iter().map(ApiKeyView::from).collect(),
     }))
@@ -302,12 +244,6 @@ pub async fn audit_log(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let data = state
-        .db(move |c| {
-            let a = service::access(c, &who, &slug, OrgAction::ViewAudit)?;
-            Ok(audit::for_org(c, &a.org.id, 200)?)
-        })
-        .await?;
+    let data = queries::audit_log(&state, who, path.into_inner(), 200).await?;
     Ok(HttpResponse::Ok().json(AuditList { data }))
 }

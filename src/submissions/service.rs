@@ -1,16 +1,28 @@
-//! Submission flows shared by the API and the pages: entering, revising,
-//! attachments, teams and shares, withdrawal and disqualification,
-//! confidentiality, and publication of solutions.
+//! Submission use cases, shared by the API and the pages: entering and
+//! revising (here), attachments ([`attachments`]), teams and prize shares
+//! ([`team`]), withdrawal and disqualification, who may see a submission,
+//! and publication of solutions.
+//!
+//! Each write is one transaction that checks the deadline by the server's
+//! clock, records the audit entry and queues the emails it causes; what
+//! the pages and the API read lives in [`super::queries`].
+
+mod attachments;
+mod team;
+
+pub use attachments::{add_attachment, add_staged, attachment_limits, upload_slot};
+pub use team::{
+    approve_shares, invite, propose_shares, remove_member, respond, respond_by_id, ShareInput,
+};
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::blobs::Staged;
-use super::model::{self, check_shares, equal_shares, state, Canonical, Viewer};
-use super::store::{self, Attachment, Revision, Submission};
+use super::model::{self, state, Canonical, Viewer};
+use super::queries::team_names;
+use super::store::{self, Revision, Submission};
 use crate::audit::{self, Actor, Entry};
-use crate::auth::model::Email;
 use crate::auth::principal::Principal;
 use crate::challenges::model::{check_text, State};
 use crate::challenges::store::{self as challenges, Challenge};
@@ -102,6 +114,19 @@ fn ensure_open(c: &Challenge, at: NaiveDateTime) -> AppResult<()> {
     }
 }
 
+/// A submission (its text and its attachments) may change only while it is
+/// a draft or entered.
+fn editable(s: &Submission) -> AppResult<()> {
+    if model::counts_against_limit(&s.state) {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "not_editable",
+            format!("A {} submission cannot change.", s.state),
+        ))
+    }
+}
+
 fn check_licence(c: &Challenge, raw: &str) -> Result<String, FieldError> {
     let allowed = c.licence_ids();
     let found = crate::challenges::model::Licence::parse(raw)
@@ -141,15 +166,6 @@ fn audit_sub(
     Ok(())
 }
 
-/// The names of a team, in join order.
-fn team_names(conn: &mut DbConnection, team_id: &str) -> AppResult<String> {
-    Ok(store::members(conn, team_id)?
-        .into_iter()
-        .map(|(_, n, _)| n)
-        .collect::<Vec<_>>()
-        .join(", "))
-}
-
 /// Writes the next revision from `prev` (if any) overlaid with `input`, and
 /// queues the receipt to every team member.
 #[allow(clippy::too_many_arguments)]
@@ -164,35 +180,37 @@ fn write_revision(
     by: &str,
 ) -> AppResult<Revision> {
     let mut errors = Vec::new();
-    let pick = |new: &Option<String>, old: Option<&str>| {
-        new.clone()
+    // A field not sent keeps the previous revision's value.
+    let mut text = |field: &str, new: &Option<String>, old: Option<&str>, min, max| {
+        let value = new
+            .clone()
             .or_else(|| old.map(str::to_owned))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        check_text(field, &value, min, max)
+            .map_err(|e| errors.push(e))
+            .ok()
     };
-    let title = check_text(
+    let title = text(
         "title",
-        &pick(&input.title, prev.map(|r| r.title.as_str())),
+        &input.title,
+        prev.map(|r| r.title.as_str()),
         3,
         140,
-    )
-    .map_err(|e| errors.push(e))
-    .ok();
-    let abstract_text = check_text(
+    );
+    let abstract_text = text(
         "abstract",
-        &pick(&input.abstract_text, prev.map(|r| r.abstract_text.as_str())),
+        &input.abstract_text,
+        prev.map(|r| r.abstract_text.as_str()),
         10,
         1_000,
-    )
-    .map_err(|e| errors.push(e))
-    .ok();
-    let body = check_text(
+    );
+    let body = text(
         "body",
-        &pick(&input.body, prev.map(|r| r.body_md.as_str())),
+        &input.body,
+        prev.map(|r| r.body_md.as_str()),
         1,
         100_000,
-    )
-    .map_err(|e| errors.push(e))
-    .ok();
+    );
     let licence = match (&input.licence, prev) {
         (Some(l), _) => check_licence(c, l).map_err(|e| errors.push(e)).ok(),
         (None, Some(p)) => Some(p.licence.clone()),
@@ -330,12 +348,7 @@ pub async fn revise(
     let out = state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
-            if !model::counts_against_limit(&s.state) {
-                return Err(AppError::conflict(
-                    "not_editable",
-                    format!("A {} submission cannot change.", s.state),
-                ));
-            }
+            editable(&s)?;
             let at = now();
             let content = input.title.is_some()
                 || input.abstract_text.is_some()
@@ -394,156 +407,6 @@ pub async fn revise(
         .await?;
     state.wake_worker();
     Ok(out)
-}
-
-/// Checks, before a byte of the file is read, that `user_id` may add a file
-/// to submission `id` now: a member of its team, the challenge open, the
-/// submission editable, room left in its byte budget, and the account under
-/// its hourly upload limit. Answers the most bytes the file may have.
-pub async fn upload_slot(state: &AppState, user_id: &str, id: &str) -> AppResult<u64> {
-    let (uid, id) = (user_id.to_owned(), id.to_owned());
-    let (file_max, total_max, per_hour) = (
-        state.config.attachment_max_bytes,
-        state.config.submission_max_bytes,
-        state.config.uploads_per_hour,
-    );
-    state
-        .db(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
-            editable(&s)?;
-            let at = now();
-            let recent = store::uploads_since(c, &uid, at - chrono::Duration::hours(1))?;
-            if let Some(secs) =
-                crate::auth::model::window_wait(at, &recent, per_hour, chrono::Duration::hours(1))
-            {
-                return Err(AppError::TooManyRequests {
-                    retry_after_secs: secs as u64,
-                });
-            }
-            let used = used_bytes(c, &s)?;
-            let (per_file, total) = attachment_limits(&ch, file_max, total_max);
-            let room = total.saturating_sub(used);
-            if room == 0 {
-                return Err(AppError::PayloadTooLarge);
-            }
-            Ok(per_file.min(room))
-        })
-        .await
-}
-
-/// A challenge's attachment limits (its own, else the platform's `file_max`
-/// and `total_max`): per file and per submission, in bytes.
-pub fn attachment_limits(ch: &Challenge, file_max: u64, total_max: u64) -> (u64, u64) {
-    (
-        ch.max_attachment_bytes
-            .map(|m| m as u64)
-            .unwrap_or(file_max),
-        ch.max_submission_bytes
-            .map(|m| m as u64)
-            .unwrap_or(total_max),
-    )
-}
-
-/// A submission's attachments may change only while it is a draft or entered.
-fn editable(s: &Submission) -> AppResult<()> {
-    if model::counts_against_limit(&s.state) {
-        Ok(())
-    } else {
-        Err(AppError::conflict(
-            "not_editable",
-            format!("A {} submission cannot change.", s.state),
-        ))
-    }
-}
-
-/// Bytes of the attachments of a submission's current revision.
-fn used_bytes(c: &mut DbConnection, s: &Submission) -> AppResult<u64> {
-    let prev = store::revision(c, &s.id, s.current_revision)?;
-    let existing = store::attachments_by_ids(c, &prev.attachment_list())?;
-    Ok(existing.iter().map(|a| a.size.max(0) as u64).sum())
-}
-
-/// Records a received file as an attachment of submission `id` (a new
-/// revision that includes it), then moves its bytes from staging into the
-/// store. Every check of [`upload_slot`] runs again inside the transaction;
-/// if anything fails the staged bytes are removed, so a refused upload
-/// leaves nothing behind.
-pub async fn add_staged(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    filename: &str,
-    staged: Staged,
-) -> AppResult<(Attachment, Revision)> {
-    let recorded = record_staged(state, user_id, id, filename, &staged).await;
-    match recorded {
-        Ok(out) => {
-            state.blobs.commit(&staged).await?;
-            state.wake_worker();
-            Ok(out)
-        }
-        Err(e) => {
-            state.blobs.discard(&staged).await;
-            Err(e)
-        }
-    }
-}
-
-async fn record_staged(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    filename: &str,
-    staged: &Staged,
-) -> AppResult<(Attachment, Revision)> {
-    if staged.size == 0 {
-        return Err(AppError::field("file", "empty", "The file is empty."));
-    }
-    let name = model::sanitize_filename(filename);
-    let (ctype, sha, size) = (
-        staged.content_type.clone(),
-        staged.sha256.clone(),
-        staged.size as i64,
-    );
-    let (uid, id, st, default_total) = (
-        user_id.to_owned(),
-        id.to_owned(),
-        state.clone(),
-        state.config.submission_max_bytes,
-    );
-    state
-        .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
-            editable(&s)?;
-            let prev = store::revision(c, &s.id, s.current_revision)?;
-            let mut ids = prev.attachment_list();
-            let total_max = ch.max_submission_bytes.unwrap_or(default_total as i64);
-            if used_bytes(c, &s)? as i64 + size > total_max {
-                return Err(AppError::PayloadTooLarge);
-            }
-            let a = store::insert_attachment(c, &s.id, &name, &ctype, size, &sha, &uid, now())?;
-            ids.push(a.id.clone());
-            let rev = write_revision(&st, c, &s, &ch, Some(&prev), &SubmissionInput::default(), ids, &uid)?;
-            audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.attachment_added", serde_json::json!({ "attachment": a.id, "sha256": a.sha256, "size": a.size, "revision": rev.number }))?;
-            Ok((a, rev))
-        })
-        .await
-}
-
-/// Adds a file held in memory (the demo seed): the same checks and the same
-/// path through staging as an upload.
-pub async fn add_attachment(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    filename: &str,
-    bytes: Vec<u8>,
-) -> AppResult<(Attachment, Revision)> {
-    let max = upload_slot(state, user_id, id).await?;
-    let chunks =
-        futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes::Bytes::from(bytes))]);
-    let staged = state.blobs.stage(chunks, max).await?;
-    add_staged(state, user_id, id, filename, staged).await
 }
 
 /// Withdraws a submission before the deadline: kept for the record, out of
@@ -644,337 +507,6 @@ pub async fn disqualify(
         .await?;
     state.wake_worker();
     Ok(out)
-}
-
-/// Invites a co-author by email (the invitee may not have an account yet).
-pub async fn invite(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    email: &str,
-) -> AppResult<store::TeamInvitation> {
-    let email = Email::parse("email", email).map_err(|e| AppError::Validation(vec![e]))?;
-    let (uid, id, st) = (user_id.to_owned(), id.to_owned(), state.clone());
-    let out = state
-        .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
-            let members = store::members(c, &s.team_id)?;
-            if members.iter().any(|(_, _, e)| *e == email.as_str()) {
-                return Err(AppError::conflict(
-                    "already_member",
-                    "This person is already in the team.",
-                ));
-            }
-            let pending = store::pending_invitations(c, &s.team_id, now())?;
-            if members.len() + pending.len() + 1 > ch.max_team_size as usize {
-                return Err(AppError::field(
-                    "email",
-                    "team_too_large",
-                    format!("Teams have at most {} members.", ch.max_team_size),
-                ));
-            }
-            crate::notify::invitation_quota(&store::invitations_to_since(
-                c,
-                email.as_str(),
-                now() - chrono::Duration::hours(1),
-            )?)?;
-            let (inv, token) = store::invite(c, &s.team_id, email.as_str(), &uid, now())?;
-            let inviter = crate::auth::store::find_user(c, &uid)?;
-            crate::notify::queue_for_address(
-                c,
-                email.as_str(),
-                "",
-                &crate::notify::mail::EmailKind::TeamInvitation {
-                    challenge: ch.title.clone(),
-                    inviter: inviter.display_name.clone(),
-                    url: st.url(&format!("/team-invitations/{token}")),
-                },
-            )?;
-            audit_sub(
-                c,
-                &Actor::user(&uid),
-                &ch,
-                &s,
-                "team.invited",
-                serde_json::json!({ "email": email.as_str() }),
-            )?;
-            Ok(inv)
-        })
-        .await?;
-    state.wake_worker();
-    Ok(out)
-}
-
-/// Accepts or declines a team invitation (the signed-in account's email must be the invited one).
-pub async fn respond(
-    state: &AppState,
-    user_id: &str,
-    token: &str,
-    accept: bool,
-) -> AppResult<String> {
-    respond_to(state, user_id, Invite::Token(token.to_owned()), accept).await
-}
-
-/// Like [`respond`], for an invitation listed on the invitee's dashboard
-/// (found by id; the email check still applies).
-pub async fn respond_by_id(
-    state: &AppState,
-    user_id: &str,
-    invitation_id: &str,
-    accept: bool,
-) -> AppResult<String> {
-    respond_to(state, user_id, Invite::Id(invitation_id.to_owned()), accept).await
-}
-
-/// How an invitation is named: the emailed token, or its id.
-enum Invite {
-    Token(String),
-    Id(String),
-}
-
-async fn respond_to(
-    state: &AppState,
-    user_id: &str,
-    which: Invite,
-    accept: bool,
-) -> AppResult<String> {
-    let uid = user_id.to_owned();
-    state
-        .tx(move |c| {
-            let found = match &which {
-                Invite::Token(t) => store::invitation_by_token(c, t, now())?,
-                Invite::Id(id) => store::invitation_by_id(c, id, now())?,
-            };
-            let inv = found.ok_or_else(|| {
-                AppError::bad_request(
-                    "invalid_token",
-                    "This invitation is invalid or was answered already.",
-                )
-            })?;
-            let user = crate::auth::store::find_user(c, &uid)?;
-            if user.email != inv.email {
-                return Err(AppError::Forbidden("invitation_email_mismatch"));
-            }
-            let challenge_id = store::team_challenge(c, &inv.team_id)?;
-            let ch = challenges::find(c, &challenge_id)?;
-            let at = now();
-            if !accept {
-                store::respond(c, &inv.id, "declined", at)?;
-                audit::record(
-                    c,
-                    Entry {
-                        actor: &Actor::user(&uid),
-                        org_id: Some(&ch.org_id),
-                        action: "team.declined",
-                        subject_type: "team",
-                        subject_id: &inv.team_id,
-                        data: serde_json::json!({ "invitation": inv.id }),
-                    },
-                )?;
-                return Ok(inv.team_id);
-            }
-            ensure_open(&ch, at)?;
-            if challenges::registration(c, &ch.id, &uid)?.is_none() {
-                return Err(AppError::Forbidden("registration_required"));
-            }
-            if store::team_of(c, &ch.id, &uid)?.is_some() {
-                return Err(AppError::conflict(
-                    "already_in_team",
-                    "You already belong to a team in this challenge.",
-                ));
-            }
-            let members = store::members(c, &inv.team_id)?;
-            if members.len() + 1 > ch.max_team_size as usize {
-                return Err(AppError::conflict(
-                    "team_too_large",
-                    format!("Teams have at most {} members.", ch.max_team_size),
-                ));
-            }
-            store::respond(c, &inv.id, "accepted", at)?;
-            store::add_member(c, &inv.team_id, &ch.id, &uid, "member", 0, at)?;
-            reset_shares(c, &inv.team_id)?;
-            audit::record(
-                c,
-                Entry {
-                    actor: &Actor::user(&uid),
-                    org_id: Some(&ch.org_id),
-                    action: "team.joined",
-                    subject_type: "team",
-                    subject_id: &inv.team_id,
-                    data: serde_json::json!({}),
-                },
-            )?;
-            Ok(inv.team_id)
-        })
-        .await
-}
-
-/// Shares back to equal after a membership change.
-fn reset_shares(conn: &mut DbConnection, team_id: &str) -> AppResult<()> {
-    let members = store::members(conn, team_id)?;
-    let shares = equal_shares(members.len());
-    let pairs: Vec<(String, i32)> = members
-        .iter()
-        .zip(shares)
-        .map(|((m, _, _), s)| (m.user_id.clone(), s))
-        .collect();
-    store::set_shares(conn, team_id, &pairs)?;
-    store::supersede_proposals(conn, team_id)?;
-    Ok(())
-}
-
-/// A member leaves, or the submitter removes one, before the deadline.
-pub async fn remove_member(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    member_id: &str,
-) -> AppResult<()> {
-    let (uid, id, member) = (user_id.to_owned(), id.to_owned(), member_id.to_owned());
-    state
-        .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
-            let members = store::members(c, &s.team_id)?;
-            let me = members
-                .iter()
-                .find(|(m, _, _)| m.user_id == uid)
-                .map(|(m, _, _)| m.role.clone())
-                .unwrap_or_default();
-            let target = members
-                .iter()
-                .find(|(m, _, _)| m.user_id == member)
-                .map(|(m, _, _)| m.role.clone())
-                .ok_or(AppError::NotFound)?;
-            if target == "submitter" {
-                return Err(AppError::conflict(
-                    "submitter_stays",
-                    "The submitter stays in the team; withdraw the submission instead.",
-                ));
-            }
-            if member != uid && me != "submitter" {
-                return Err(AppError::Forbidden("submitter_required"));
-            }
-            store::remove_member(c, &s.team_id, &member)?;
-            reset_shares(c, &s.team_id)?;
-            audit_sub(
-                c,
-                &Actor::user(&uid),
-                &ch,
-                &s,
-                if member == uid {
-                    "team.left"
-                } else {
-                    "team.member_removed"
-                },
-                serde_json::json!({ "user": member }),
-            )?;
-            Ok(())
-        })
-        .await
-}
-
-/// A share per member.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct ShareInput {
-    pub user_id: String,
-    /// Basis points (10,000 = the whole prize).
-    pub bps: i32,
-}
-
-/// Proposes new shares; they apply once every member has approved.
-/// Returns whether they applied already (a team of one).
-pub async fn propose_shares(
-    state: &AppState,
-    user_id: &str,
-    id: &str,
-    shares: Vec<ShareInput>,
-) -> AppResult<bool> {
-    let (uid, id) = (user_id.to_owned(), id.to_owned());
-    state
-        .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
-            let members = store::members(c, &s.team_id)?;
-            let mut ordered = Vec::new();
-            for (m, _, _) in &members {
-                let sh = shares
-                    .iter()
-                    .find(|x| x.user_id == m.user_id)
-                    .ok_or_else(|| {
-                        AppError::field(
-                            "shares",
-                            "shares_mismatch",
-                            "Give one share per team member.",
-                        )
-                    })?;
-                ordered.push(sh.bps);
-            }
-            check_shares("shares", &ordered, members.len())
-                .map_err(|e| AppError::Validation(vec![e]))?;
-            if shares.len() != members.len() {
-                return Err(AppError::field(
-                    "shares",
-                    "shares_mismatch",
-                    "Give one share per team member.",
-                ));
-            }
-            let pairs: Vec<(String, i32)> = members
-                .iter()
-                .zip(&ordered)
-                .map(|((m, _, _), b)| (m.user_id.clone(), *b))
-                .collect();
-            let p = store::propose(
-                c,
-                &s.team_id,
-                &serde_json::to_string(&pairs).unwrap_or_default(),
-                &uid,
-                now(),
-            )?;
-            store::approve(c, &p.id, &uid, now())?;
-            audit_sub(
-                c,
-                &Actor::user(&uid),
-                &ch,
-                &s,
-                "team.shares_proposed",
-                serde_json::json!({ "shares": pairs }),
-            )?;
-            apply_if_approved(c, &s.team_id, &p)
-        })
-        .await
-}
-
-/// Approves the pending share proposal of the submission's team.
-pub async fn approve_shares(state: &AppState, user_id: &str, id: &str) -> AppResult<bool> {
-    let (uid, id) = (user_id.to_owned(), id.to_owned());
-    state
-        .tx(move |c| {
-            let (s, _) = own_open(c, &uid, &id)?;
-            let p = store::pending_proposal(c, &s.team_id)?.ok_or_else(|| {
-                AppError::conflict("no_pending_proposal", "No share change is waiting.")
-            })?;
-            store::approve(c, &p.id, &uid, now())?;
-            apply_if_approved(c, &s.team_id, &p)
-        })
-        .await
-}
-
-fn apply_if_approved(
-    conn: &mut DbConnection,
-    team_id: &str,
-    p: &store::Proposal,
-) -> AppResult<bool> {
-    let members = store::members(conn, team_id)?;
-    let approved = store::approvals(conn, &p.id)?;
-    if !members
-        .iter()
-        .all(|(m, _, _)| approved.contains(&m.user_id))
-    {
-        return Ok(false);
-    }
-    let pairs: Vec<(String, i32)> = serde_json::from_str(&p.shares).map_err(AppError::internal)?;
-    store::set_shares(conn, team_id, &pairs)?;
-    store::mark_applied(conn, &p.id)?;
-    Ok(true)
 }
 
 /// Publishes the solutions of a challenge whose results are out: the

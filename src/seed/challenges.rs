@@ -1,204 +1,20 @@
-//! Demo data (`tribu seed --demo`, `tribu serve --demo`): a small, believable
-//! community built through the same services the API and the pages use, so
-//! escrow, audit log, outbox and search index are exactly what real use
-//! would leave behind.
-//!
-//! Three organisations (a water NGO, a city's mobility lab, a university
-//! open-science group) run eight challenges across the life cycle: three
-//! open with funded escrow, a draft with a funding request waiting for the
-//! admin, one closed, one in judging, one awarded, one cancelled with its
-//! escrow refunded. Eight solvers register, ask questions that the
-//! organisations answer in public, and receive announcements.
-//!
-//! The services refuse deadlines in the past, so closed, judging and
-//! awarded challenges are created with future dates, published and moved
-//! through the state machine (the audit log records each transition); only
-//! then are their dates — and those of their registrations, questions and
-//! announcements — moved back to where that story would have put them.
-//!
-//! Seeding is idempotent: when the demo admin or a demo organisation exists
-//! it changes nothing.
+//! The demo challenges: their script (eight stories across the life
+//! cycle), and playing each story through the same services the API and
+//! the pages use.
 
-use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
-
-use crate::auth::principal::{AuthUser, Principal};
-use crate::auth::store::{self as users, NewUser, User};
+use super::organisations::ORGS;
+use super::people::People;
+use super::{as_user, day, failed, minor_units};
+use crate::auth::store::User;
 use crate::challenges::model::{Event, TierInput};
 use crate::challenges::service::{self, ChallengeInput, Published};
 use crate::challenges::store as challenges;
-use crate::db::schema;
-use crate::db::{now, DbConnection};
-use crate::error::AppError;
-use crate::orgs::model::Role;
-use crate::orgs::store as orgs;
+use crate::db::now;
 use crate::state::AppState;
-
-/// The password of every demo account (printed by the CLI).
-pub const DEMO_PASSWORD: &str = "tribu-demo-2026";
-
-/// The demo platform admin.
-pub const DEMO_ADMIN_EMAIL: &str = "admin@tribu.example";
-
-const DEMO_ADMIN_NAME: &str = "Tribu Admin";
-
-/// A demo account as the CLI lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub email: String,
-    pub name: String,
-    /// What the account is for, e.g. "owner of AquaCommons" or "solver".
-    pub role: String,
-}
-
-/// What a demo seed created.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub admin_email: String,
-    pub password: String,
-    /// Every demo account but the admin, organisation people first.
-    pub accounts: Vec<Account>,
-    pub orgs: usize,
-    pub challenges: usize,
-}
-
-/// What [`demo`] did.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// The data was created.
-    Seeded(Report),
-    /// Demo data was already there; nothing changed.
-    AlreadyPresent,
-}
-
-// ---- the script ----
-
-struct Person {
-    key: &'static str,
-    email: &'static str,
-    name: &'static str,
-    language: &'static str,
-}
-
-const PEOPLE: &[Person] = &[
-    Person {
-        key: "amina",
-        email: "amina.diallo@aquacommons.example",
-        name: "Amina Diallo",
-        language: "en",
-    },
-    Person {
-        key: "tomas",
-        email: "tomas.berg@aquacommons.example",
-        name: "Tomás Berg",
-        language: "en",
-    },
-    Person {
-        key: "lea",
-        email: "lea.moreau@northbridge-mobility.example",
-        name: "Léa Moreau",
-        language: "fr",
-    },
-    Person {
-        key: "sam",
-        email: "sam.okoro@northbridge-mobility.example",
-        name: "Sam Okoro",
-        language: "en",
-    },
-    Person {
-        key: "priya",
-        email: "priya.raman@eastmoor-open-science.example",
-        name: "Dr Priya Raman",
-        language: "en",
-    },
-    Person {
-        key: "jonah",
-        email: "jonah.whitfield@eastmoor-open-science.example",
-        name: "Jonah Whitfield",
-        language: "en",
-    },
-    Person {
-        key: "kofi",
-        email: "kofi.mensah@example.net",
-        name: "Kofi Mensah",
-        language: "en",
-    },
-    Person {
-        key: "maria",
-        email: "maria.gonzalez@example.net",
-        name: "María González",
-        language: "en",
-    },
-    Person {
-        key: "chen",
-        email: "chen.wei@example.net",
-        name: "Chen Wei",
-        language: "en",
-    },
-    Person {
-        key: "anna",
-        email: "anna.kowalska@example.net",
-        name: "Anna Kowalska",
-        language: "en",
-    },
-    Person {
-        key: "ravi",
-        email: "ravi.patel@example.net",
-        name: "Ravi Patel",
-        language: "en",
-    },
-    Person {
-        key: "fatima",
-        email: "fatima.elamrani@example.net",
-        name: "Fatima Zahra El Amrani",
-        language: "en",
-    },
-    Person {
-        key: "jules",
-        email: "jules.martin@example.net",
-        name: "Jules Martin",
-        language: "fr",
-    },
-    Person {
-        key: "emma",
-        email: "emma.lindqvist@example.net",
-        name: "Emma Lindqvist",
-        language: "en",
-    },
-];
-
-struct OrgSpec {
-    slug: &'static str,
-    name: &'static str,
-    owner: &'static str,
-    /// A second person, made an admin (they answer questions too).
-    admin: &'static str,
-}
-
-const ORGS: &[OrgSpec] = &[
-    OrgSpec {
-        slug: "aquacommons",
-        name: "AquaCommons",
-        owner: "amina",
-        admin: "tomas",
-    },
-    OrgSpec {
-        slug: "northbridge-mobility",
-        name: "Northbridge City Mobility Lab",
-        owner: "lea",
-        admin: "sam",
-    },
-    OrgSpec {
-        slug: "eastmoor-open-science",
-        name: "Eastmoor University Open Science Collective",
-        owner: "priya",
-        admin: "jonah",
-    },
-];
 
 /// Where a challenge's story ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Story {
+pub(super) enum Story {
     Draft,
     Open,
     Closed,
@@ -209,7 +25,7 @@ enum Story {
 
 impl Story {
     /// The transitions after publishing, in order.
-    fn events(self) -> &'static [Event] {
+    pub(super) fn events(self) -> &'static [Event] {
         match self {
             Story::Draft | Story::Open | Story::Cancelled => &[],
             Story::Closed => &[Event::Close],
@@ -219,48 +35,52 @@ impl Story {
     }
 }
 
-struct Question {
-    asker: &'static str,
-    body: &'static str,
-    public: bool,
+/// A question a solver asks the organisation.
+pub(super) struct Question {
+    pub(super) asker: &'static str,
+    pub(super) body: &'static str,
+    pub(super) public: bool,
     /// `None`: still waiting for the organisation.
-    answer: Option<&'static str>,
+    pub(super) answer: Option<&'static str>,
 }
 
-struct Announcement {
-    title: &'static str,
-    body: &'static str,
+/// An announcement of the organisation to registered solvers.
+pub(super) struct Announcement {
+    pub(super) title: &'static str,
+    pub(super) body: &'static str,
 }
 
-struct ChallengeSpec {
-    org: &'static str,
-    slug: &'static str,
-    title: &'static str,
-    summary: &'static str,
-    description: &'static str,
-    category: &'static str,
-    tags: &'static [&'static str],
-    kind: &'static str,
-    currency: &'static str,
+/// A demo challenge and its story.
+pub(super) struct ChallengeSpec {
+    pub(super) org: &'static str,
+    pub(super) slug: &'static str,
+    pub(super) title: &'static str,
+    pub(super) summary: &'static str,
+    pub(super) description: &'static str,
+    pub(super) category: &'static str,
+    pub(super) tags: &'static [&'static str],
+    pub(super) kind: &'static str,
+    pub(super) currency: &'static str,
     /// Label and amount in whole units of the currency (euros, pounds).
-    tiers: &'static [(&'static str, i64)],
+    pub(super) tiers: &'static [(&'static str, i64)],
     /// Days from today: when it opened (or opens, for the draft).
-    opens: i64,
+    pub(super) opens: i64,
     /// Days from today: the submission deadline and the end of judging as
     /// the story has them (in the past for finished challenges).
-    deadline: i64,
-    judging: i64,
-    eligibility: &'static str,
-    rules: &'static str,
-    licences: &'static [&'static str],
-    max_team: i32,
-    blind: bool,
-    story: Story,
-    registrants: &'static [&'static str],
-    questions: &'static [Question],
-    announcements: &'static [Announcement],
+    pub(super) deadline: i64,
+    pub(super) judging: i64,
+    pub(super) eligibility: &'static str,
+    pub(super) rules: &'static str,
+    pub(super) licences: &'static [&'static str],
+    pub(super) max_team: i32,
+    pub(super) blind: bool,
+    pub(super) story: Story,
+    pub(super) registrants: &'static [&'static str],
+    pub(super) questions: &'static [Question],
+    pub(super) announcements: &'static [Announcement],
 }
 
+/// The rules every demo challenge shares.
 const RULES_COMMON: &str = "\
 ## Rules
 
@@ -271,7 +91,8 @@ const RULES_COMMON: &str = "\
 5. Entries must be your own work; cite everything you reuse.
 ";
 
-const CHALLENGES: &[ChallengeSpec] = &[
+/// The demo challenges, one story each.
+pub(super) const CHALLENGES: &[ChallengeSpec] = &[
     ChallengeSpec {
         org: "aquacommons",
         slug: "arsenic-test-strips",
@@ -627,247 +448,19 @@ and exports Darwin Core data.
     },
 ];
 
-// ---- helpers ----
-
-/// Midnight UTC today plus `days`, at `hour`:00.
-fn day(days: i64, hour: u32) -> NaiveDateTime {
-    let midnight = now().date().and_hms_opt(0, 0, 0).unwrap_or_else(now);
-    midnight + Duration::days(days) + Duration::hours(i64::from(hour))
-}
-
-/// Whole units of `currency` in minor units (EUR 25 → 2500).
-fn minor_units(currency: &str, whole: i64) -> i64 {
-    let digits = crate::money::model::Currency::parse("currency", currency)
-        .map(|c| c.minor_units())
-        .unwrap_or(2);
-    whole * 10i64.pow(digits)
-}
-
-/// An error with what was being done and, for validation, which fields.
-fn failed(what: &str, e: AppError) -> anyhow::Error {
-    match &e {
-        AppError::Validation(fields) => {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
-                .collect();
-            anyhow::anyhow!("{what}: {}", fields.join("; "))
-        }
-        _ => anyhow::anyhow!("{what}: {e}"),
-    }
-}
-
-/// A caller acting as `user` (services take the same principal as requests).
-fn as_user(user: &User) -> Principal {
-    Principal::User(AuthUser {
-        user: user.clone(),
-        session_id: String::new(),
-    })
-}
-
-/// Whether the database has any account (`serve --demo` seeds only when not).
-pub fn has_users(conn: &mut DbConnection) -> QueryResult<bool> {
-    let n: i64 = schema::users::table.count().get_result(conn)?;
-    Ok(n > 0)
-}
-
-/// Whether demo data is there already: the demo admin or a demo organisation.
-pub fn already_present(conn: &mut DbConnection) -> QueryResult<bool> {
-    if users::find_user_by_email(conn, DEMO_ADMIN_EMAIL)?.is_some() {
-        return Ok(true);
-    }
-    for o in ORGS {
-        if orgs::find_by_slug(conn, o.slug)?.is_some() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// How many steps [`demo`] reports, for a progress bar.
-pub fn total_steps() -> u64 {
-    let mut n = 1 + PEOPLE.len() + ORGS.len() * 2;
-    for c in CHALLENGES {
-        // create, ask for funding; then confirm and publish unless a draft
-        n += 2;
-        if c.story != Story::Draft {
-            n += 2;
-        }
-        n += c.registrants.len();
-        n += c
-            .questions
-            .iter()
-            .map(|q| 1 + usize::from(q.answer.is_some()))
-            .sum::<usize>();
-        n += c.announcements.len();
-        n += c.story.events().len();
-        if c.story == Story::Cancelled {
-            n += 1;
-        }
-    }
-    // moving finished stories back in time
-    (n + 1) as u64
-}
-
-// ---- the seed ----
-
-/// Seeds the demo community unless it is there already. `step` is called
-/// once per created thing with a short description (for a progress bar).
-pub async fn demo(state: &AppState, step: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Outcome> {
-    if state
-        .db(|c| Ok(already_present(c)?))
-        .await
-        .map_err(|e| failed("checking for demo data", e))?
-    {
-        return Ok(Outcome::AlreadyPresent);
-    }
-
-    // The platform admin, through the same path as `tribu admin create`.
-    let admin = state
-        .db(|c| {
-            crate::auth::service::create_admin(
-                c,
-                DEMO_ADMIN_EMAIL,
-                DEMO_ADMIN_NAME,
-                Some(DEMO_PASSWORD),
-            )
-        })
-        .await
-        .map_err(|e| failed("creating the demo admin", e))?
-        .0;
-    step(DEMO_ADMIN_EMAIL);
-
-    // Everyone else: verified accounts sharing one password (hashed once).
-    let hash = state
-        .cpu(|| crate::auth::crypto::hash_password(DEMO_PASSWORD))
-        .await
-        .map_err(|e| failed("hashing the demo password", e))?
-        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
-    let mut people: Vec<(&'static str, User)> = Vec::new();
-    for p in PEOPLE {
-        let hash = hash.clone();
-        let user = state
-            .tx(move |c| {
-                users::create_user(
-                    c,
-                    NewUser {
-                        email: p.email,
-                        display_name: p.name,
-                        password_hash: &hash,
-                        language: p.language,
-                        verified: true,
-                        platform_admin: false,
-                    },
-                    now(),
-                )
-            })
-            .await
-            .map_err(|e| failed(&format!("creating {}", p.email), e))?;
-        people.push((p.key, user));
-        step(p.email);
-    }
-    let user = |key: &str| -> anyhow::Result<User> {
-        people
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, u)| u.clone())
-            .ok_or_else(|| anyhow::anyhow!("no demo person {key:?}"))
-    };
-
-    // Organisations: the owner creates it, then adds a colleague as admin.
-    let mut accounts = Vec::new();
-    for o in ORGS {
-        let owner = user(o.owner)?;
-        let auth = AuthUser {
-            user: owner.clone(),
-            session_id: String::new(),
-        };
-        let org = crate::orgs::service::create(state, &auth, o.slug, o.name)
-            .await
-            .map_err(|e| failed(&format!("creating {}", o.slug), e))?;
-        step(o.name);
-        let colleague = user(o.admin)?;
-        let (org_id, colleague_id, owner_id) =
-            (org.id.clone(), colleague.id.clone(), owner.id.clone());
-        state
-            .tx(move |c| {
-                orgs::add_member(c, &org_id, &colleague_id, Role::Admin, now())?;
-                crate::audit::record(
-                    c,
-                    crate::audit::Entry {
-                        actor: &crate::audit::Actor::user(&owner_id),
-                        org_id: Some(&org_id),
-                        action: "member.added",
-                        subject_type: "user",
-                        subject_id: &colleague_id,
-                        data: serde_json::json!({ "role": "admin", "via": "demo seed" }),
-                    },
-                )?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| failed(&format!("adding a member to {}", o.slug), e))?;
-        step(colleague.email.as_str());
-        accounts.push(Account {
-            email: owner.email.clone(),
-            name: owner.display_name.clone(),
-            role: format!("owner of {}", o.name),
-        });
-        accounts.push(Account {
-            email: colleague.email.clone(),
-            name: colleague.display_name.clone(),
-            role: format!("admin of {}", o.name),
-        });
-    }
-    for p in PEOPLE
-        .iter()
-        .filter(|p| !ORGS.iter().any(|o| o.owner == p.key || o.admin == p.key))
-    {
-        accounts.push(Account {
-            email: p.email.to_owned(),
-            name: p.name.to_owned(),
-            role: "solver".to_owned(),
-        });
-    }
-
-    for spec in CHALLENGES {
-        play(state, spec, &admin, &user, step).await?;
-    }
-
-    // Put finished stories where they belong in time.
-    state
-        .tx(|c| {
-            for spec in CHALLENGES {
-                backdate(c, spec)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| failed("setting the demo timeline", e))?;
-    step("timeline");
-
-    Ok(Outcome::Seeded(Report {
-        admin_email: DEMO_ADMIN_EMAIL.to_owned(),
-        password: DEMO_PASSWORD.to_owned(),
-        accounts,
-        orgs: ORGS.len(),
-        challenges: CHALLENGES.len(),
-    }))
-}
-
 /// Plays one challenge's story through the services.
-async fn play(
+pub(super) async fn play(
     state: &AppState,
     spec: &ChallengeSpec,
     admin: &User,
-    user: &dyn Fn(&str) -> anyhow::Result<User>,
+    people: &People,
     step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<()> {
     let org = ORGS.iter().find(|o| o.slug == spec.org).ok_or_else(|| {
         anyhow::anyhow!("demo script names an unknown organisation {:?}", spec.org)
     })?;
-    let owner = as_user(&user(org.owner)?);
-    let colleague = as_user(&user(org.admin)?);
+    let owner = as_user(&people.get(org.owner)?);
+    let colleague = as_user(&people.get(org.admin)?);
     let what = |doing: &str| format!("{doing} {}", spec.slug);
 
     // Finished stories need future dates to be published; they move back later.
@@ -947,14 +540,14 @@ async fn play(
     step("published");
 
     for key in spec.registrants {
-        let solver = user(key)?;
+        let solver = people.get(key)?;
         service::register(state, &solver.id, &ch.id, ch.rules_version)
             .await
             .map_err(|e| failed(&what(&format!("registering {key} for")), e))?;
         step(solver.email.as_str());
     }
     for (i, q) in spec.questions.iter().enumerate() {
-        let asker = user(q.asker)?;
+        let asker = people.get(q.asker)?;
         let asked = service::ask(state, &asker.id, &ch.id, q.body, q.public)
             .await
             .map_err(|e| failed(&what("asking about"), e))?;
@@ -977,7 +570,7 @@ async fn play(
 
     // The rest of the story: the clock closes it, the organisation judges and awards.
     for event in spec.story.events() {
-        let (id, owner_id, event) = (ch.id.clone(), user(org.owner)?.id, *event);
+        let (id, owner_id, event) = (ch.id.clone(), people.get(org.owner)?.id, *event);
         state
             .tx(move |c| {
                 let current = challenges::find(c, &id)?;
@@ -999,195 +592,4 @@ async fn play(
         step("cancelled, escrow refunded");
     }
     Ok(())
-}
-
-/// `n` instants spread evenly inside `[from, to]`, in order.
-fn spread(n: usize, from: NaiveDateTime, to: NaiveDateTime) -> Vec<NaiveDateTime> {
-    let span = (to - from).num_seconds().max(0);
-    (1..=n as i64)
-        .map(|i| from + Duration::seconds(span * i / (n as i64 + 1)))
-        .collect()
-}
-
-/// Moves a played challenge's dates to where its story puts them: opened
-/// `opens` days ago, deadlines as scripted, and its registrations,
-/// questions and announcements spread over the time it was open. Drafts and
-/// the audit log keep their real times.
-fn backdate(conn: &mut DbConnection, spec: &ChallengeSpec) -> Result<(), AppError> {
-    use schema::{announcements, challenges as ch, questions, registrations};
-    if spec.story == Story::Draft {
-        return Ok(());
-    }
-    let Some(c) = challenges::find_by_key(conn, spec.slug)? else {
-        return Ok(());
-    };
-    let today = now();
-    let opened = day(spec.opens, 9);
-    let deadline = day(spec.deadline, 17);
-    let judging = day(spec.judging, 17);
-    // Activity happens while submissions are open (and before now).
-    let active_until = deadline.min(today - Duration::hours(1));
-    let updated = match spec.story {
-        Story::Closed => deadline,
-        Story::Judging => deadline + Duration::days(1),
-        Story::Awarded => judging,
-        Story::Cancelled => c.updated_at,
-        Story::Draft | Story::Open => opened,
-    };
-    diesel::update(ch::table.find(&c.id))
-        .set((
-            ch::created_at.eq(opened - Duration::days(3)),
-            ch::published_at.eq(Some(opened)),
-            ch::opens_at.eq(Some(opened)),
-            ch::submission_deadline.eq(deadline),
-            ch::judging_deadline.eq(judging),
-            ch::updated_at.eq(updated),
-        ))
-        .execute(conn)?;
-
-    // Registrations in the first half of the open period, questions after.
-    let middle = opened + (active_until - opened) / 2;
-    let regs: Vec<String> = registrations::table
-        .filter(registrations::challenge_id.eq(&c.id))
-        .order(registrations::created_at.asc())
-        .select(registrations::id)
-        .load(conn)?;
-    for (id, t) in regs.iter().zip(spread(regs.len(), opened, middle)) {
-        diesel::update(registrations::table.find(id))
-            .set((
-                registrations::created_at.eq(t),
-                registrations::accepted_at.eq(t),
-            ))
-            .execute(conn)?;
-    }
-    let qs: Vec<(String, Option<NaiveDateTime>)> = questions::table
-        .filter(questions::challenge_id.eq(&c.id))
-        .order(questions::created_at.asc())
-        .select((questions::id, questions::answered_at))
-        .load(conn)?;
-    for ((id, answered), t) in qs.iter().zip(spread(qs.len(), middle, active_until)) {
-        let answered_at = answered.map(|_| (t + Duration::hours(20)).min(today));
-        diesel::update(questions::table.find(id))
-            .set((
-                questions::created_at.eq(t),
-                questions::answered_at.eq(answered_at),
-            ))
-            .execute(conn)?;
-    }
-    // Announcements: a winners' note after judging, others mid-way.
-    let notes: Vec<String> = announcements::table
-        .filter(announcements::challenge_id.eq(&c.id))
-        .order(announcements::created_at.asc())
-        .select(announcements::id)
-        .load(conn)?;
-    for id in &notes {
-        let t = match spec.story {
-            Story::Awarded => judging + Duration::days(1),
-            Story::Cancelled => c.updated_at,
-            _ => middle,
-        };
-        diesel::update(announcements::table.find(id))
-            .set(announcements::created_at.eq(t.min(today)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::challenges::model::{check_tiers, parse_licences, CATEGORIES};
-    use crate::orgs::model::Slug;
-
-    fn person(key: &str) -> Option<&'static Person> {
-        PEOPLE.iter().find(|p| p.key == key)
-    }
-
-    #[test]
-    fn the_script_is_valid_and_covers_every_state() {
-        assert!(DEMO_PASSWORD.chars().count() >= 12);
-        for s in [
-            Story::Draft,
-            Story::Open,
-            Story::Closed,
-            Story::Judging,
-            Story::Awarded,
-            Story::Cancelled,
-        ] {
-            assert!(CHALLENGES.iter().any(|c| c.story == s), "{s:?}");
-        }
-        assert!(CHALLENGES.iter().filter(|c| c.story == Story::Open).count() >= 3);
-        for c in CHALLENGES {
-            assert!(ORGS.iter().any(|o| o.slug == c.org), "{}", c.slug);
-            assert!(CATEGORIES.contains(&c.category), "{}", c.category);
-            assert!(Slug::parse("slug", c.slug).is_ok(), "{}", c.slug);
-            let tiers: Vec<TierInput> = c
-                .tiers
-                .iter()
-                .enumerate()
-                .map(|(i, (l, a))| TierInput {
-                    rank: i as i32 + 1,
-                    label: (*l).into(),
-                    amount: minor_units(c.currency, *a),
-                })
-                .collect();
-            assert!(check_tiers("t", &tiers).is_ok(), "{}", c.slug);
-            let licences: Vec<String> = c.licences.iter().map(|l| (*l).into()).collect();
-            assert!(parse_licences("l", &licences).is_ok(), "{}", c.slug);
-            assert!(
-                c.summary.chars().count() <= 300 && c.title.chars().count() <= 140,
-                "{}",
-                c.slug
-            );
-            assert!(c.opens < c.deadline && c.deadline < c.judging, "{}", c.slug);
-            // Finished stories have passed deadlines; the rest have future ones.
-            let finished = matches!(c.story, Story::Closed | Story::Judging | Story::Awarded);
-            assert_eq!(finished, c.deadline <= 0, "{}", c.slug);
-            for k in c
-                .registrants
-                .iter()
-                .chain(c.questions.iter().map(|q| &q.asker))
-            {
-                assert!(person(k).is_some(), "{k}");
-            }
-            for q in c.questions {
-                assert!(
-                    c.registrants.contains(&q.asker),
-                    "{} must register to ask",
-                    q.asker
-                );
-            }
-        }
-        let answered: usize = CHALLENGES
-            .iter()
-            .map(|c| {
-                c.questions
-                    .iter()
-                    .filter(|q| q.public && q.answer.is_some())
-                    .count()
-            })
-            .sum();
-        assert!(answered >= 6);
-        assert!(
-            CHALLENGES
-                .iter()
-                .map(|c| c.announcements.len())
-                .sum::<usize>()
-                >= 2
-        );
-        for o in ORGS {
-            assert!(person(o.owner).is_some() && person(o.admin).is_some());
-        }
-    }
-
-    #[test]
-    fn spread_stays_inside_and_in_order() {
-        let a = day(0, 0);
-        let b = day(10, 0);
-        let ts = spread(4, a, b);
-        assert_eq!(ts.len(), 4);
-        assert!(ts.windows(2).all(|w| w[0] < w[1]));
-        assert!(ts.iter().all(|t| *t > a && *t < b));
-        assert!(spread(3, b, a).iter().all(|t| *t == b));
-    }
 }
