@@ -302,14 +302,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 r("/rounds/{id}/leaderboard.csv").route(get().to(judging::api::leaderboard_csv)),
             )
-            .service(
-                r("/rounds/{id}/scorecards.csv").route(get().to(judging::api::scorecards_csv)),
-            )
+            .service(r("/rounds/{id}/scorecards.csv").route(get().to(judging::api::scorecards_csv)))
             .service(r("/me/assignments").route(get().to(judging::api::my_assignments)))
             .service(r("/assignments/{id}").route(get().to(judging::api::show_assignment)))
-            .service(
-                r("/assignments/{id}/scorecard").route(put().to(judging::api::save_scorecard)),
-            )
+            .service(r("/assignments/{id}/scorecard").route(put().to(judging::api::save_scorecard)))
             .service(
                 r("/assignments/{id}/files/{index}").route(get().to(judging::api::judged_file)),
             )

@@ -332,7 +332,13 @@ where
     let ascii_notice: String = d
         .notice
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     let ascii_name: String = d
         .filename

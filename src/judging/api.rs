@@ -35,9 +35,7 @@ pub async fn list_judges(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let key = path.into_inner();
-    let data = state
-        .db(move |c| queries::panel_for(c, &who, &key))
-        .await?;
+    let data = state.db(move |c| queries::panel_for(c, &who, &key)).await?;
     Ok(HttpResponse::Ok().json(views::JudgeList { data }))
 }
 
@@ -98,7 +96,12 @@ pub struct InvitationAnswer {
     pub status: String,
 }
 
-async fn answer(state: &AppState, user: &AuthUser, token: String, accept: bool) -> AppResult<HttpResponse> {
+async fn answer(
+    state: &AppState,
+    user: &AuthUser,
+    token: String,
+    accept: bool,
+) -> AppResult<HttpResponse> {
     let j = panel::respond(state, user, panel::Invitation::Token(token), accept).await?;
     Ok(HttpResponse::Ok().json(InvitationAnswer {
         judge_id: j.id,
@@ -332,7 +335,9 @@ pub async fn leaderboard(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let v = state.db(move |c| queries::leaderboard_for(c, &who, &id)).await?;
+    let v = state
+        .db(move |c| queries::leaderboard_for(c, &who, &id))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

@@ -3,7 +3,6 @@
 //! [`super::queries`], and answers.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -162,55 +161,17 @@ pub async fn download(
     let (size, stream) = state.blobs.open(&a.sha256).await?;
     let licence = Licence::parse(&rev.licence);
     let notice = attribution(&rev.title, &rev.copyright_holders, &rev.licence);
-    // Header values must be visible ASCII; the full notice is in the API view.
-    let ascii_notice: String = notice
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    let ascii_name: String = a
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = a
-        .filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let mut res = HttpResponse::Ok();
-    res.content_type(model::served_type(&a.content_type))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{encoded}"),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header(("X-Licence-Notice", ascii_notice))
-        .insert_header(("Digest", format!("sha-256={}", a.sha256)))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"));
-    if let Some(l) = licence {
-        res.insert_header((header::LINK, format!("<{}>; rel=\"license\"", l.url)));
-    }
-    // Streamed from the store, never held whole in memory.
-    res.no_chunking(size);
-    Ok(res.streaming(stream))
+    Ok(crate::web::download(
+        crate::web::Download {
+            size,
+            filename: &a.filename,
+            content_type: model::served_type(&a.content_type),
+            sha256: &a.sha256,
+            notice: &notice,
+            licence_url: licence.as_ref().map(|l| l.url.as_str()),
+        },
+        stream,
+    ))
 }
 
 /// Withdraw before the deadline (kept for the record, out of judging).

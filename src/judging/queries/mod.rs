@@ -136,7 +136,12 @@ pub fn round_for(
 ) -> AppResult<views::RoundView> {
     let round = round_by_id(conn, round_id)?;
     let organiser = matches!(
-        reader(conn, caller, &round, crate::orgs::model::OrgAction::ViewJudging)?,
+        reader(
+            conn,
+            caller,
+            &round,
+            crate::orgs::model::OrgAction::ViewJudging
+        )?,
         Reader::Organiser
     );
     views::round_view(conn, &round, organiser)
@@ -150,11 +155,14 @@ pub fn leaderboard_for(
     round_id: &str,
 ) -> AppResult<board::Leaderboard> {
     let round = round_by_id(conn, round_id)?;
-    let names = match reader(conn, caller, &round, crate::orgs::model::OrgAction::ViewJudging)? {
+    let names = match reader(
+        conn,
+        caller,
+        &round,
+        crate::orgs::model::OrgAction::ViewJudging,
+    )? {
         Reader::Organiser => true,
-        Reader::Judge => {
-            !crate::challenges::store::find(conn, &round.challenge_id)?.blind_judging
-        }
+        Reader::Judge => !crate::challenges::store::find(conn, &round.challenge_id)?.blind_judging,
     };
     board::leaderboard(conn, &round, names)
 }
