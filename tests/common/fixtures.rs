@@ -4,6 +4,7 @@
 //! the status it gets, so a broken set-up fails where it breaks.
 
 use chrono::{Duration, SecondsFormat, Utc};
+use diesel::RunQueryDsl;
 use reqwest::Response;
 use serde_json::{json, Value};
 
@@ -304,6 +305,76 @@ impl World {
     }
 
     /// Asserts every ledger entry balances (debits equal credits).
+    /// Ends a challenge's submissions now (the deadline moves to this
+    /// instant: every revision made so far was made before it). Tests
+    /// travel in time this way; the product never does.
+    pub fn close_submissions(&self, slug: &str) {
+        let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        diesel::sql_query("UPDATE challenges SET submission_deadline = $1 WHERE slug = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(tribu::db::now())
+            .bind::<diesel::sql_types::Text, _>(slug)
+            .execute(&mut *conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Invites `email` to judge `slug` and accepts as `t` (who must have
+    /// that address); returns the judge's id.
+    pub async fn judge(&self, t: &Tokens, email: &str, slug: &str) -> String {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/judges"),
+                Some(&self.owner.access),
+                json!({ "email": email }),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "judge invitation: {v}");
+        let token = self
+            .app
+            .token_from_email(email, "/judge-invitations/")
+            .await;
+        let r = self
+            .app
+            .post(
+                "/api/v1/judge-invitations/accept",
+                Some(&t.access),
+                json!({ "token": token }),
+            )
+            .await;
+        let status = r.status();
+        let a: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "accept judging: {a}");
+        id_of(&v)
+    }
+
+    /// Creates a round with a two-criterion rubric (1–10 and 0–5); returns it.
+    pub async fn round(&self, slug: &str, per_entry: i32, extra: Value) -> Value {
+        let mut body = json!({
+            "name": "Final", "judges_per_entry": per_entry,
+            "criteria": [
+                { "name": "Impact", "description": "How much it helps.", "weight": 2.0, "scale_min": 1, "scale_max": 10, "comment_required": true },
+                { "name": "Feasibility", "weight": 1.0, "scale_min": 0, "scale_max": 5 }
+            ]
+        });
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            body[k] = v.clone();
+        }
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/rounds"),
+                Some(&self.owner.access),
+                body,
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 201, "round: {v}");
+        v
+    }
+
     pub fn assert_ledger_balanced(&self) {
         let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
         let bad =
