@@ -88,6 +88,31 @@ pub fn notice_message(t: Tr, code: &str) -> Option<&'static str> {
         "owner_required" => t.get("form.error.owner_required"),
         "invalid_token" => t.get("form.error.invalid_token"),
         "invitation_email_mismatch" => t.get("form.error.invitation_email_mismatch"),
+        code => return judging_notice(t, code),
+    })
+}
+
+/// Messages of the judging flows' conflicts (409), for forms.
+fn judging_notice(t: Tr, code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invitation_not_pending" => t.get("judging.error.invitation_not_pending"),
+        "already_on_panel" => t.get("judging.error.already_on_panel"),
+        "judging_over" => t.get("judging.error.judging_over"),
+        "final_round_exists" => t.get("judging.error.final_round_exists"),
+        "round_not_draft" => t.get("judging.error.round_not_draft"),
+        "round_not_open" => t.get("judging.error.round_not_open"),
+        "round_closed" => t.get("judging.error.round_closed"),
+        "submissions_open" => t.get("judging.error.submissions_open"),
+        "previous_round_open" => t.get("judging.error.previous_round_open"),
+        "no_entries" => t.get("judging.error.no_entries"),
+        "no_rubric" => t.get("judging.error.no_rubric"),
+        "no_judges" => t.get("judging.error.no_judges"),
+        "conflict_of_interest" => t.get("judging.error.conflict_of_interest"),
+        "results_published" => t.get("judging.error.results_published"),
+        "not_judging" => t.get("judging.error.not_judging"),
+        "no_round" => t.get("judging.error.no_round"),
+        "round_not_closed" => t.get("judging.error.round_not_closed"),
+        "not_on_panel" => t.get("judging.error.not_on_panel"),
         _ => return None,
     })
 }

@@ -11,6 +11,7 @@
 //! translator. No area imports another area's pages: what two areas' pages
 //! share lives here.
 
+pub mod charts;
 pub mod csrf;
 pub mod format;
 pub mod forms;

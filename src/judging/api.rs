@@ -341,7 +341,8 @@ pub async fn leaderboard(
     Ok(HttpResponse::Ok().json(v))
 }
 
-fn csv_response(name: String, body: String) -> HttpResponse {
+/// A CSV file as a download.
+pub fn csv_response(name: String, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod model;
+pub mod pages;
 pub mod queries;
 pub mod service;
 pub mod store;

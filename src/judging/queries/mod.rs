@@ -5,6 +5,7 @@
 //! on these; in a blind round nothing a judge loads names a team member.
 
 pub mod board;
+pub mod console;
 pub mod results;
 pub mod views;
 
