@@ -246,6 +246,13 @@ pub fn refund_lines(
     ]
 }
 
+/// The states of a funding request (stored as text).
+pub mod funding_status {
+    pub const REQUESTED: &str = "requested";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const CANCELLED: &str = "cancelled";
+}
+
 /// What the organisation quotes with its transfer so an admin can match it
 /// to the request: `TRIBU-` and the end of the request's id.
 pub fn payment_reference(funding_id: &str) -> String {
