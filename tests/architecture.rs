@@ -49,12 +49,20 @@ fn area(p: &Path) -> Option<String> {
 }
 
 fn is_handler(p: &Path) -> bool {
-    let rel = p.strip_prefix(src()).unwrap_or(p).to_string_lossy().to_string();
+    let rel = p
+        .strip_prefix(src())
+        .unwrap_or(p)
+        .to_string_lossy()
+        .to_string();
     rel.ends_with("/api.rs") || rel.contains("/pages/") || rel.ends_with("/pages.rs")
 }
 
 fn is_page(p: &Path) -> bool {
-    let rel = p.strip_prefix(src()).unwrap_or(p).to_string_lossy().to_string();
+    let rel = p
+        .strip_prefix(src())
+        .unwrap_or(p)
+        .to_string_lossy()
+        .to_string();
     rel.contains("/pages/") || rel.ends_with("/pages.rs")
 }
 
@@ -108,7 +116,15 @@ fn no_area_imports_another_areas_pages() {
     for p in rust_files(&src()) {
         let Some(mine) = area(&p) else { continue };
         let c = code(&p);
-        for other in ["auth", "orgs", "challenges", "submissions", "judging", "money", "notify"] {
+        for other in [
+            "auth",
+            "orgs",
+            "challenges",
+            "submissions",
+            "judging",
+            "money",
+            "notify",
+        ] {
             if other == mine {
                 continue;
             }

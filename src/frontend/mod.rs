@@ -14,6 +14,9 @@
 pub mod csrf;
 pub mod format;
 pub mod forms;
+pub mod labels;
+pub mod page_admin;
+pub mod page_user;
 pub mod session;
 pub mod widgets;
 
