@@ -454,15 +454,18 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             page("/manage/challenges/{key}/funding")
-                .route(post().to(challenges::pages::manage::request_funding)),
+                .app_data(web::Data::new(challenges::pages::manage::OneClick::Fund))
+                .route(post().to(challenges::pages::manage::act)),
         )
         .service(
             page("/manage/challenges/{key}/publish")
-                .route(post().to(challenges::pages::manage::publish)),
+                .app_data(web::Data::new(challenges::pages::manage::OneClick::Publish))
+                .route(post().to(challenges::pages::manage::act)),
         )
         .service(
             page("/manage/challenges/{key}/cancel")
-                .route(post().to(challenges::pages::manage::cancel)),
+                .app_data(web::Data::new(challenges::pages::manage::OneClick::Cancel))
+                .route(post().to(challenges::pages::manage::act)),
         )
         .service(
             page("/manage/challenges/{key}/rules")
@@ -485,11 +488,16 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(challenges::pages::admin::confirm)),
         )
         .service(
-            page("/admin/reviews/{id}/approve").route(post().to(challenges::pages::admin::approve)),
+            page("/admin/reviews/{id}/approve")
+                .app_data(web::Data::new(challenges::pages::admin::Verdict::Approve))
+                .route(post().to(challenges::pages::admin::decide)),
         )
         .service(
             page("/admin/reviews/{id}/request-changes")
-                .route(post().to(challenges::pages::admin::request_changes)),
+                .app_data(web::Data::new(
+                    challenges::pages::admin::Verdict::RequestChanges,
+                ))
+                .route(post().to(challenges::pages::admin::decide)),
         )
         .service(page("/admin/settings").route(post().to(challenges::pages::admin::save_settings)))
         // Submissions, teams, the gallery

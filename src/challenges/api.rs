@@ -1,372 +1,41 @@
-//! JSON handlers for challenges, their escrow and funding, registration,
-//! questions and announcements, and the platform admin's queues.
+//! JSON handlers for challenges: the challenges themselves, their money
+//! (escrow, funding requests), what solvers and the organisation do on them
+//! (rules versions, registrations, questions, announcements) and the
+//! platform admin's queues and settings.
+//!
+//! Handlers parse, call one use case of [`super::service`] or one read of
+//! [`super::queries`], and answer; when a write returns a challenge, the
+//! answer is its view. The views belong to the queries and are re-exported
+//! here, where the API's readers look for them.
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
+pub use super::queries::{
+    summaries, view, ChallengePage, ChallengeSummary, ChallengeView, ListParams, OrgRef,
+};
+
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::model::{Cursor, Licence, Sort, State};
-use super::service::{self, ChallengeInput, Published};
-use super::store::{self, Challenge, ListQuery, Question, QuestionScope};
-use crate::audit::{self, AuditRecord};
+use super::queries::{
+    self, announcement_view, funding_view, question_view, registration_view, AnnouncementView,
+    FundingView, MyRegistration, QuestionView, Registrant, RegistrationView,
+};
+use super::service::{self, ChallengeInput, Published, Settings};
+use crate::audit::AuditRecord;
 use crate::auth::extract::{AuthUser, PlatformAdmin, Principal};
-use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult, Problem};
-use crate::money::model::{Currency, EscrowSummary, Money};
-use crate::money::store::{self as ledger, Funding};
-use crate::orgs::model::OrgAction;
+use crate::money::model::EscrowSummary;
 use crate::state::AppState;
 
-/// The organisation behind a challenge.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrgRef {
-    pub slug: String,
-    pub name: String,
-}
+// ---- the challenges ----
 
-/// A prize tier.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct TierView {
-    pub rank: i32,
-    pub label: String,
-    pub amount: Money,
-}
-
-/// The dates of a challenge (UTC).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Timeline {
-    #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339_opt")]
-    pub opens_at: Option<NaiveDateTime>,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub submission_deadline: NaiveDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub judging_deadline: NaiveDateTime,
-}
-
-/// A version of the rules.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RulesView {
-    pub version: i32,
-    pub text: String,
-    /// Sanitised HTML of `text`.
-    pub html: String,
-}
-
-/// Limits on entries.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Limits {
-    pub submissions_per_solver: i32,
-    pub team_size: i32,
-    /// Largest attachment in bytes; null means the platform default.
-    pub attachment_bytes: Option<i64>,
-    /// Largest total of a submission's attachments; null means the platform default.
-    pub submission_bytes: Option<i64>,
-}
-
-/// The caller's relation to the challenge.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Viewer {
-    pub registered: bool,
-    /// The rules version the caller accepted.
-    pub rules_version_accepted: Option<i32>,
-    /// A newer rules version waits for acceptance.
-    pub needs_reacceptance: bool,
-    /// The caller belongs to the organisation.
-    pub organiser: bool,
-}
-
-/// A challenge in full.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChallengeView {
-    pub id: String,
-    pub slug: String,
-    pub title: String,
-    pub summary: String,
-    /// Markdown as written.
-    pub description: String,
-    /// Sanitised HTML.
-    pub description_html: String,
-    pub category: String,
-    pub tags: Vec<String>,
-    pub kind: String,
-    pub state: State,
-    pub visibility: String,
-    pub prize_pool: Money,
-    pub prize_tiers: Vec<TierView>,
-    pub timeline: Timeline,
-    pub eligibility: String,
-    pub rules: RulesView,
-    pub allowed_licences: Vec<Licence>,
-    pub limits: Limits,
-    pub blind_judging: bool,
-    pub organisation: OrgRef,
-    pub escrow: EscrowSummary,
-    pub registrations: i64,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339_opt")]
-    pub published_at: Option<NaiveDateTime>,
-    /// Review by the platform (`none`, `pending`, `changes_requested`, `approved`), for the organisation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub review: Option<ReviewView>,
-    pub viewer: Viewer,
-}
-
-/// Where the platform's review stands.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReviewView {
-    pub state: String,
-    pub comment: Option<String>,
-    /// Digest of the reviewed texts: an approval may name it.
-    pub version: String,
-    /// Text changes to an open challenge waiting for approval.
-    pub pending_changes: Option<crate::challenges::model::PendingTexts>,
-}
-
-fn currency_of(c: &Challenge) -> AppResult<Currency> {
-    Currency::parse("currency", &c.currency).map_err(|e| AppError::internal(e.message))
-}
-
-/// Builds the full view (one transaction's worth of reads).
-pub fn view(
-    conn: &mut DbConnection,
-    c: &Challenge,
-    caller: Option<&Principal>,
-    organiser: bool,
+/// The organisation's view of a challenge a write returned.
+async fn organiser_view(
+    state: &AppState,
+    ch: queries::Challenge,
+    who: Option<Principal>,
 ) -> AppResult<ChallengeView> {
-    let cur = currency_of(c)?;
-    let tiers = store::tiers(conn, &c.id)?;
-    let rules = store::rules(conn, &c.id, c.rules_version)?;
-    let org = crate::orgs::store::find_by_id(conn, &c.org_id)?;
-    let flows = service::flows(conn, c)?;
-    let registrations = store::count_registrations(conn, &c.id)?;
-    let reg = match caller {
-        Some(Principal::User(u)) => store::registration(conn, &c.id, &u.user.id)?,
-        _ => None,
-    };
-    Ok(ChallengeView {
-        id: c.id.clone(),
-        slug: c.slug.clone(),
-        title: c.title.clone(),
-        summary: c.summary.clone(),
-        description: c.description_md.clone(),
-        description_html: crate::markdown::render(&c.description_md),
-        category: c.category.clone(),
-        tags: c.tag_list(),
-        kind: c.kind.clone(),
-        state: c.state_at(now()),
-        visibility: c.visibility.clone(),
-        prize_pool: Money::new(c.prize_total, &cur),
-        prize_tiers: tiers
-            .into_iter()
-            .map(|t| TierView {
-                rank: t.rank,
-                label: t.label,
-                amount: Money::new(t.amount, &cur),
-            })
-            .collect(),
-        timeline: Timeline {
-            opens_at: c.opens_at,
-            submission_deadline: c.submission_deadline,
-            judging_deadline: c.judging_deadline,
-        },
-        eligibility: c.eligibility.clone(),
-        rules: RulesView {
-            version: c.rules_version,
-            html: crate::markdown::render(&rules),
-            text: rules,
-        },
-        allowed_licences: c
-            .licence_ids()
-            .iter()
-            .filter_map(|l| Licence::parse(l))
-            .collect(),
-        limits: Limits {
-            submissions_per_solver: c.max_submissions_per_solver,
-            team_size: c.max_team_size,
-            attachment_bytes: c.max_attachment_bytes,
-            submission_bytes: c.max_submission_bytes,
-        },
-        blind_judging: c.blind_judging,
-        organisation: OrgRef {
-            slug: org.slug,
-            name: org.name,
-        },
-        escrow: flows.summary(c.prize_total, &cur),
-        registrations,
-        published_at: c.published_at,
-        review: if organiser {
-            Some(ReviewView {
-                state: c.review_state.clone(),
-                comment: c.review_comment.clone(),
-                version: super::service::review_version(conn, c)?,
-                pending_changes: super::service::pending_of(c),
-            })
-        } else {
-            None
-        },
-        viewer: Viewer {
-            registered: reg.is_some(),
-            rules_version_accepted: reg.as_ref().map(|r| r.rules_version),
-            needs_reacceptance: reg
-                .as_ref()
-                .is_some_and(|r| r.rules_version < c.rules_version),
-            organiser,
-        },
-    })
-}
-
-/// A challenge in a list.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChallengeSummary {
-    pub id: String,
-    pub slug: String,
-    pub title: String,
-    pub summary: String,
-    pub category: String,
-    pub tags: Vec<String>,
-    pub kind: String,
-    pub state: State,
-    pub prize_pool: Money,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub submission_deadline: NaiveDateTime,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339_opt")]
-    pub published_at: Option<NaiveDateTime>,
-    pub organisation: OrgRef,
-    /// Escrow holds the whole pool.
-    pub funded: bool,
-}
-
-/// Summaries for a page of challenges.
-pub fn summaries(conn: &mut DbConnection, rows: &[Challenge]) -> AppResult<Vec<ChallengeSummary>> {
-    let ids: Vec<String> = rows.iter().map(|c| c.org_id.clone()).collect();
-    let orgs = store::org_names(conn, &ids)?;
-    let challenge_ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
-    let escrow = ledger::escrow_balances(conn, &challenge_ids)?;
-    let at = now();
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        let cur = currency_of(c)?;
-        let (slug, name) = orgs
-            .iter()
-            .find(|(id, _, _)| *id == c.org_id)
-            .map(|(_, s, n)| (s.clone(), n.clone()))
-            .unwrap_or_default();
-        let funded = escrow.get(&c.id).copied().unwrap_or(0) >= c.prize_total;
-        out.push(ChallengeSummary {
-            id: c.id.clone(),
-            slug: c.slug.clone(),
-            title: c.title.clone(),
-            summary: c.summary.clone(),
-            category: c.category.clone(),
-            tags: c.tag_list(),
-            kind: c.kind.clone(),
-            state: c.state_at(at),
-            prize_pool: Money::new(c.prize_total, &cur),
-            submission_deadline: c.submission_deadline,
-            published_at: c.published_at,
-            organisation: OrgRef { slug, name },
-            funded,
-        });
-    }
-    Ok(out)
-}
-
-/// A page of challenges.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChallengePage {
-    pub data: Vec<ChallengeSummary>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
-
-/// Filters, sort and paging of the challenge list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
-#[serde(default)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Words to find in the title, summary and description.
-    pub q: Option<String>,
-    /// Comma-separated states, e.g. `open,closed`.
-    pub state: Option<String>,
-    pub category: Option<String>,
-    pub tag: Option<String>,
-    pub kind: Option<String>,
-    /// Smallest prize pool, in minor units.
-    pub min_prize: Option<i64>,
-    pub currency: Option<String>,
-    /// Organisation slug.
-    pub org: Option<String>,
-    /// `newest` (default), `deadline_soonest` or `largest_prize`.
-    pub sort: Option<String>,
-    /// 1–100, default 20.
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-impl ListParams {
-    /// Parses into a store query; bad values are 400s with the field named.
-    pub fn to_query(&self, conn: &mut DbConnection) -> AppResult<ListQuery> {
-        let mut states = Vec::new();
-        for s in self
-            .state
-            .as_deref()
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            states.push(State::parse(s).ok_or_else(|| {
-                AppError::bad_request("invalid_query", format!("unknown state {s:?}"))
-            })?);
-        }
-        let sort = match self.sort.as_deref() {
-            None | Some("") => Sort::Newest,
-            Some(s) => Sort::parse(s).ok_or_else(|| {
-                AppError::bad_request("invalid_query", format!("unknown sort {s:?}"))
-            })?,
-        };
-        let cursor = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(c) => Some(Cursor::decode(c).ok_or_else(|| {
-                AppError::bad_request("invalid_cursor", "The cursor is not one this API gave.")
-            })?),
-        };
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(AppError::bad_request(
-                "invalid_query",
-                "limit must be between 1 and 100",
-            ));
-        }
-        let org_id = match self.org.as_deref().filter(|s| !s.is_empty()) {
-            Some(slug) => Some(
-                crate::orgs::store::find_by_slug(conn, slug)?
-                    .map(|o| o.id)
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            None => None,
-        };
-        let nonempty = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
-        Ok(ListQuery {
-            q: nonempty(&self.q),
-            states,
-            category: nonempty(&self.category),
-            tag: nonempty(&self.tag).map(|t| t.to_lowercase()),
-            kind: nonempty(&self.kind),
-            min_prize: self.min_prize,
-            currency: nonempty(&self.currency).map(|c| c.to_uppercase()),
-            org_id,
-            sort,
-            cursor,
-            limit,
-        })
-    }
+    queries::view_of(state, ch, who, true).await
 }
 
 /// List and search public challenges.
@@ -376,17 +45,7 @@ pub async fn list(
     state: web::Data<AppState>,
     params: web::Query<ListParams>,
 ) -> AppResult<HttpResponse> {
-    let params = params.into_inner();
-    let page = state
-        .db(move |c| {
-            let q = params.to_query(c)?;
-            let (rows, next) = store::list_public(c, &q, now())?;
-            Ok(ChallengePage {
-                data: summaries(c, &rows)?,
-                next_cursor: next.map(|n| n.encode()),
-            })
-        })
-        .await?;
+    let page = queries::list(&state, params.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -398,25 +57,8 @@ pub async fn create(
     who: Principal,
     body: web::Json<ChallengeInput>,
 ) -> AppResult<HttpResponse> {
-    let input = body.into_inner();
-    let org = match (&input.org, &who) {
-        (Some(o), _) => o.clone(),
-        (None, Principal::Key(k)) => {
-            let id = k.key.org_id.clone();
-            state
-                .db(move |c| Ok(crate::orgs::store::find_by_id(c, &id)?.slug))
-                .await?
-        }
-        (None, Principal::User(_)) => {
-            return Err(AppError::field(
-                "org",
-                "required",
-                "Name the organisation (its slug).",
-            ))
-        }
-    };
-    let ch = service::create(&state, &who, &org, input).await?;
-    let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
+    let ch = service::create_from_input(&state, &who, body.into_inner()).await?;
+    let v = organiser_view(&state, ch, Some(who)).await?;
     Ok(HttpResponse::Created().json(v))
 }
 
@@ -428,13 +70,7 @@ pub async fn show(
     who: Option<Principal>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let v = state
-        .db(move |c| {
-            let (ch, organiser) = service::readable(c, who.as_ref(), &key)?;
-            view(c, &ch, who.as_ref(), organiser)
-        })
-        .await?;
+    let v = queries::challenge(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -449,7 +85,7 @@ pub async fn update(
     body: web::Json<ChallengeInput>,
 ) -> AppResult<HttpResponse> {
     let ch = service::update(&state, &who, &path.into_inner(), body.into_inner()).await?;
-    let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
+    let v = organiser_view(&state, ch, Some(who)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -470,7 +106,7 @@ pub async fn publish(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let (ch, outcome) = service::publish(&state, &who, &path.into_inner()).await?;
-    let challenge = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
+    let challenge = organiser_view(&state, ch, Some(who)).await?;
     let outcome = match outcome {
         Published::Open => "open",
         Published::AwaitingReview => "awaiting_review",
@@ -488,9 +124,23 @@ pub async fn cancel(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let ch = service::cancel(&state, &who, &path.into_inner()).await?;
-    let v = state.db(move |c| view(c, &ch, Some(&who), true)).await?;
+    let v = organiser_view(&state, ch, Some(who)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// An organisation's challenges in every state (its dashboard).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/challenges", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, body = ChallengePage), (status = 404, body = Problem)))]
+pub async fn of_org(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let page = queries::of_org(&state, who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+// ---- their money ----
 
 /// The public escrow summary: pool, funded, awarded, refunded, balance.
 #[utoipa::path(get, path = "/api/v1/challenges/{id}/escrow", tag = "money", params(("id" = String, Path)),
@@ -500,36 +150,8 @@ pub async fn escrow(
     who: Option<Principal>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let s = state
-        .db(move |c| {
-            let (ch, _) = service::readable(c, who.as_ref(), &key)?;
-            let cur = currency_of(&ch)?;
-            Ok(service::flows(c, &ch)?.summary(ch.prize_total, &cur))
-        })
-        .await?;
+    let s = queries::escrow(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(s))
-}
-
-/// A funding request and how to pay it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FundingView {
-    #[serde(flatten)]
-    pub funding: Funding,
-    /// Amount plus fee: what to transfer.
-    pub total: Money,
-    /// What to quote with the transfer so the admin can match it.
-    pub payment_reference: String,
-}
-
-fn funding_view(f: Funding) -> AppResult<FundingView> {
-    let cur =
-        Currency::parse("currency", &f.currency).map_err(|e| AppError::internal(e.message))?;
-    Ok(FundingView {
-        total: Money::new(f.amount + f.fee, &cur),
-        payment_reference: crate::money::model::payment_reference(&f.id),
-        funding: f,
-    })
 }
 
 /// Ask to fund what the prize pool still lacks (manual provider: an admin confirms receipt).
@@ -558,17 +180,7 @@ pub async fn fundings(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let list = state
-        .db(move |c| {
-            let (ch, _) = service::org_access(c, &who, &key, OrgAction::ViewChallenges)?;
-            Ok(ledger::fundings_of(c, &ch.id)?)
-        })
-        .await?;
-    let data = list
-        .into_iter()
-        .map(funding_view)
-        .collect::<AppResult<Vec<_>>>()?;
+    let data = queries::fundings(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(FundingList { data }))
 }
 
@@ -606,146 +218,11 @@ pub async fn pending_fundings(
     state: web::Data<AppState>,
     _admin: PlatformAdmin,
 ) -> AppResult<HttpResponse> {
-    let list = state.db(|c| Ok(ledger::pending_fundings(c)?)).await?;
-    let data = list
-        .into_iter()
-        .map(funding_view)
-        .collect::<AppResult<Vec<_>>>()?;
+    let data = queries::pending_fundings(&state).await?;
     Ok(HttpResponse::Ok().json(FundingList { data }))
 }
 
-/// Challenges waiting for review (platform admins).
-#[utoipa::path(get, path = "/api/v1/admin/reviews", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, body = ChallengePage), (status = 403, body = Problem)))]
-pub async fn reviews(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppResult<HttpResponse> {
-    let page = state
-        .db(|c| {
-            let rows = store::awaiting_review(c)?;
-            Ok(ChallengePage {
-                data: summaries(c, &rows)?,
-                next_cursor: None,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
-
-#[derive(Debug, Deserialize, ToSchema, Default)]
-#[serde(default)]
-pub struct ReviewRequest {
-    pub comment: Option<String>,
-    /// The review version read (`review.version` of the challenge); when
-    /// given, a challenge that changed since is refused with 409 `review_outdated`.
-    pub version: Option<String>,
-}
-
-/// Approve a challenge waiting for review: it opens.
-#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/approve", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = ReviewRequest,
-    responses((status = 200, body = ChallengeView), (status = 409, body = Problem)))]
-pub async fn approve(
-    state: web::Data<AppState>,
-    admin: PlatformAdmin,
-    path: web::Path<String>,
-    body: Option<web::Json<ReviewRequest>>,
-) -> AppResult<HttpResponse> {
-    let body = body.map(|b| b.into_inner()).unwrap_or_default();
-    let ch = service::review_decision(
-        &state,
-        &admin.0.user.id,
-        &path.into_inner(),
-        true,
-        body.comment,
-        body.version,
-    )
-    .await?;
-    let v = state.db(move |c| view(c, &ch, None, true)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-/// Ask for changes to a challenge waiting for review, with a comment.
-#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/request-changes", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = ReviewRequest,
-    responses((status = 200, body = ChallengeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn request_changes(
-    state: web::Data<AppState>,
-    admin: PlatformAdmin,
-    path: web::Path<String>,
-    body: web::Json<ReviewRequest>,
-) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
-    let ch = service::review_decision(
-        &state,
-        &admin.0.user.id,
-        &path.into_inner(),
-        false,
-        body.comment,
-        body.version,
-    )
-    .await?;
-    let v = state.db(move |c| view(c, &ch, None, true)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-/// Platform settings.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Settings {
-    /// Publishing a challenge needs a platform admin's approval.
-    pub publish_requires_review: bool,
-}
-
-/// Read platform settings (platform admins).
-#[utoipa::path(get, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Settings)))]
-pub async fn settings(
-    state: web::Data<AppState>,
-    _admin: PlatformAdmin,
-) -> AppResult<HttpResponse> {
-    let s = state
-        .db(|c| {
-            Ok(Settings {
-                publish_requires_review: service::review_required(c)?,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(s))
-}
-
-/// Change platform settings (platform admins).
-#[utoipa::path(put, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), request_body = Settings,
-    responses((status = 200, body = Settings)))]
-pub async fn put_settings(
-    state: web::Data<AppState>,
-    admin: PlatformAdmin,
-    body: web::Json<Settings>,
-) -> AppResult<HttpResponse> {
-    let want = body.publish_requires_review;
-    let admin_id = admin.0.user.id;
-    state
-        .tx(move |c| {
-            store::set_setting(
-                c,
-                store::SETTING_PUBLISH_REVIEW,
-                if want { "true" } else { "false" },
-                now(),
-            )?;
-            audit::record(
-                c,
-                audit::Entry {
-                    actor: &audit::Actor::user(&admin_id),
-                    org_id: None,
-                    action: "platform.settings_changed",
-                    subject_type: "platform",
-                    subject_id: "settings",
-                    data: serde_json::json!({ "publish_requires_review": want }),
-                },
-            )?;
-            Ok(())
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Settings {
-        publish_requires_review: want,
-    }))
-}
+// ---- solvers and the organisation ----
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -783,19 +260,6 @@ pub struct RegisterRequest {
     pub accept_rules: bool,
 }
 
-/// A registration.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RegistrationView {
-    pub challenge_id: String,
-    pub rules_version: i32,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub accepted_at: NaiveDateTime,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub registered_at: NaiveDateTime,
-}
-
 /// Register for an open challenge by accepting its current rules (201), or accept a newer version (200).
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/registrations", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RegisterRequest,
@@ -821,12 +285,7 @@ pub async fn register(
         body.rules_version,
     )
     .await?;
-    let v = RegistrationView {
-        challenge_id: r.challenge_id,
-        rules_version: r.rules_version,
-        accepted_at: r.accepted_at,
-        registered_at: r.created_at,
-    };
+    let v = registration_view(r);
     Ok(if new {
         HttpResponse::Created().json(v)
     } else {
@@ -838,7 +297,7 @@ pub async fn register(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RegistrantList {
     pub count: usize,
-    pub data: Vec<store::Registrant>,
+    pub data: Vec<Registrant>,
 }
 
 /// Registered solvers (the challenge's organisation).
@@ -849,25 +308,11 @@ pub async fn registrants(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let data = state
-        .db(move |c| {
-            let (ch, _) = service::org_access(c, &who, &key, OrgAction::ViewChallenges)?;
-            Ok(store::registrants(c, &ch.id)?)
-        })
-        .await?;
+    let data = queries::registrants(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(RegistrantList {
         count: data.len(),
         data,
     }))
-}
-
-/// One of my registrations.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MyRegistration {
-    pub challenge: ChallengeSummary,
-    pub rules_version: i32,
-    pub needs_reacceptance: bool,
 }
 
 /// My registrations.
@@ -882,53 +327,8 @@ pub async fn my_registrations(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> AppResult<HttpResponse> {
-    let uid = user.user.id;
-    let data = state
-        .db(move |c| {
-            let rows = store::registrations_of(c, &uid)?;
-            let challenges: Vec<Challenge> = rows.iter().map(|(_, ch)| ch.clone()).collect();
-            let sums = summaries(c, &challenges)?;
-            Ok(rows
-                .into_iter()
-                .zip(sums)
-                .map(|((r, ch), s)| MyRegistration {
-                    needs_reacceptance: r.rules_version < ch.rules_version,
-                    rules_version: r.rules_version,
-                    challenge: s,
-                })
-                .collect())
-        })
-        .await?;
+    let data = queries::my_registrations(&state, user.user.id).await?;
     Ok(HttpResponse::Ok().json(MyRegistrations { data }))
-}
-
-/// A question and its answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct QuestionView {
-    pub id: String,
-    pub body: String,
-    pub is_public: bool,
-    pub answer: Option<String>,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339_opt")]
-    pub answered_at: Option<NaiveDateTime>,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub asked_at: NaiveDateTime,
-    /// The caller asked it.
-    pub mine: bool,
-}
-
-fn question_view(q: Question, me: Option<&str>) -> QuestionView {
-    QuestionView {
-        mine: me == Some(q.asked_by.as_str()),
-        id: q.id,
-        body: q.body,
-        is_public: q.is_public,
-        answer: q.answer,
-        answered_at: q.answered_at,
-        asked_at: q.created_at,
-    }
 }
 
 /// Questions visible to the caller.
@@ -945,25 +345,7 @@ pub async fn questions(
     who: Option<Principal>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let data = state
-        .db(move |c| {
-            let (ch, organiser) = service::readable(c, who.as_ref(), &key)?;
-            let me = match &who {
-                Some(Principal::User(u)) => Some(u.user.id.clone()),
-                _ => None,
-            };
-            let scope = if organiser {
-                QuestionScope::All
-            } else {
-                QuestionScope::Viewer(me.clone())
-            };
-            Ok(store::list_questions(c, &ch.id, &scope)?
-                .into_iter()
-                .map(|q| question_view(q, me.as_deref()))
-                .collect())
-        })
-        .await?;
+    let data = queries::questions(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(QuestionList { data }))
 }
 
@@ -1020,28 +402,6 @@ pub async fn answer(
     Ok(HttpResponse::Ok().json(question_view(q, None)))
 }
 
-/// An announcement.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AnnouncementView {
-    pub id: String,
-    pub title: String,
-    pub body: String,
-    pub body_html: String,
-    #[schema(value_type = String, format = DateTime)]
-    #[serde(with = "crate::api::rfc3339")]
-    pub posted_at: NaiveDateTime,
-}
-
-fn announcement_view(a: store::Announcement) -> AnnouncementView {
-    AnnouncementView {
-        body_html: crate::markdown::render(&a.body_md),
-        id: a.id,
-        title: a.title,
-        body: a.body_md,
-        posted_at: a.created_at,
-    }
-}
-
 /// Announcements, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnnouncementList {
@@ -1056,16 +416,7 @@ pub async fn announcements(
     who: Option<Principal>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let data = state
-        .db(move |c| {
-            let (ch, _) = service::readable(c, who.as_ref(), &key)?;
-            Ok(store::list_announcements(c, &ch.id)?
-                .into_iter()
-                .map(announcement_view)
-                .collect())
-        })
-        .await?;
+    let data = queries::announcements(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(AnnouncementList { data }))
 }
 
@@ -1105,43 +456,95 @@ pub async fn audit_trail(
     who: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let data = state
-        .db(move |c| {
-            let (ch, _) = service::org_access(c, &who, &key, OrgAction::ViewChallenges)?;
-            Ok(audit::for_subject(c, "challenge", &ch.id)?)
-        })
-        .await?;
+    let data = queries::audit_trail(&state, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(ChallengeAudit { data }))
 }
 
-/// An organisation's challenges in every state (its dashboard).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/challenges", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
-    responses((status = 200, body = ChallengePage), (status = 404, body = Problem)))]
-pub async fn of_org(
-    state: web::Data<AppState>,
-    who: Principal,
-    path: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let slug = path.into_inner();
-    let page = state
-        .db(move |c| {
-            let a = crate::orgs::service::access(c, &who, &slug, OrgAction::ViewChallenges)?;
-            let rows = store::of_org(c, &a.org.id)?;
-            Ok(ChallengePage {
-                data: summaries(c, &rows)?,
-                next_cursor: None,
-            })
-        })
-        .await?;
+// ---- the platform admin ----
+
+/// Challenges waiting for review (platform admins).
+#[utoipa::path(get, path = "/api/v1/admin/reviews", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = ChallengePage), (status = 403, body = Problem)))]
+pub async fn reviews(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppResult<HttpResponse> {
+    let page = queries::awaiting_review(&state).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Used by pages: the request's optional caller.
-pub async fn caller(state: &AppState, req: &HttpRequest) -> Option<Principal> {
-    let token = crate::web::cookie_value(req, crate::auth::extract::ACCESS_COOKIE);
-    crate::auth::extract::resolve(state, token)
-        .await
-        .ok()
-        .flatten()
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(default)]
+pub struct ReviewRequest {
+    pub comment: Option<String>,
+    /// The review version read (`review.version` of the challenge); when
+    /// given, a challenge that changed since is refused with 409 `review_outdated`.
+    pub version: Option<String>,
+}
+
+/// Approve a challenge waiting for review: it opens.
+#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/approve", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ReviewRequest,
+    responses((status = 200, body = ChallengeView), (status = 409, body = Problem)))]
+pub async fn approve(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    body: Option<web::Json<ReviewRequest>>,
+) -> AppResult<HttpResponse> {
+    let body = body.map(|b| b.into_inner()).unwrap_or_default();
+    let ch = service::review_decision(
+        &state,
+        &admin.0.user.id,
+        &path.into_inner(),
+        true,
+        body.comment,
+        body.version,
+    )
+    .await?;
+    let v = organiser_view(&state, ch, None).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Ask for changes to a challenge waiting for review, with a comment.
+#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/request-changes", tag = "admin", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ReviewRequest,
+    responses((status = 200, body = ChallengeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_changes(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    body: web::Json<ReviewRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let ch = service::review_decision(
+        &state,
+        &admin.0.user.id,
+        &path.into_inner(),
+        false,
+        body.comment,
+        body.version,
+    )
+    .await?;
+    let v = organiser_view(&state, ch, None).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Read platform settings (platform admins).
+#[utoipa::path(get, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), responses((status = 200, body = Settings)))]
+pub async fn settings(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+) -> AppResult<HttpResponse> {
+    let s = queries::settings(&state).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Change platform settings (platform admins).
+#[utoipa::path(put, path = "/api/v1/admin/settings", tag = "admin", security(("bearer" = [])), request_body = Settings,
+    responses((status = 200, body = Settings)))]
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    body: web::Json<Settings>,
+) -> AppResult<HttpResponse> {
+    let s = service::change_settings(&state, &admin.0.user.id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(s))
 }

@@ -3,18 +3,17 @@
 //! (RFC 5545) of one challenge's dates.
 //!
 //! The text formats are built by small pure functions (escaping, folding,
-//! dates, rendering), unit-tested below; the two handlers only load rows and
-//! call them.
+//! dates, rendering), unit-tested below; the two handlers read through
+//! [`super::queries`] and call them.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 
-use super::model::{Sort, State};
-use super::service;
-use super::store::{self, Challenge, ListQuery};
+use super::model::State;
+use super::queries::{self, Challenge};
 use crate::auth::principal::Principal;
-use crate::db::{now, DbConnection};
+use crate::db::now;
 use crate::error::AppResult;
 use crate::money::model::Currency;
 use crate::state::AppState;
@@ -23,7 +22,7 @@ use crate::state::AppState;
 pub const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 
 /// How many challenges the Atom feed carries.
-pub const FEED_SIZE: usize = 50;
+pub use super::queries::FEED_SIZE;
 
 // ---- pure helpers ----
 
@@ -253,56 +252,13 @@ pub fn feed_entry(c: &Challenge, org: (&str, &str), site: &dyn Fn(&str) -> Strin
     }
 }
 
-/// The newest published challenges, newest first: every listed state but
-/// cancelled, plus the cancelled ones that had been opened (a cancelled
-/// draft was never public). Two queries, so ordering never meets a missing
-/// `published_at`.
-fn latest(conn: &mut DbConnection, at: NaiveDateTime) -> AppResult<Vec<Challenge>> {
-    let query = |states: Vec<State>| ListQuery {
-        states,
-        sort: Sort::Newest,
-        limit: FEED_SIZE as i64,
-        ..ListQuery::default()
-    };
-    let (mut rows, _) = store::list_public(
-        conn,
-        &query(vec![
-            State::Open,
-            State::Closed,
-            State::Judging,
-            State::Awarded,
-            State::Settled,
-        ]),
-        at,
-    )?;
-    let (cancelled, _) = store::list_public(conn, &query(vec![State::Cancelled]), at)?;
-    rows.extend(cancelled.into_iter().filter(|c| c.published_at.is_some()));
-    rows.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
-    rows.truncate(FEED_SIZE);
-    Ok(rows)
-}
-
 /// GET /feeds/challenges.atom: the latest public challenges as Atom 1.0.
 pub async fn atom(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let (rows, orgs) = state
-        .db(|c| {
-            let rows = latest(c, now())?;
-            let ids: Vec<String> = rows.iter().map(|r| r.org_id.clone()).collect();
-            let orgs = store::org_names(c, &ids)?;
-            Ok((rows, orgs))
-        })
-        .await?;
     let site = |path: &str| state.url(path);
-    let entries: Vec<FeedEntry> = rows
+    let entries: Vec<FeedEntry> = queries::latest(&state)
+        .await?
         .iter()
-        .map(|c| {
-            let org = orgs
-                .iter()
-                .find(|o| o.0 == c.org_id)
-                .map(|o| (o.1.as_str(), o.2.as_str()))
-                .unwrap_or(("", ""));
-            feed_entry(c, org, &site)
-        })
+        .map(|f| feed_entry(&f.ch, (&f.org_slug, &f.org_name), &site))
         .collect();
     let feed = Feed {
         id: state.url("/feeds/challenges.atom"),
@@ -433,14 +389,7 @@ pub async fn calendar(
     who: Option<Principal>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let key = path.into_inner();
-    let (ch, org_name) = state
-        .db(move |c| {
-            let (ch, _) = service::readable(c, who.as_ref(), &key)?;
-            let org = crate::orgs::store::find_by_id(c, &ch.org_id)?;
-            Ok((ch, org.name))
-        })
-        .await?;
+    let (ch, org_name) = queries::with_org_name(&state, who, path.into_inner()).await?;
     let url = state.url(&format!("/challenges/{}", ch.slug));
     let body = render_ics(&calendar_of(&ch, &org_name, &url, now()));
     Ok(HttpResponse::Ok()

@@ -15,6 +15,8 @@ pub mod charts;
 pub mod csrf;
 pub mod format;
 pub mod forms;
+pub mod labels;
+pub mod page_admin;
 pub mod page_user;
 pub mod session;
 pub mod widgets;

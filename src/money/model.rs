@@ -266,6 +266,13 @@ pub fn award_lines(challenge_id: &str, payees: &[(String, i64)], currency: &Curr
     lines
 }
 
+/// The states of a funding request (stored as text).
+pub mod funding_status {
+    pub const REQUESTED: &str = "requested";
+    pub const CONFIRMED: &str = "confirmed";
+    pub const CANCELLED: &str = "cancelled";
+}
+
 /// What the organisation quotes with its transfer so an admin can match it
 /// to the request: `TRIBU-` and the end of the request's id.
 pub fn payment_reference(funding_id: &str) -> String {

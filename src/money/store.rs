@@ -210,12 +210,7 @@ pub fn unbalanced_entries(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
 
 // ---- fundings (manual provider) ----
 
-/// The states of a funding request.
-pub mod funding_status {
-    pub const REQUESTED: &str = "requested";
-    pub const CONFIRMED: &str = "confirmed";
-    pub const CANCELLED: &str = "cancelled";
-}
+pub use super::model::funding_status;
 
 /// A request to fund a challenge's escrow.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]

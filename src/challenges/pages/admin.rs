@@ -3,43 +3,25 @@
 //! makes publishing wait for an admin's approval.
 //!
 //! Handlers call the same flows as the JSON API's admin endpoints
-//! (`service::confirm_funding`, `service::review_decision`, the settings
-//! write of `api::put_settings`).
+//! (`service::confirm_funding`, `service::review_decision`,
+//! `service::change_settings`) and read through `queries::admin_queues`.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::manage::{category_label, failure, kind_label};
-use crate::audit;
-use crate::auth::extract::MaybeUser;
-use crate::challenges::api::{self, ChallengeView};
-use crate::challenges::service;
-use crate::challenges::store::{self, Challenge};
-use crate::db::now;
-use crate::error::{AppError, AppResult};
+use super::manage::failure;
+use super::{prize_lines, PrizeLine};
+use crate::challenges::queries::{self, AdminQueues};
+use crate::challenges::service::{self, Settings};
+use crate::error::AppError;
 use crate::frontend::format::{amount, money, Stamp};
-use crate::frontend::session::to_login;
+use crate::frontend::labels::{category_label, kind_label};
+use crate::frontend::page_admin::PageAdmin;
 use crate::frontend::widgets::Notice;
-use crate::frontend::{error_page, render, render_status, see_other, PageCtx};
-use crate::money::store::{self as ledger, Funding};
+use crate::frontend::{render, render_status, see_other, PageCtx};
+use crate::money::model::payment_reference;
 use crate::state::AppState;
-
-/// The signed-in platform admin's id; otherwise the response to send
-/// (sign in first, or the 403 page).
-fn admin_id(req: &HttpRequest, user: &MaybeUser) -> Result<String, Box<HttpResponse>> {
-    match &user.0 {
-        None => Err(Box::new(to_login("/admin"))),
-        Some(u) if u.user.is_platform_admin => Ok(u.user.id.clone()),
-        Some(_) => Err(Box::new(error_page(
-            req,
-            user,
-            StatusCode::FORBIDDEN,
-            "admin_required",
-        ))),
-    }
-}
 
 #[derive(Debug, Clone)]
 struct FundingItem {
@@ -57,13 +39,6 @@ struct FundingItem {
 }
 
 #[derive(Debug, Clone)]
-struct TierItem {
-    rank: i32,
-    label: String,
-    amount: String,
-}
-
-#[derive(Debug, Clone)]
 struct ReviewItem {
     id: String,
     /// What the admin read; the decision names it.
@@ -73,15 +48,15 @@ struct ReviewItem {
     title: String,
     org_name: String,
     summary: String,
-    kind_label: &'static str,
-    category_label: &'static str,
+    kind_label: String,
+    category_label: String,
     pool: String,
     funded: bool,
     balance: String,
     deadline: Stamp,
     judging: Stamp,
     submitted: Stamp,
-    tiers: Vec<TierItem>,
+    tiers: Vec<PrizeLine>,
     licences: String,
     description_html: String,
     rules_html: String,
@@ -100,98 +75,61 @@ struct AdminPage {
     notice: Option<Notice>,
 }
 
-/// The queues and the setting, read in one go.
-struct AdminData {
-    fundings: Vec<(Funding, String, String)>,
-    /// Each with the view the admin reads and its review version.
-    reviews: Vec<(Challenge, ChallengeView, String)>,
-    review_required: bool,
-}
-
-async fn load(state: &AppState) -> AppResult<AdminData> {
-    state
-        .db(|c| {
-            let mut fundings = Vec::new();
-            for f in ledger::pending_fundings(c)? {
-                let ch = store::find(c, &f.challenge_id)?;
-                let org = crate::orgs::store::find_by_id(c, &ch.org_id)?;
-                fundings.push((f, ch.title, org.name));
-            }
-            let mut reviews = Vec::new();
-            for ch in store::awaiting_review(c)? {
-                // The admin reads the text as it would go live.
-                let (shown, rules) = service::as_reviewed(c, &ch)?;
-                let mut v = api::view(c, &shown, None, true)?;
-                v.rules.html = crate::markdown::render(&rules);
-                let version = service::review_version(c, &ch)?;
-                reviews.push((ch, v, version));
-            }
-            Ok(AdminData {
-                fundings,
-                reviews,
-                review_required: service::review_required(c)?,
-            })
-        })
-        .await
-}
-
 impl AdminPage {
-    fn build(page: PageCtx, d: AdminData) -> Self {
+    fn build(page: PageCtx, d: AdminQueues) -> Self {
         let t = page.t;
         let fundings = d
             .fundings
             .into_iter()
-            .map(|(f, title, org)| FundingItem {
-                amount: amount(t, f.amount, &f.currency),
-                fee: amount(t, f.fee, &f.currency),
-                total: amount(t, f.amount + f.fee, &f.currency),
-                reference: crate::money::model::payment_reference(&f.id),
-                requested: Stamp::of(f.requested_at),
-                id: f.id,
-                challenge_title: title,
-                org_name: org,
-                value: String::new(),
-                error: None,
+            .map(|p| {
+                let f = p.funding;
+                FundingItem {
+                    amount: amount(t, f.amount, &f.currency),
+                    fee: amount(t, f.fee, &f.currency),
+                    total: amount(t, f.amount + f.fee, &f.currency),
+                    reference: payment_reference(&f.id),
+                    requested: Stamp::of(f.requested_at),
+                    id: f.id,
+                    challenge_title: p.challenge_title,
+                    org_name: p.org_name,
+                    value: String::new(),
+                    error: None,
+                }
             })
             .collect();
         let reviews = d
             .reviews
             .into_iter()
-            .map(|(ch, v, version)| ReviewItem {
-                id: ch.id.clone(),
-                version,
-                changes: ch.pending_changes.is_some(),
-                title: v.title,
-                org_name: v.organisation.name,
-                summary: v.summary,
-                kind_label: kind_label(t, &v.kind),
-                category_label: category_label(t, &v.category),
-                pool: money(t, &v.escrow.pool),
-                funded: v.escrow.fully_funded,
-                balance: money(t, &v.escrow.balance),
-                deadline: Stamp::of(v.timeline.submission_deadline),
-                judging: Stamp::of(v.timeline.judging_deadline),
-                submitted: Stamp::of(ch.updated_at),
-                tiers: v
-                    .prize_tiers
-                    .iter()
-                    .map(|tier| TierItem {
-                        rank: tier.rank,
-                        label: tier.label.clone(),
-                        amount: money(t, &tier.amount),
-                    })
-                    .collect(),
-                licences: v
-                    .allowed_licences
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                description_html: v.description_html,
-                rules_html: v.rules.html,
-                rules_version: v.rules.version,
-                comment: String::new(),
-                error: None,
+            .map(|r| {
+                let (ch, v) = (r.ch, r.view);
+                ReviewItem {
+                    id: ch.id.clone(),
+                    version: r.version,
+                    changes: ch.pending_changes.is_some(),
+                    title: v.title,
+                    org_name: v.organisation.name,
+                    summary: v.summary,
+                    kind_label: kind_label(t, &v.kind),
+                    category_label: category_label(t, &v.category),
+                    pool: money(t, &v.escrow.pool),
+                    funded: v.escrow.fully_funded,
+                    balance: money(t, &v.escrow.balance),
+                    deadline: Stamp::of(v.timeline.submission_deadline),
+                    judging: Stamp::of(v.timeline.judging_deadline),
+                    submitted: Stamp::of(ch.updated_at),
+                    tiers: prize_lines(t, &v.prize_tiers),
+                    licences: v
+                        .allowed_licences
+                        .iter()
+                        .map(|l| l.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    description_html: v.description_html,
+                    rules_html: v.rules.html,
+                    rules_version: v.rules.version,
+                    comment: String::new(),
+                    error: None,
+                }
             })
             .collect();
         AdminPage {
@@ -215,14 +153,11 @@ pub struct DoneQuery {
 pub async fn index(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
+    admin: PageAdmin,
     q: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(res) = admin_id(&req, &user) {
-        return Ok(*res);
-    }
-    let d = load(&state).await?;
-    let mut p = AdminPage::build(PageCtx::new(&req, &user), d);
+    let d = queries::admin_queues(&state).await?;
+    let mut p = AdminPage::build(admin.ctx(&req), d);
     let t = p.page.t;
     p.notice = match q.done.as_str() {
         "confirmed" => Some(Notice::ok(t.get("admin.done.confirmed"))),
@@ -245,13 +180,13 @@ enum Target {
 async fn refused(
     req: &HttpRequest,
     state: &AppState,
-    user: &MaybeUser,
+    admin: &PageAdmin,
     err: AppError,
     target: Target,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = PageCtx::new(req, user);
+    let ctx = admin.ctx(req);
     let (errors, status) = failure(ctx.t, err)?;
-    let d = load(state).await?;
+    let d = queries::admin_queues(state).await?;
     let mut p = AdminPage::build(ctx, d);
     let mut placed = false;
     match target {
@@ -288,24 +223,20 @@ pub struct ConfirmForm {
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
+    admin: PageAdmin,
     path: web::Path<String>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let admin = match admin_id(&req, &user) {
-        Ok(a) => a,
-        Err(res) => return Ok(*res),
-    };
     let id = path.into_inner();
     let f = form.into_inner();
-    match service::confirm_funding(&state, &admin, &id, &f.reference).await {
+    match service::confirm_funding(&state, &admin.0.user.id, &id, &f.reference).await {
         Ok(_) => Ok(see_other("/admin?done=confirmed")),
         Err(e) => {
             let target = Target::Funding {
                 id,
                 value: f.reference,
             };
-            refused(&req, &state, &user, e, target).await
+            refused(&req, &state, &admin, e, target).await
         }
     }
 }
@@ -319,21 +250,32 @@ pub struct ReviewForm {
     version: String,
 }
 
-async fn decide(
+/// The decision a review route stands for (named by the route table, as
+/// `.app_data(web::Data::new(Verdict::Approve))`), so one handler,
+/// [`decide`], serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Approve: the challenge opens (or its changes go live).
+    Approve,
+    /// Send it back with a comment.
+    RequestChanges,
+}
+
+/// `POST /admin/reviews/{id}/approve` and `…/request-changes`: the decision
+/// on a challenge waiting for review.
+pub async fn decide(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
-    id: String,
-    form: ReviewForm,
-    approve: bool,
+    admin: PageAdmin,
+    path: web::Path<String>,
+    form: web::Form<ReviewForm>,
+    verdict: web::Data<Verdict>,
 ) -> Result<HttpResponse, AppError> {
-    let admin = match admin_id(&req, &user) {
-        Ok(a) => a,
-        Err(res) => return Ok(*res),
-    };
+    let (id, form) = (path.into_inner(), form.into_inner());
+    let approve = **verdict == Verdict::Approve;
     let comment = Some(form.comment.trim().to_owned()).filter(|c| !c.is_empty());
     let version = Some(form.version.clone()).filter(|v| !v.is_empty());
-    match service::review_decision(&state, &admin, &id, approve, comment, version).await {
+    match service::review_decision(&state, &admin.0.user.id, &id, approve, comment, version).await {
         Ok(_) if approve => Ok(see_other("/admin?done=approved")),
         Ok(_) => Ok(see_other("/admin?done=changes_requested")),
         Err(e) => {
@@ -341,39 +283,9 @@ async fn decide(
                 id,
                 value: form.comment,
             };
-            refused(&req, &state, &user, e, target).await
+            refused(&req, &state, &admin, e, target).await
         }
     }
-}
-
-/// `POST /admin/reviews/{id}/approve`: approves; the challenge opens.
-pub async fn approve(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: MaybeUser,
-    path: web::Path<String>,
-    form: web::Form<ReviewForm>,
-) -> Result<HttpResponse, AppError> {
-    decide(req, state, user, path.into_inner(), form.into_inner(), true).await
-}
-
-/// `POST /admin/reviews/{id}/request-changes`: sends it back with a comment.
-pub async fn request_changes(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: MaybeUser,
-    path: web::Path<String>,
-    form: web::Form<ReviewForm>,
-) -> Result<HttpResponse, AppError> {
-    decide(
-        req,
-        state,
-        user,
-        path.into_inner(),
-        form.into_inner(),
-        false,
-    )
-    .await
 }
 
 /// The platform settings form.
@@ -384,41 +296,16 @@ pub struct SettingsForm {
     publish_requires_review: Option<String>,
 }
 
-/// `POST /admin/settings`: whether publishing needs an admin's approval.
-/// The same write as `PUT /api/v1/admin/settings`: the setting and an audit
-/// record, in one transaction.
+/// `POST /admin/settings`: whether publishing needs an admin's approval
+/// (the same write as `PUT /api/v1/admin/settings`).
 pub async fn save_settings(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
+    admin: PageAdmin,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let admin = match admin_id(&req, &user) {
-        Ok(a) => a,
-        Err(res) => return Ok(*res),
+    let want = Settings {
+        publish_requires_review: form.publish_requires_review.is_some(),
     };
-    let want = form.publish_requires_review.is_some();
-    state
-        .tx(move |c| {
-            store::set_setting(
-                c,
-                store::SETTING_PUBLISH_REVIEW,
-                if want { "true" } else { "false" },
-                now(),
-            )?;
-            audit::record(
-                c,
-                audit::Entry {
-                    actor: &audit::Actor::user(&admin),
-                    org_id: None,
-                    action: "platform.settings_changed",
-                    subject_type: "platform",
-                    subject_id: "settings",
-                    data: serde_json::json!({ "publish_requires_review": want }),
-                },
-            )?;
-            Ok(())
-        })
-        .await?;
+    service::change_settings(&state, &admin.0.user.id, want).await?;
     Ok(see_other("/admin?done=settings"))
 }

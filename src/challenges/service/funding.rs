@@ -1,0 +1,173 @@
+//! Money of a challenge: its escrow flows, asking to fund the pool, a
+//! platform admin confirming that the money arrived, and cancelling with a
+//! refund of the escrow. Every movement is one ledger entry with an
+//! idempotency key, so nothing moves twice.
+
+use super::{actor_user, apply, audit_challenge, checked_text, currency_of, org_access_locked};
+use crate::audit::Actor;
+use crate::auth::principal::Principal;
+use crate::challenges::model::{Event, State};
+use crate::challenges::store::{self, Challenge};
+use crate::db::{now, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::money::model::{fee_for, funding_lines, funding_needed, refund_lines, EscrowFlows};
+use crate::money::store as ledger;
+use crate::orgs::model::OrgAction;
+use crate::state::AppState;
+
+/// The escrow flows of a challenge.
+pub fn flows(conn: &mut DbConnection, c: &Challenge) -> AppResult<EscrowFlows> {
+    Ok(ledger::escrow_flows(
+        conn,
+        &c.id,
+        &currency_of(&c.currency)?,
+    )?)
+}
+
+/// Cancels a challenge (draft, open or closed) and refunds its escrow to the
+/// organisation in the same transaction.
+pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResult<Challenge> {
+    let (caller, key) = (caller.clone(), key.to_owned());
+    state
+        .tx(move |c| {
+            // Read under the lock: the state may have moved meanwhile.
+            let ch = org_access_locked(c, &caller, &key, OrgAction::PublishChallenges)?;
+            let at = now();
+            apply(c, &caller.actor(), &ch, Event::Cancel, at)?;
+            // Pending requests end before the refund is computed, so no
+            // confirmation can add money after the one refund.
+            ledger::cancel_pending(c, &ch.id)?;
+            let f = flows(c, &ch)?;
+            let cur = currency_of(&ch.currency)?;
+            let lines = refund_lines(&ch.id, &ch.org_id, f.balance(), &cur);
+            if !lines.is_empty() {
+                let key = format!("challenge:{}:refund", ch.id);
+                ledger::post(
+                    c,
+                    ledger::Entry {
+                        idempotency_key: &key,
+                        kind: ledger::entry_kind::REFUND,
+                        challenge_id: Some(&ch.id),
+                        memo: "Challenge cancelled: escrow refunded to the organisation",
+                        created_by: Some(&actor_user(&caller)),
+                        lines,
+                    },
+                    at,
+                )?;
+                audit_challenge(
+                    c,
+                    &caller.actor(),
+                    &ch,
+                    "escrow.refunded",
+                    serde_json::json!({ "amount": f.balance() }),
+                )?;
+            }
+            Ok(store::find(c, &ch.id)?)
+        })
+        .await
+}
+
+/// Asks to fund what the pool still lacks (plus the platform fee).
+pub async fn request_funding(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+) -> AppResult<ledger::Funding> {
+    let (caller, key, fee_bps) = (
+        caller.clone(),
+        key.to_owned(),
+        state.config.platform_fee_bps,
+    );
+    state
+        .tx(move |c| {
+            let ch = org_access_locked(c, &caller, &key, OrgAction::FundChallenges)?;
+            let at = now();
+            if matches!(
+                ch.state_at(at),
+                State::Cancelled | State::Settled | State::Awarded
+            ) {
+                return Err(AppError::conflict(
+                    "not_fundable",
+                    "This challenge no longer takes funding.",
+                ));
+            }
+            let f = flows(c, &ch)?;
+            let pending = ledger::pending_amount(c, &ch.id)?;
+            let need = funding_needed(ch.prize_total, f.balance(), pending);
+            if need == 0 {
+                return Err(AppError::conflict(
+                    "already_funded",
+                    "The prize pool is funded or a request for the rest is waiting.",
+                ));
+            }
+            let funding = ledger::create_funding(
+                c,
+                &ch.id,
+                need,
+                fee_for(need, fee_bps),
+                &ch.currency,
+                &actor_user(&caller),
+                at,
+            )?;
+            audit_challenge(
+                c,
+                &caller.actor(),
+                &ch,
+                "funding.requested",
+                serde_json::json!({ "funding": funding.id, "amount": need, "fee": funding.fee }),
+            )?;
+            Ok(funding)
+        })
+        .await
+}
+
+/// A platform admin records that the money of a funding request arrived:
+/// clearing → escrow (and fee), once, whatever retries happen.
+pub async fn confirm_funding(
+    state: &AppState,
+    admin_id: &str,
+    funding_id: &str,
+    reference: &str,
+) -> AppResult<ledger::Funding> {
+    let reference = checked_text("reference", reference, 1, 200)?;
+    let (admin_id, funding_id) = (admin_id.to_owned(), funding_id.to_owned());
+    state
+        .tx(move |c| {
+            let funding = ledger::find_funding(c, &funding_id)?;
+            // Lock the challenge, then read: a cancellation either finished
+            // (and cancelled this request) or waits until this one is done.
+            store::lock(c, &funding.challenge_id)?;
+            let funding = ledger::find_funding(c, &funding.id)?;
+            if funding.status != ledger::funding_status::REQUESTED {
+                return Err(AppError::conflict("funding_not_pending", format!("This funding request is {}.", funding.status)));
+            }
+            let ch = store::find(c, &funding.challenge_id)?;
+            if matches!(ch.stored_state(), State::Cancelled | State::Awarded | State::Settled) {
+                return Err(AppError::conflict("not_fundable", format!("This challenge is {}.", ch.stored_state().as_str())));
+            }
+            let cur = currency_of(&funding.currency)?;
+            let at = now();
+            // Claim the request first: the conditional update locks the row, so
+            // a concurrent confirmation waits, then finds it handled (409).
+            if ledger::mark_confirmed(c, &funding.id, &reference, &admin_id, at)? != 1 {
+                return Err(AppError::conflict("funding_not_pending", "This funding request was handled meanwhile."));
+            }
+            let key = format!("funding:{}:confirm", funding.id);
+            let posted = ledger::post(
+                c,
+                ledger::Entry {
+                    idempotency_key: &key,
+                    kind: ledger::entry_kind::FUNDING,
+                    challenge_id: Some(&ch.id),
+                    memo: &format!("Funding received, reference {reference}"),
+                    created_by: Some(&admin_id),
+                    lines: funding_lines(&ch.id, funding.amount, funding.fee, &cur),
+                },
+                at,
+            )?;
+            ledger::set_funding_entry(c, &funding.id, posted.id())?;
+            audit_challenge(c, &Actor::user(&admin_id), &ch, "funding.confirmed", serde_json::json!({ "funding": funding.id, "amount": funding.amount, "reference": reference }))?;
+            Ok(ledger::find_funding(c, &funding.id)?)
+        })
+        .await
+}

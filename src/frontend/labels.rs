@@ -1,0 +1,87 @@
+//! The names people read for the codes of challenges: states, kinds and
+//! categories. One translation of each, in the `challenges.` catalogue,
+//! for every page that shows them (the public list and page, the
+//! organisation's dashboard and management page, the admin's queue).
+
+use crate::challenges::model::{Kind, State};
+use crate::i18n::Tr;
+
+/// The translated name of a challenge state.
+pub fn state_label(t: Tr, s: State) -> &'static str {
+    match s {
+        State::Draft => t.get("challenges.state.draft"),
+        State::Open => t.get("challenges.state.open"),
+        State::Closed => t.get("challenges.state.closed"),
+        State::Judging => t.get("challenges.state.judging"),
+        State::Awarded => t.get("challenges.state.awarded"),
+        State::Settled => t.get("challenges.state.settled"),
+        State::Cancelled => t.get("challenges.state.cancelled"),
+    }
+}
+
+/// The translated name of a stored state code (the code itself if unknown).
+pub fn state_code_label(t: Tr, code: &str) -> String {
+    State::parse(code)
+        .map(|s| state_label(t, s).to_owned())
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// The translated name of a category (the raw value if unknown).
+pub fn category_label(t: Tr, c: &str) -> String {
+    match c {
+        "health" => t.get("challenges.category.health"),
+        "environment" => t.get("challenges.category.environment"),
+        "energy" => t.get("challenges.category.energy"),
+        "water" => t.get("challenges.category.water"),
+        "food" => t.get("challenges.category.food"),
+        "education" => t.get("challenges.category.education"),
+        "technology" => t.get("challenges.category.technology"),
+        "science" => t.get("challenges.category.science"),
+        "social" => t.get("challenges.category.social"),
+        "design" => t.get("challenges.category.design"),
+        "other" => t.get("challenges.category.other"),
+        other => other,
+    }
+    .to_owned()
+}
+
+/// The translated name of a kind of challenge (the raw value if unknown).
+pub fn kind_label(t: Tr, k: &str) -> String {
+    match Kind::parse(k) {
+        Some(Kind::Ideation) => t.get("challenges.kind.ideation"),
+        Some(Kind::Theoretical) => t.get("challenges.kind.theoretical"),
+        Some(Kind::ReductionToPractice) => t.get("challenges.kind.reduction_to_practice"),
+        Some(Kind::Software) => t.get("challenges.kind.software"),
+        Some(Kind::Design) => t.get("challenges.kind.design"),
+        None => k,
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenges::model::CATEGORIES;
+    use crate::i18n::Language;
+
+    #[test]
+    fn every_state_category_and_kind_has_a_label() {
+        for lang in Language::ALL {
+            let t = Tr::new(lang);
+            for s in State::ALL {
+                assert!(!state_label(t, s).starts_with("challenges."));
+                assert_eq!(state_code_label(t, s.as_str()), state_label(t, s));
+            }
+            for c in CATEGORIES {
+                assert!(!category_label(t, c).starts_with("challenges."));
+            }
+            for k in Kind::ALL {
+                assert!(!kind_label(t, k.as_str()).starts_with("challenges."));
+            }
+        }
+        assert_eq!(
+            state_code_label(Tr::new(Language::En), "unknown"),
+            "unknown"
+        );
+    }
+}
