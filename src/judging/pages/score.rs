@@ -42,7 +42,6 @@ struct ScorePage {
     total: Option<String>,
     open: bool,
     notice: Option<Notice>,
-    errors: FormErrors,
 }
 
 /// What was just done.
@@ -114,7 +113,6 @@ fn page(
         e,
         rows,
         notice,
-        errors,
     }
 }
 
