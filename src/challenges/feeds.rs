@@ -159,6 +159,8 @@ pub struct FeedEntry {
     pub category: String,
     pub published: NaiveDateTime,
     pub updated: NaiveDateTime,
+    /// The published results, once there are some (`rel="related"`).
+    pub results_url: Option<String>,
 }
 
 /// Renders an Atom 1.0 document.
@@ -209,6 +211,12 @@ pub fn render_atom(feed: &Feed) -> String {
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             e(&entry.url)
         ));
+        if let Some(r) = &entry.results_url {
+            out.push_str(&format!(
+                "    <link rel=\"related\" type=\"text/html\" title=\"Results\" href=\"{}\"/>\n",
+                e(r)
+            ));
+        }
         out.push_str(&format!(
             "    <summary type=\"text\">{}</summary>\n",
             e(&entry.summary)
@@ -249,6 +257,11 @@ pub fn feed_entry(c: &Challenge, org: (&str, &str), site: &dyn Fn(&str) -> Strin
         category: c.category.clone(),
         published,
         updated: c.updated_at.max(published),
+        results_url: matches!(
+            c.stored_state(),
+            crate::challenges::model::State::Awarded | crate::challenges::model::State::Settled
+        )
+        .then(|| site(&format!("/challenges/{}/results", c.slug))),
     }
 }
 

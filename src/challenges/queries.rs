@@ -153,6 +153,11 @@ pub struct PublicChallenge {
     /// The questions they may see (as the API's `questions`).
     pub questions: Vec<Question>,
     pub announcements: Vec<Announcement>,
+    /// Rounds whose rubric is public (the first from publication, later
+    /// ones once open), with their criteria.
+    pub rounds: Vec<crate::judging::queries::views::RoundView>,
+    /// Whether results are published.
+    pub results: bool,
 }
 
 /// The public page of a challenge the person may read.
@@ -174,6 +179,8 @@ pub async fn public_page(
             Ok(PublicChallenge {
                 questions: store::list_questions(c, &ch.id, &scope(organiser, uid))?,
                 announcements: store::list_announcements(c, &ch.id)?,
+                rounds: crate::judging::queries::views::rounds(c, &ch, false)?,
+                results: crate::judging::store::results_of(c, &ch.id)?.is_some(),
                 ch,
                 view,
                 accepted_at,

@@ -138,6 +138,19 @@ pub fn balance(conn: &mut DbConnection, a: &AccountRef) -> QueryResult<i64> {
     Ok(amounts.iter().sum())
 }
 
+/// What one entry credited (or debited) to an account.
+pub fn entry_amount(conn: &mut DbConnection, entry_id: &str, a: &AccountRef) -> QueryResult<i64> {
+    let amounts: Vec<i64> = journal_lines::table
+        .inner_join(ledger_accounts::table)
+        .filter(journal_lines::entry_id.eq(entry_id))
+        .filter(ledger_accounts::kind.eq(a.kind.as_str()))
+        .filter(ledger_accounts::owner_id.eq(&a.owner))
+        .filter(ledger_accounts::currency.eq(a.currency.as_str()))
+        .select(journal_lines::amount)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
 /// What flowed in and out of a challenge's escrow, by kind of entry.
 pub fn escrow_flows(
     conn: &mut DbConnection,

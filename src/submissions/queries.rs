@@ -540,6 +540,10 @@ pub struct Dashboard {
     pub registrations: Vec<(Registration, Challenge)>,
     pub submissions: Vec<(SubmissionView, Challenge)>,
     pub invitations: Vec<ListedInvitation>,
+    /// Prizes won (the person's share), with their payout state.
+    pub prizes: Vec<crate::judging::queries::results::MyPrize>,
+    /// Judging roles and invitations to judge (for a link to the workspace).
+    pub judging: usize,
 }
 
 /// The dashboard of `user`.
@@ -559,7 +563,11 @@ pub async fn dashboard(state: &AppState, user: &AuthUser) -> AppResult<Dashboard
                     registered,
                 });
             }
+            let judging = crate::judging::store::roles_of_user(c, &uid)?.len()
+                + crate::judging::store::invitations_for(c, &email, now())?.len();
             Ok(Dashboard {
+                prizes: crate::judging::queries::results::prizes_of_user(c, &uid)?,
+                judging,
                 registrations,
                 submissions,
                 invitations,

@@ -304,7 +304,6 @@ impl World {
         assert_eq!(r.status(), 200, "accept invitation");
     }
 
-    /// Asserts every ledger entry balances (debits equal credits).
     /// Ends a challenge's submissions now (the deadline moves to this
     /// instant: every revision made so far was made before it). Tests
     /// travel in time this way; the product never does.
@@ -375,6 +374,7 @@ impl World {
         v
     }
 
+    /// Asserts every ledger entry balances (debits equal credits).
     pub fn assert_ledger_balanced(&self) {
         let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
         let bad =

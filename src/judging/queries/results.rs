@@ -143,3 +143,60 @@ pub fn results(conn: &mut DbConnection, ch: &Challenge) -> AppResult<ResultsView
         judged: rows.len(),
     })
 }
+
+/// A prize a person won (their share of a team's prize).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyPrize {
+    pub challenge_id: String,
+    pub challenge_slug: String,
+    pub challenge_title: String,
+    pub submission_id: String,
+    pub submission_title: String,
+    pub tier_rank: i32,
+    /// The person's share.
+    pub amount: Money,
+    /// `awarded` until the payout is made.
+    pub status: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339")]
+    pub awarded_at: NaiveDateTime,
+}
+
+/// The prizes `user_id` won, newest first.
+pub fn prizes_of_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<MyPrize>> {
+    use crate::money::model::{AccountKind, AccountRef};
+    let subs = crate::submissions::store::of_user(conn, user_id)?;
+    let ids: Vec<String> = subs.iter().map(|s| s.id.clone()).collect();
+    let mut out = Vec::new();
+    for a in store::awards_of_submissions(conn, &ids)? {
+        let cur =
+            Currency::parse("currency", &a.currency).map_err(|e| AppError::internal(e.message))?;
+        let share = crate::money::store::entry_amount(
+            conn,
+            &a.entry_id,
+            &AccountRef::new(AccountKind::SolverPayable, user_id, &cur),
+        )?;
+        if share == 0 {
+            continue;
+        }
+        let ch = challenges::find(conn, &a.challenge_id)?;
+        let title = subs
+            .iter()
+            .find(|s| s.id == a.submission_id)
+            .map(|s| s.title.clone())
+            .unwrap_or_default();
+        out.push(MyPrize {
+            challenge_id: ch.id.clone(),
+            challenge_slug: ch.slug.clone(),
+            challenge_title: ch.title.clone(),
+            submission_id: a.submission_id.clone(),
+            submission_title: title,
+            tier_rank: a.tier_rank,
+            amount: Money::new(share, &cur),
+            status: "awarded".into(),
+            awarded_at: a.created_at,
+        });
+    }
+    out.sort_by_key(|p| std::cmp::Reverse(p.awarded_at));
+    Ok(out)
+}

@@ -60,10 +60,24 @@ struct InvitationRow {
     registered: bool,
 }
 
+/// A prize I won.
+#[derive(Debug, Clone)]
+struct PrizeRow {
+    challenge_title: String,
+    challenge_slug: String,
+    submission_id: String,
+    submission_title: String,
+    tier_rank: i32,
+    amount: String,
+    awarded: Stamp,
+}
+
 #[derive(Template)]
 #[template(path = "submissions/mine.html")]
 struct MinePage {
     page: PageCtx,
+    prizes: Vec<PrizeRow>,
+    judging: usize,
     registrations: Vec<RegistrationRow>,
     submissions: Vec<SubmissionRow>,
     invitations: Vec<InvitationRow>,
@@ -135,8 +149,23 @@ pub async fn mine(
             registered: i.registered,
         })
         .collect();
+    let prizes = d
+        .prizes
+        .iter()
+        .map(|p| PrizeRow {
+            challenge_title: p.challenge_title.clone(),
+            challenge_slug: p.challenge_slug.clone(),
+            submission_id: p.submission_id.clone(),
+            submission_title: p.submission_title.clone(),
+            tier_rank: p.tier_rank,
+            amount: crate::frontend::format::money(t, &p.amount),
+            awarded: Stamp::of(p.awarded_at),
+        })
+        .collect();
     render(&MinePage {
         notice: done_notice(t, &q.done),
+        prizes,
+        judging: d.judging,
         page: ctx,
         registrations,
         submissions,

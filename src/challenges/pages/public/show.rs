@@ -67,6 +67,10 @@ enum Offer {
 struct ShowPage {
     page: PageCtx,
     v: ChallengeView,
+    /// Rounds with a public rubric (transparency: how entries will be judged).
+    rounds: Vec<crate::judging::queries::views::RoundView>,
+    /// Results are published.
+    results: bool,
     state: &'static str,
     state_label: &'static str,
     category_label: String,
@@ -175,6 +179,8 @@ fn show_page(ctx: PageCtx, d: PublicChallenge, me: Option<&str>) -> ShowPage {
         })
         .collect();
     ShowPage {
+        rounds: d.rounds,
+        results: d.results,
         state: st.as_str(),
         state_label: state_label(t, st),
         category_label: category_label(t, &v.category),
