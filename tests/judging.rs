@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::fixtures::{id_of, World};
+use common::visitor::Visitor;
 use common::{assert_problem, Tokens};
 use serde_json::{json, Value};
 
@@ -461,7 +462,46 @@ async fn blind_judges_load_nothing_that_names_the_team() {
         }
         loaded.push((path, text));
     }
-    // The judge's mail (invitation) names nobody either.
+    // Every page of the judging flow, and the downloads linked from them.
+    let jo_page = Visitor::signed_in(&w.app, "jo@judges.org").await;
+    let mut pages = vec!["/judging".to_owned(), format!("/judging/rounds/{rid}")];
+    for a in assignments(w, jo).await {
+        pages.push(format!("/judging/assignments/{}", id_of(&a)));
+    }
+    let mut downloads = Vec::new();
+    for p in &pages {
+        let (status, html) = jo_page.page(p).await;
+        assert_eq!(status, 200, "{p}");
+        for (i, _) in html.match_indices("/files/") {
+            let start = html[..i].rfind('"').map_or(i, |q| q + 1);
+            let end = html[i..].find('"').map_or(html.len(), |q| i + q);
+            downloads.push(html[start..end].to_owned());
+        }
+        loaded.push((p.clone(), html));
+    }
+    assert!(
+        !downloads.is_empty(),
+        "the scoring page links the attachment"
+    );
+    for d in downloads {
+        let r = jo_page.get(&d).await;
+        assert_eq!(r.status(), 200, "{d}");
+        let headers = format!("{:?}", r.headers());
+        assert!(headers.contains("attachment-1"), "{d}: {headers}");
+        let body = String::from_utf8_lossy(&r.bytes().await.unwrap_or_default()).into_owned();
+        loaded.push((d, format!("{headers}\n{body}")));
+    }
+    // And every email the judge received.
+    for e in std::fs::read_dir(w.app.mail_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let raw = common::decode_qp(&std::fs::read_to_string(e.path()).unwrap_or_default());
+        if raw.contains("To: jo@judges.org") {
+            loaded.push((e.path().display().to_string(), raw));
+        }
+    }
     for (path, text) in &loaded {
         for s in &secrets {
             assert!(!text.contains(s.as_str()), "{path} reveals {s:?}:\n{text}");

@@ -29,7 +29,7 @@ pub fn bands(values: &[f64]) -> [usize; 10] {
 pub fn histogram(values: &[f64], title: &str, y_label: &str) -> String {
     let counts = bands(values);
     let max = counts.iter().copied().max().unwrap_or(0).max(1);
-    let (w, h, left, bottom, top) = (560.0, 220.0, 36.0, 28.0, 12.0);
+    let (w, h, left, bottom, top) = (400.0, 190.0, 32.0, 28.0, 16.0);
     let plot_h = h - bottom - top;
     let bar_w = (w - left - 8.0) / 10.0;
     let mut s = format!(
@@ -87,7 +87,7 @@ pub struct Range<'a> {
 /// score, a dot at the mean, on a 0–100 axis.
 pub fn ranges(rows: &[Range<'_>], title: &str) -> String {
     let row_h = 30.0;
-    let (w, left, right, top) = (560.0, 150.0, 40.0, 10.0);
+    let (w, left, right, top) = (400.0, 120.0, 20.0, 10.0);
     let h = top + row_h * rows.len().max(1) as f64 + 26.0;
     let x = |v: f64| left + (w - left - right) * v.clamp(0.0, 100.0) / 100.0;
     let mut s = format!(
@@ -104,7 +104,13 @@ pub fn ranges(rows: &[Range<'_>], title: &str) -> String {
     }
     for (i, r) in rows.iter().enumerate() {
         let y = top + row_h * i as f64 + row_h / 2.0;
-        let name: String = r.name.chars().take(22).collect();
+        // Long names are cut so the axis keeps its room; the full name
+        // stays in the tooltip.
+        let name: String = if r.name.chars().count() > 15 {
+            r.name.chars().take(14).chain(['…']).collect()
+        } else {
+            r.name.to_owned()
+        };
         s.push_str(&format!(
             r#"<text class="chart-label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line class="chart-range" x1="{:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}"/><circle class="chart-dot" cx="{:.1}" cy="{y:.1}" r="5"><title>{}: {} – {} (mean {})</title></circle>"#,
             left - 10.0,

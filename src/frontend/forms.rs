@@ -61,6 +61,7 @@ pub fn field_message(t: Tr, field: &str, code: &str) -> &'static str {
         "too_short" if password => t.get("form.error.password_too_short"),
         "too_long" if password => t.get("form.error.password_too_long"),
         "invalid" if matches!(field, "display_name" | "name") => t.get("form.error.name_invalid"),
+        "too_short" | "too_long" if field == "reason" => t.get("judging.conflict.error.reason"),
         "required" if field == "scopes" => t.get("form.error.scopes_required"),
         "required" => t.get("form.error.required"),
         "invalid_email" => t.get("form.error.invalid_email"),

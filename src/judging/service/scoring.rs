@@ -37,10 +37,11 @@ pub async fn declare_conflict(
     input: ConflictInput,
 ) -> AppResult<()> {
     let reason = input.reason.trim().to_owned();
-    if !(3..=500).contains(&reason.chars().count()) {
+    let length = reason.chars().count();
+    if !(3..=500).contains(&length) {
         return Err(AppError::field(
             "reason",
-            "invalid",
+            if length < 3 { "too_short" } else { "too_long" },
             "Say briefly why (3 to 500 characters).",
         ));
     }
