@@ -164,3 +164,57 @@ fn no_source_file_is_too_long_to_read() {
         long.join("\n")
     );
 }
+
+/// The OpenAPI component name of each `ToSchema` type: its `#[schema(as =
+/// …)]` name or its own. Two types of one name would silently share one
+/// schema in the document (one operation would describe the other's body).
+#[test]
+fn openapi_schema_names_are_unique() {
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for p in rust_files(&src()) {
+        let text = code(&p);
+        let mut pending: Option<Option<String>> = None;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                pending = Some(None);
+                continue;
+            }
+            let Some(alias) = pending.as_mut() else {
+                continue;
+            };
+            if let Some(rest) = line.strip_prefix("#[schema(as = ") {
+                *alias = rest.split([')', ',']).next().map(|s| s.trim().to_owned());
+            }
+            let decl = line
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub ");
+            if let Some(rest) = decl
+                .strip_prefix("struct ")
+                .or_else(|| decl.strip_prefix("enum "))
+            {
+                let own: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let name = alias.clone().unwrap_or(own);
+                seen.entry(name).or_default().push(p.display().to_string());
+                pending = None;
+            }
+        }
+    }
+    let clashes: Vec<String> = seen
+        .iter()
+        .filter(|(_, files)| files.len() > 1)
+        .map(|(name, files)| format!("{name}: {}", files.join(", ")))
+        .collect();
+    assert!(
+        seen.len() > 50,
+        "the scan found the schemas: {}",
+        seen.len()
+    );
+    assert!(
+        clashes.is_empty(),
+        "give one of each a #[schema(as = …)] name:\n{}",
+        clashes.join("\n")
+    );
+}

@@ -32,7 +32,7 @@ pub struct RegisterRequest {
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: crate::api::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let user = service::register(
@@ -59,7 +59,7 @@ pub struct TokenRequest {
     responses((status = 200, body = UserView), (status = 400, body = Problem, description = "invalid_token")))]
 pub async fn verify_email(
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: crate::api::Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     let user = service::verify_email(&state, body.into_inner().token).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
@@ -75,7 +75,7 @@ pub struct EmailRequest {
     responses((status = 202, description = "Queued if the account exists and is unverified")))]
 pub async fn resend_verification(
     state: web::Data<AppState>,
-    body: web::Json<EmailRequest>,
+    body: crate::api::Json<EmailRequest>,
 ) -> AppResult<HttpResponse> {
     service::resend_verification(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
@@ -119,7 +119,7 @@ impl From<Tokens> for TokenResponse {
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: crate::api::Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let (_, tokens) = service::login(
@@ -147,7 +147,7 @@ pub struct RefreshRequest {
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem, description = "invalid_refresh_token or refresh_token_reused")))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: crate::api::Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     let tokens = service::refresh(&state, body.into_inner().refresh_token, 0).await?;
     Ok(crate::idempotency::holds_secret(
@@ -166,7 +166,7 @@ pub struct LogoutRequest {
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: Option<web::Json<LogoutRequest>>,
+    body: Option<crate::api::Json<LogoutRequest>>,
 ) -> AppResult<HttpResponse> {
     if let Some(rt) = body.and_then(|b| b.into_inner().refresh_token) {
         service::logout_by_refresh(&state, rt).await?;
@@ -191,7 +191,7 @@ pub async fn logout(
     responses((status = 202, description = "Queued if the account exists")))]
 pub async fn password_reset(
     state: web::Data<AppState>,
-    body: web::Json<EmailRequest>,
+    body: crate::api::Json<EmailRequest>,
 ) -> AppResult<HttpResponse> {
     service::request_password_reset(&state, &body.email).await?;
     Ok(HttpResponse::Accepted().finish())
@@ -209,7 +209,7 @@ pub struct ResetConfirmRequest {
               (status = 422, body = Problem)))]
 pub async fn password_reset_confirm(
     state: web::Data<AppState>,
-    body: web::Json<ResetConfirmRequest>,
+    body: crate::api::Json<ResetConfirmRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     service::confirm_password_reset(&state, b.token, b.new_password).await?;
@@ -237,7 +237,7 @@ pub struct UpdateMeRequest {
 pub async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<UpdateMeRequest>,
+    body: crate::api::Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     let u = service::update_profile(&state, user.user.id, b.display_name, b.language).await?;
@@ -256,7 +256,7 @@ pub struct ChangePasswordRequest {
 pub async fn change_password(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: crate::api::Json<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
     service::change_password(

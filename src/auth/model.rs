@@ -55,7 +55,8 @@ pub fn parse_display_name(field: &str, raw: &str) -> Result<String, FieldError> 
     if n == 0 {
         return Err(FieldError::new(field, "required", "Enter a name."));
     }
-    if n > 80 || s.chars().any(char::is_control) {
+    // The limit counts what was sent, as the API's `maxLength` does.
+    if raw.chars().count() > 80 || s.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
             "invalid",

@@ -33,14 +33,20 @@ fn collect(errors: Vec<FieldError>) -> AppResult<()> {
     }
 }
 
+/// A language code as the API takes it: exactly `en` or `fr` (the enum the
+/// OpenAPI document lists); headers go through the lenient
+/// [`Language::parse`].
 fn parse_language(field: &str, raw: &str) -> Result<Language, FieldError> {
-    Language::parse(raw).ok_or_else(|| {
-        FieldError::new(
-            field,
-            "invalid_language",
-            "Choose English (en) or French (fr).",
-        )
-    })
+    Language::ALL
+        .into_iter()
+        .find(|l| l.code() == raw)
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                "invalid_language",
+                "Choose English (en) or French (fr).",
+            )
+        })
 }
 
 /// Queues an email for `user` in their language.

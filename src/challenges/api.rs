@@ -55,7 +55,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
-    body: web::Json<ChallengeInput>,
+    body: crate::api::Json<ChallengeInput>,
 ) -> AppResult<HttpResponse> {
     let ch = service::create_from_input(&state, &who, body.into_inner()).await?;
     let v = organiser_view(&state, ch, Some(who)).await?;
@@ -82,7 +82,7 @@ pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<ChallengeInput>,
+    body: crate::api::Json<ChallengeInput>,
 ) -> AppResult<HttpResponse> {
     let ch = service::update(&state, &who, &path.into_inner(), body.into_inner()).await?;
     let v = organiser_view(&state, ch, Some(who)).await?;
@@ -199,7 +199,7 @@ pub async fn confirm_funding(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: web::Json<ConfirmRequest>,
+    body: crate::api::Json<ConfirmRequest>,
 ) -> AppResult<HttpResponse> {
     let f = service::confirm_funding(
         &state,
@@ -244,7 +244,7 @@ pub async fn new_rules(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<RulesRequest>,
+    body: crate::api::Json<RulesRequest>,
 ) -> AppResult<HttpResponse> {
     let version =
         service::new_rules(&state, &who, &path.into_inner(), body.into_inner().text).await?;
@@ -253,6 +253,7 @@ pub async fn new_rules(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChallengeRegistrationRequest)]
 pub struct RegisterRequest {
     /// The rules version being accepted: must be the current one.
     pub rules_version: i32,
@@ -269,7 +270,7 @@ pub async fn register(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<RegisterRequest>,
+    body: crate::api::Json<RegisterRequest>,
 ) -> AppResult<HttpResponse> {
     if !body.accept_rules {
         return Err(AppError::field(
@@ -370,7 +371,7 @@ pub async fn ask(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<AskRequest>,
+    body: crate::api::Json<AskRequest>,
 ) -> AppResult<HttpResponse> {
     let q = service::ask(
         &state,
@@ -396,7 +397,7 @@ pub async fn answer(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<AnswerRequest>,
+    body: crate::api::Json<AnswerRequest>,
 ) -> AppResult<HttpResponse> {
     let q = service::answer(&state, &who, &path.into_inner(), &body.answer).await?;
     Ok(HttpResponse::Ok().json(question_view(q, None)))
@@ -435,7 +436,7 @@ pub async fn announce(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<AnnounceRequest>,
+    body: crate::api::Json<AnnounceRequest>,
 ) -> AppResult<HttpResponse> {
     let (a, _) =
         service::announce(&state, &who, &path.into_inner(), &body.title, &body.body).await?;
@@ -487,7 +488,7 @@ pub async fn approve(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: Option<web::Json<ReviewRequest>>,
+    body: Option<crate::api::Json<ReviewRequest>>,
 ) -> AppResult<HttpResponse> {
     let body = body.map(|b| b.into_inner()).unwrap_or_default();
     let ch = service::review_decision(
@@ -511,7 +512,7 @@ pub async fn request_changes(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
     path: web::Path<String>,
-    body: web::Json<ReviewRequest>,
+    body: crate::api::Json<ReviewRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let ch = service::review_decision(
@@ -543,7 +544,7 @@ pub async fn settings(
 pub async fn put_settings(
     state: web::Data<AppState>,
     admin: PlatformAdmin,
-    body: web::Json<Settings>,
+    body: crate::api::Json<Settings>,
 ) -> AppResult<HttpResponse> {
     let s = service::change_settings(&state, &admin.0.user.id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(s))

@@ -393,7 +393,10 @@ pub fn parse_tags(field: &str, raw: &[String]) -> Result<Vec<String>, FieldError
     Ok(out)
 }
 
-/// Text length check in characters.
+/// Text length check in characters: at least `min` once trimmed, at most
+/// `max` as sent (what the OpenAPI document's `minLength`/`maxLength` say,
+/// so a schema-valid text is never too long and an overlong one never
+/// passes).
 pub fn check_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     let s = raw.trim();
     let n = s.chars().count();
@@ -404,7 +407,7 @@ pub fn check_text(field: &str, raw: &str, min: usize, max: usize) -> Result<Stri
             format!("Write at least {min} characters."),
         ));
     }
-    if n > max {
+    if raw.chars().count() > max {
         return Err(FieldError::new(
             field,
             "too_long",

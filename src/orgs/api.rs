@@ -28,7 +28,7 @@ pub struct CreateOrgRequest {
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateOrgRequest>,
+    body: crate::api::Json<CreateOrgRequest>,
 ) -> AppResult<HttpResponse> {
     let org = service::create(&state, &user, &body.slug, &body.name).await?;
     Ok(HttpResponse::Created().json(org))
@@ -97,7 +97,7 @@ pub async fn invite(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<InviteRequest>,
+    body: crate::api::Json<InviteRequest>,
 ) -> AppResult<HttpResponse> {
     let inv = service::invite(&state, &who, &path.into_inner(), &body.email, &body.role).await?;
     Ok(HttpResponse::Created().json(inv))
@@ -117,7 +117,7 @@ pub async fn set_role(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<(String, String)>,
-    body: web::Json<RoleRequest>,
+    body: crate::api::Json<RoleRequest>,
 ) -> AppResult<HttpResponse> {
     let (slug, user_id) = path.into_inner();
     service::set_role(&state, &who, &slug, user_id, &body.role).await?;
@@ -162,7 +162,7 @@ pub struct AcceptRequest {
 pub async fn accept(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<AcceptRequest>,
+    body: crate::api::Json<AcceptRequest>,
 ) -> AppResult<HttpResponse> {
     let org = service::accept_invitation(&state, &user, body.into_inner().token).await?;
     Ok(HttpResponse::Ok().json(org))
@@ -205,7 +205,7 @@ pub async fn create_key(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<NewKey>,
+    body: crate::api::Json<NewKey>,
 ) -> AppResult<HttpResponse> {
     let (key, secret) =
         service::create_key(&state, &who, &path.into_inner(), body.into_inner()).await?;

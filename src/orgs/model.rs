@@ -148,7 +148,7 @@ impl Scope {
     }
 
     pub fn parse(raw: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|s| s.as_str() == raw.trim())
+        Scope::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
     /// Parses the stored, space-separated list (unknown entries are dropped).

@@ -36,7 +36,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<SubmissionInput>,
+    body: crate::api::Json<SubmissionInput>,
 ) -> AppResult<HttpResponse> {
     let (s, _) =
         service::create(&state, &user.user.id, &path.into_inner(), body.into_inner()).await?;
@@ -77,7 +77,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<SubmissionInput>,
+    body: crate::api::Json<SubmissionInput>,
 ) -> AppResult<HttpResponse> {
     if body.draft.is_some() {
         return Err(AppError::field(
@@ -201,7 +201,7 @@ pub async fn disqualify(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
-    body: web::Json<DisqualifyRequest>,
+    body: crate::api::Json<DisqualifyRequest>,
 ) -> AppResult<HttpResponse> {
     let s = service::disqualify(&state, &who, &path.into_inner(), &body.reason).await?;
     let v = queries::view_as(&state, s, ORGANISER).await?;
@@ -232,7 +232,7 @@ pub async fn invite(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<TeamInviteRequest>,
+    body: crate::api::Json<TeamInviteRequest>,
 ) -> AppResult<HttpResponse> {
     let inv = service::invite(&state, &user.user.id, &path.into_inner(), &body.email).await?;
     Ok(HttpResponse::Created().json(TeamInvitationView {
@@ -244,6 +244,7 @@ pub async fn invite(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TeamInvitationToken)]
 pub struct TokenRequest {
     pub token: String,
 }
@@ -254,7 +255,7 @@ pub struct TokenRequest {
 pub async fn accept(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TokenRequest>,
+    body: crate::api::Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     service::respond(&state, &user.user.id, &body.token, true).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -266,7 +267,7 @@ pub async fn accept(
 pub async fn decline(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TokenRequest>,
+    body: crate::api::Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     service::respond(&state, &user.user.id, &body.token, false).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -307,7 +308,7 @@ pub async fn propose_shares(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<SharesRequest>,
+    body: crate::api::Json<SharesRequest>,
 ) -> AppResult<HttpResponse> {
     let applied = service::propose_shares(
         &state,

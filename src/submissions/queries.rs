@@ -209,12 +209,19 @@ fn gallery_items(c: &mut DbConnection, p: &GalleryParams) -> AppResult<Vec<Submi
             .map(|l| l.id)
             .unwrap_or_else(|| l.to_owned())
     });
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 100",
+        ));
+    }
     let rows = store::published(
         c,
         p.q.as_deref(),
         licence.as_deref(),
         challenge_id.as_deref(),
-        p.limit.unwrap_or(50),
+        limit,
     )?;
     let mut out = Vec::new();
     for s in rows {

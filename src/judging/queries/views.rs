@@ -284,6 +284,7 @@ impl From<&Round> for RoundRef {
 
 /// The challenge in a judge's view.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = JudgingChallenge)]
 pub struct ChallengeRef {
     pub id: String,
     pub slug: String,

@@ -63,7 +63,7 @@ pub struct RoundInput {
 fn validate(input: &RoundInput) -> AppResult<Vec<Criterion>> {
     let mut errors = Vec::new();
     let name = input.name.trim().chars().count();
-    if !(1..=80).contains(&name) {
+    if name == 0 || input.name.chars().count() > 80 {
         errors.push(FieldError::new(
             "name",
             "invalid",

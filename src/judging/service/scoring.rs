@@ -38,7 +38,7 @@ pub async fn declare_conflict(
 ) -> AppResult<()> {
     let reason = input.reason.trim().to_owned();
     let length = reason.chars().count();
-    if !(3..=500).contains(&length) {
+    if length < 3 || input.reason.chars().count() > 500 {
         return Err(AppError::field(
             "reason",
             if length < 3 { "too_short" } else { "too_long" },

@@ -8,6 +8,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{auth, challenges, error, health, judging, orgs, submissions};
 
+mod constraints;
+
 struct Security;
 
 /// Every operation documents the problems it can answer, as
@@ -168,10 +170,18 @@ pub async fn spec() -> HttpResponse {
     HttpResponse::Ok().json(document())
 }
 
-/// The document, built once.
+/// The document, built once: what the derive macros say, with the
+/// validators' enums, lengths and ranges added ([`constraints`]).
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+    DOC.get_or_init(|| {
+        let raw = ApiDoc::openapi();
+        let Ok(mut v) = serde_json::to_value(&raw) else {
+            return raw;
+        };
+        constraints::apply(&mut v);
+        serde_json::from_value(v).unwrap_or(raw)
+    })
 }
 
 /// The methods the document lists for a path pattern (`Allow` of a 405).
