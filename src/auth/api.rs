@@ -50,6 +50,7 @@ pub async fn register(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub token: String,
 }
@@ -66,6 +67,7 @@ pub async fn verify_email(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EmailRequest {
     pub email: String,
 }
@@ -82,6 +84,7 @@ pub async fn resend_verification(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -138,6 +141,7 @@ pub async fn login(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
@@ -156,6 +160,7 @@ pub async fn refresh(
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
     pub refresh_token: Option<String>,
 }
@@ -198,6 +203,7 @@ pub async fn password_reset(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResetConfirmRequest {
     pub token: String,
     pub new_password: String,
@@ -245,6 +251,7 @@ pub async fn update_me(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,

@@ -472,7 +472,7 @@ pub async fn reviews(state: web::Data<AppState>, _admin: PlatformAdmin) -> AppRe
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReviewRequest {
     pub comment: Option<String>,
     /// The review version read (`review.version` of the challenge); when

@@ -245,6 +245,26 @@ mod tests {
         assert_eq!(limit["schema"]["maximum"], 100, "{limit}");
     }
 
+    /// Unknown fields are refused (a typo is an error, not a silent no-op),
+    /// and the document says so for every JSON body.
+    #[test]
+    fn every_json_body_refuses_unknown_fields() {
+        let doc = serde_json::to_value(super::super::document()).unwrap_or_default();
+        let mut open = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) else {
+                    continue;
+                };
+                if doc["components"]["schemas"][name]["additionalProperties"] != false {
+                    open.push(format!("{method} {path} ({name})"));
+                }
+            }
+        }
+        assert!(open.is_empty(), "{open:#?}");
+    }
+
     #[test]
     fn every_listed_value_is_one_the_server_takes() {
         for r in roles() {

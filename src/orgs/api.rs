@@ -152,6 +152,7 @@ pub async fn revoke_invitation(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     pub token: String,
 }

@@ -415,6 +415,7 @@ pub async fn revoke_invitation(
 
 /// Fields of a new API key.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewKey {
     pub name: String,
     /// e.g. `["org:read", "challenges:write"]`.

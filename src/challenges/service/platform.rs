@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 /// Platform settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Publishing a challenge needs a platform admin's approval.
     pub publish_requires_review: bool,
