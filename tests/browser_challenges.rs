@@ -4,33 +4,9 @@
 
 mod common;
 
-use common::browser::{browser, fill, find, shot, wait_path, wait_text};
+use common::browser::{browser, click, fill, shot, sign_in, sign_out, wait_path, wait_text};
 use common::{TestApp, PASSWORD};
-use fantoccini::Client;
 use serde_json::json;
-
-async fn click(c: &Client, css: &str) {
-    find(c, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn sign_in(c: &Client, app: &TestApp, email: &str) {
-    c.goto(&app.url("/login"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    fill(c, "input[name=email]", email).await;
-    fill(c, "input[name=password]", PASSWORD).await;
-    click(c, "main form button[type=submit]").await;
-    wait_path(c, "/orgs").await;
-}
-
-async fn sign_out(c: &Client) {
-    click(c, "header form button[type=submit]").await;
-    wait_path(c, "/").await;
-}
 
 #[tokio::test]
 async fn create_fund_confirm_publish_find_and_register() {
@@ -55,7 +31,7 @@ async fn create_fund_confirm_publish_find_and_register() {
     app.signed_in("visitor@example.org", "Vera Visitor").await;
 
     // The organisation fills the step form.
-    sign_in(&c, &app, "owner@river.org").await;
+    sign_in(&c, &app, "owner@river.org", "/orgs").await;
     c.goto(&app.url("/orgs/river-trust/challenges/new"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -112,7 +88,7 @@ async fn create_fund_confirm_publish_find_and_register() {
     sign_out(&c).await;
 
     // The platform admin confirms the money arrived.
-    sign_in(&c, &app, "admin@tribu.org").await;
+    sign_in(&c, &app, "admin@tribu.org", "/orgs").await;
     c.goto(&app.url("/admin"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -129,7 +105,7 @@ async fn create_fund_confirm_publish_find_and_register() {
     sign_out(&c).await;
 
     // The organisation publishes.
-    sign_in(&c, &app, "owner@river.org").await;
+    sign_in(&c, &app, "owner@river.org", "/orgs").await;
     c.goto(&app.url("/manage/challenges/otter-ladders"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -154,7 +130,7 @@ async fn create_fund_confirm_publish_find_and_register() {
     sign_out(&c).await;
 
     // A visitor finds it by search and registers.
-    sign_in(&c, &app, "visitor@example.org").await;
+    sign_in(&c, &app, "visitor@example.org", "/orgs").await;
     c.goto(&app.url("/challenges?q=otters"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));

@@ -14,49 +14,15 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::browser::{browser, click, fill, find, shot, submit, text, wait_path, wait_text};
+use common::browser::{
+    browser, click, fill, find, go, sign_in, sign_out, snap, text, wait_path, wait_text,
+};
 use common::fixtures::{id_of, World, OWNER};
-use common::{TestApp, PASSWORD};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 const JO: &str = "jo@judges.org";
 const KIM: &str = "kim@judges.org";
-
-async fn go(c: &Client, app: &TestApp, p: &str) {
-    c.goto(&app.url(p))
-        .await
-        .unwrap_or_else(|e| panic!("goto {p}: {e}"));
-}
-
-async fn sign_in(c: &Client, app: &TestApp, email: &str, next: &str) {
-    go(c, app, &format!("/login?next={next}")).await;
-    fill(c, "input[name=email]", email).await;
-    fill(c, "input[name=password]", PASSWORD).await;
-    submit(c).await;
-    wait_path(c, next).await;
-}
-
-async fn sign_out(c: &Client) {
-    click(c, "header form[action='/logout'] button[type=submit]").await;
-    wait_path(c, "/").await;
-}
-
-/// A whole-page screenshot at `width`.
-async fn snap(c: &Client, name: &str, width: u32) {
-    let _ = c.set_window_size(width, 900).await;
-    let height = c
-        .execute("return document.documentElement.scrollHeight", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .unwrap_or(900)
-        .clamp(600, 6000) as u32;
-    let _ = c.set_window_size(width, height + 140).await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    shot(c, name).await;
-    let _ = c.set_window_size(width, 900).await;
-}
 
 /// Submits the form holding `css` and accepts its "are you sure?" dialog.
 async fn confirm_submit(c: &Client, css: &str) {

@@ -12,7 +12,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::browser::{browser, click, fill, path, shot, submit, text, wait_path, wait_text};
+use common::browser::{
+    browser, click, fill, go, path, sign_in, sign_out, snap, submit, text, wait_path, wait_text,
+};
 use common::fixtures::{World, OWNER};
 use common::visitor::{location, Visitor};
 use common::{TestApp, Tokens, PASSWORD};
@@ -33,35 +35,12 @@ async fn open_challenge(w: &World, title: &str, deadline: chrono::Duration) -> S
     .await
 }
 
-async fn go(c: &Client, app: &TestApp, p: &str) {
-    c.goto(&app.url(p))
-        .await
-        .unwrap_or_else(|e| panic!("goto {p}: {e}"));
-}
-
 async fn text_of(c: &Client, css: &str) -> String {
     common::browser::find(c, css)
         .await
         .text()
         .await
         .unwrap_or_default()
-}
-
-/// A screenshot of the whole page at `width` (the window grows to the
-/// page's height for the shot, then goes back to `width`×900).
-async fn snap(c: &Client, name: &str, width: u32) {
-    let _ = c.set_window_size(width, 900).await;
-    let height = c
-        .execute("return document.documentElement.scrollHeight", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .unwrap_or(900)
-        .clamp(600, 6000) as u32;
-    let _ = c.set_window_size(width, height + 140).await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    shot(c, name).await;
-    let _ = c.set_window_size(width, 900).await;
 }
 
 /// Waits for a path like `/submissions/{id}/receipt`; returns the id.
@@ -83,20 +62,6 @@ async fn wait_submission_path(c: &Client, suffix: &str) -> String {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Signs in through the form and lands on `next`.
-async fn sign_in(c: &Client, app: &TestApp, email: &str, next: &str) {
-    go(c, app, &format!("/login?next={next}")).await;
-    fill(c, "input[name=email]", email).await;
-    fill(c, "input[name=password]", PASSWORD).await;
-    submit(c).await;
-    wait_path(c, next).await;
-}
-
-async fn sign_out(c: &Client) {
-    click(c, "header form[action='/logout'] button[type=submit]").await;
-    wait_path(c, "/").await;
 }
 
 async fn api_view(app: &TestApp, t: &Tokens, id: &str) -> Value {

@@ -128,26 +128,31 @@ pub fn post(conn: &mut DbConnection, e: Entry<'_>, now: NaiveDateTime) -> AppRes
 
 /// The balance of an account (0 if it has never been used).
 pub fn balance(conn: &mut DbConnection, a: &AccountRef) -> QueryResult<i64> {
-    let amounts: Vec<i64> = journal_lines::table
-        .inner_join(ledger_accounts::table)
-        .filter(ledger_accounts::kind.eq(a.kind.as_str()))
-        .filter(ledger_accounts::owner_id.eq(&a.owner))
-        .filter(ledger_accounts::currency.eq(a.currency.as_str()))
-        .select(journal_lines::amount)
-        .load(conn)?;
-    Ok(amounts.iter().sum())
+    sum_of_lines(conn, a, None)
 }
 
 /// What one entry credited (or debited) to an account.
 pub fn entry_amount(conn: &mut DbConnection, entry_id: &str, a: &AccountRef) -> QueryResult<i64> {
-    let amounts: Vec<i64> = journal_lines::table
+    sum_of_lines(conn, a, Some(entry_id))
+}
+
+/// The sum of an account's lines, of every entry or of one.
+fn sum_of_lines(
+    conn: &mut DbConnection,
+    a: &AccountRef,
+    entry_id: Option<&str>,
+) -> QueryResult<i64> {
+    let mut q = journal_lines::table
         .inner_join(ledger_accounts::table)
-        .filter(journal_lines::entry_id.eq(entry_id))
         .filter(ledger_accounts::kind.eq(a.kind.as_str()))
         .filter(ledger_accounts::owner_id.eq(&a.owner))
         .filter(ledger_accounts::currency.eq(a.currency.as_str()))
         .select(journal_lines::amount)
-        .load(conn)?;
+        .into_boxed();
+    if let Some(e) = entry_id {
+        q = q.filter(journal_lines::entry_id.eq(e));
+    }
+    let amounts: Vec<i64> = q.load(conn)?;
     Ok(amounts.iter().sum())
 }
 

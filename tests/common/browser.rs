@@ -155,3 +155,43 @@ pub async fn shot(c: &Client, name: &str) {
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
     }
 }
+
+/// Opens `p` on the app.
+pub async fn go(c: &Client, app: &super::TestApp, p: &str) {
+    c.goto(&app.url(p))
+        .await
+        .unwrap_or_else(|e| panic!("goto {p}: {e}"));
+}
+
+/// Signs in through the form (password [`super::PASSWORD`]) and lands on
+/// `next`.
+pub async fn sign_in(c: &Client, app: &super::TestApp, email: &str, next: &str) {
+    go(c, app, &format!("/login?next={next}")).await;
+    fill(c, "input[name=email]", email).await;
+    fill(c, "input[name=password]", super::PASSWORD).await;
+    submit(c).await;
+    wait_path(c, next).await;
+}
+
+/// Signs out from the header and lands on the home page.
+pub async fn sign_out(c: &Client) {
+    click(c, "header form[action='/logout'] button[type=submit]").await;
+    wait_path(c, "/").await;
+}
+
+/// A screenshot of the whole page at `width` (the window grows to the
+/// page's height for the shot, then goes back to `width`×900).
+pub async fn snap(c: &Client, name: &str, width: u32) {
+    let _ = c.set_window_size(width, 900).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(900)
+        .clamp(600, 6000) as u32;
+    let _ = c.set_window_size(width, height + 140).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    shot(c, name).await;
+    let _ = c.set_window_size(width, 900).await;
+}
