@@ -82,6 +82,21 @@ struct Mark {
     story: NaiveDateTime,
 }
 
+/// A real instant after every write made so far: times have microseconds,
+/// and a write in the same microsecond as the next step's mark would move
+/// with that step.
+fn fresh_now() -> NaiveDateTime {
+    let before = now();
+    loop {
+        let t = now();
+        // (`!=`, not `>`: a clock set back must not stall the seed)
+        if t != before {
+            return t;
+        }
+        std::hint::spin_loop();
+    }
+}
+
 /// Notes, before each step of the seed, when that step happens in the
 /// story.
 #[derive(Debug)]
@@ -105,14 +120,14 @@ impl Clock {
     pub(super) fn at(&mut self, story: NaiveDateTime) {
         let story = story.min(self.latest);
         self.marks.push(Mark {
-            real: now(),
+            real: fresh_now(),
             story: story.with_nanosecond(0).unwrap_or(story),
         });
     }
 
     /// What the seed writes from now on keeps its real time (drafts).
     pub(super) fn real(&mut self) {
-        let t = now();
+        let t = fresh_now();
         self.marks.push(Mark { real: t, story: t });
     }
 
