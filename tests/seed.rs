@@ -175,7 +175,8 @@ fn seed_demo_builds_a_community_once() {
     );
 
     // Money: every entry balanced, open escrows hold their pool, the
-    // cancelled one was refunded in full.
+    // cancelled one was refunded in full, the awarded one paid its winners
+    // and refunded the rest.
     let bad = tribu::money::store::unbalanced_entries(&mut conn).unwrap_or_else(|e| panic!("{e}"));
     assert!(bad.is_empty(), "unbalanced entries {bad:?}");
     for c in &all {
@@ -187,9 +188,20 @@ fn seed_demo_builds_a_community_once() {
                 assert_eq!(flows.balance(), 0, "{}", c.slug);
                 assert_eq!(flows.refunded, c.prize_total, "{} refunded", c.slug);
             }
+            State::Awarded => {
+                assert_eq!(flows.balance(), 0, "{} escrow emptied", c.slug);
+                assert_eq!(
+                    flows.funded,
+                    flows.awarded + flows.refunded,
+                    "{} funded = awarded + refunded: {flows:?}",
+                    c.slug
+                );
+                assert!(flows.awarded > 0 && flows.refunded > 0, "{flows:?}");
+            }
             _ => assert!(flows.balance() >= c.prize_total, "{} escrow", c.slug),
         }
     }
+    judging_is_real(&mut conn, &all, &first);
     // The audit log tells the story of the state changes.
     let transitions: i64 = schema::audit_log::table
         .filter(schema::audit_log::action.eq("challenge.transition"))
@@ -206,6 +218,191 @@ fn seed_demo_builds_a_community_once() {
     assert!(second.contains("already present"), "second run:\n{second}");
     let after = counts(&mut db.conn());
     assert_eq!(before, after, "the second run changed the database");
+}
+
+fn count(r: QueryResult<i64>) -> i64 {
+    r.unwrap_or_else(|e| panic!("count: {e}"))
+}
+
+/// The finished stories as the database has them: entries, rounds,
+/// scorecards, results and award entries written by the real services;
+/// the judge of the open round among the accounts the CLI printed.
+fn judging_is_real(
+    conn: &mut tribu::db::DbConnection,
+    all: &[tribu::challenges::store::Challenge],
+    printed: &str,
+) {
+    use schema::{
+        awards, journal_entries, judges, org_members, results, revisions, round_entries, rounds,
+        scorecards, submissions, users,
+    };
+    let of = |s: State| -> Vec<&tribu::challenges::store::Challenge> {
+        all.iter().filter(|c| c.stored_state() == s).collect()
+    };
+    let entries = |conn: &mut tribu::db::DbConnection, id: &str| {
+        count(
+            submissions::table
+                .filter(submissions::challenge_id.eq(id))
+                .filter(submissions::state.eq("submitted"))
+                .count()
+                .get_result(conn),
+        )
+    };
+    let rounds_of = |conn: &mut tribu::db::DbConnection, id: &str| -> Vec<(String, String)> {
+        rounds::table
+            .filter(rounds::challenge_id.eq(id))
+            .select((rounds::id, rounds::state))
+            .load(conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let cards = |conn: &mut tribu::db::DbConnection, round: &str, state: &str| {
+        count(
+            scorecards::table
+                .filter(scorecards::round_id.eq(round))
+                .filter(scorecards::state.eq(state))
+                .count()
+                .get_result(conn),
+        )
+    };
+
+    // The closed challenge has entries and no round yet.
+    for c in of(State::Closed) {
+        assert!(entries(conn, &c.id) >= 3, "{} entries", c.slug);
+        assert!(rounds_of(conn, &c.id).is_empty(), "{} rounds", c.slug);
+    }
+
+    // The awarded challenge: a closed round, every card submitted, results
+    // published, prizes posted as award entries, the rest as a refund.
+    let awarded = of(State::Awarded);
+    assert!(!awarded.is_empty());
+    for c in awarded {
+        assert!(entries(conn, &c.id) >= 3, "{} entries", c.slug);
+        let rs = rounds_of(conn, &c.id);
+        assert!(
+            !rs.is_empty() && rs.iter().all(|(_, s)| s == "closed"),
+            "{rs:?}"
+        );
+        for (r, _) in &rs {
+            assert!(cards(conn, r, "submitted") >= 3, "{} scorecards", c.slug);
+            assert_eq!(cards(conn, r, "draft"), 0, "{} drafts", c.slug);
+        }
+        let published: i64 = count(
+            results::table
+                .filter(results::challenge_id.eq(&c.id))
+                .count()
+                .get_result(conn),
+        );
+        assert_eq!(published, 1, "{} results", c.slug);
+        let prizes = count(
+            awards::table
+                .filter(awards::challenge_id.eq(&c.id))
+                .count()
+                .get_result(conn),
+        );
+        assert!(prizes >= 1, "{} awards", c.slug);
+        for (kind, n) in [("award", prizes), ("refund", 1)] {
+            let posted = count(
+                journal_entries::table
+                    .filter(journal_entries::challenge_id.eq(&c.id))
+                    .filter(journal_entries::kind.eq(kind))
+                    .count()
+                    .get_result(conn),
+            );
+            assert_eq!(posted, n, "{} {kind} entries", c.slug);
+        }
+        // Results came after the deadline, and before the judging one.
+        let at: chrono::NaiveDateTime = results::table
+            .find(&c.id)
+            .select(results::published_at)
+            .first(conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            c.submission_deadline < at && at <= c.judging_deadline,
+            "{at}"
+        );
+    }
+
+    // The judging challenge: an open round, partly scored, and a judge
+    // whose account the CLI listed; judges belong to no organisation.
+    let judging = of(State::Judging);
+    assert!(!judging.is_empty());
+    for c in judging {
+        assert!(entries(conn, &c.id) >= 3, "{} entries", c.slug);
+        let rs = rounds_of(conn, &c.id);
+        let open: Vec<&String> = rs
+            .iter()
+            .filter(|(_, s)| s == "open")
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(open.len(), 1, "{} open rounds: {rs:?}", c.slug);
+        assert!(cards(conn, open[0], "submitted") >= 1, "{} scored", c.slug);
+        let assigned = count(
+            schema::assignments::table
+                .filter(schema::assignments::round_id.eq(open[0]))
+                .count()
+                .get_result(conn),
+        );
+        assert!(
+            cards(conn, open[0], "submitted") < assigned,
+            "{} partly",
+            c.slug
+        );
+        let panel: Vec<(String, String)> = judges::table
+            .inner_join(users::table.on(judges::user_id.eq(users::id.nullable())))
+            .filter(judges::challenge_id.eq(&c.id))
+            .filter(judges::status.eq("active"))
+            .select((users::id, users::email))
+            .load(conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!panel.is_empty(), "{} panel", c.slug);
+        let line = format!("judge of {}", c.title);
+        assert!(
+            panel.iter().any(|(_, email)| printed
+                .lines()
+                .any(|l| l.contains(email) && l.contains(&line))),
+            "no judge of {} listed:\n{printed}",
+            c.slug
+        );
+        for (id, email) in &panel {
+            let memberships = count(
+                org_members::table
+                    .filter(org_members::user_id.eq(id))
+                    .count()
+                    .get_result(conn),
+            );
+            assert_eq!(
+                memberships, 0,
+                "{email} judges and belongs to an organisation"
+            );
+        }
+    }
+
+    // Every judged entry is the revision in force at the deadline.
+    let judged: Vec<(String, i32, chrono::NaiveDateTime, chrono::NaiveDateTime)> =
+        round_entries::table
+            .inner_join(rounds::table)
+            .inner_join(
+                schema::challenges::table.on(rounds::challenge_id.eq(schema::challenges::id)),
+            )
+            .select((
+                round_entries::submission_id,
+                round_entries::revision,
+                round_entries::revised_at,
+                schema::challenges::submission_deadline,
+            ))
+            .load(conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!judged.is_empty());
+    for (sub, n, revised, deadline) in judged {
+        assert!(revised < deadline, "{sub}: revised after the deadline");
+        let last: Option<i32> = revisions::table
+            .filter(revisions::submission_id.eq(&sub))
+            .filter(revisions::created_at.lt(deadline))
+            .select(diesel::dsl::max(revisions::number))
+            .first(conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(last, Some(n), "{sub}: judged revision");
+    }
 }
 
 #[test]
@@ -250,4 +447,16 @@ async fn serve_demo_fills_an_empty_database_then_serves() {
     // Seeding happens before listening, so the feed already has the demo.
     assert!(feed.contains("/challenges/arsenic-test-strips"), "{feed}");
     assert_eq!(counts(&mut db.conn()).challenges, 8);
+    // The awarded challenge's results and its solutions are public.
+    let get = |path: &str| reqwest::get(format!("http://127.0.0.1:{port}{path}"));
+    let results = get("/challenges/rainwater-harvesting-kits/results")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(results.status(), 200);
+    let page = results.text().await.unwrap_or_default();
+    assert!(page.contains("FlushBox"), "{page}");
+    let gallery = get("/solutions").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(gallery.status(), 200);
+    let page = gallery.text().await.unwrap_or_default();
+    assert!(page.contains("Folding liner tank"), "{page}");
 }

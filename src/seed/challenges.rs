@@ -1,15 +1,18 @@
 //! The demo challenges: their script (eight stories across the life
-//! cycle), and playing each story through the same services the API and
-//! the pages use.
+//! cycle), and playing each story's setup — creation, funding,
+//! publication, registrations, questions, announcements, a cancellation —
+//! through the same services the API and the pages use. Entries and
+//! judging are played by [`super::entries`] and [`super::judging`].
+
+use chrono::Duration;
 
 use super::organisations::ORGS;
 use super::people::People;
+use super::timeline::{daytime, spread_daytime, Clock, Dates};
 use super::{as_user, day, failed, minor_units};
 use crate::auth::store::User;
-use crate::challenges::model::{Event, TierInput};
+use crate::challenges::model::TierInput;
 use crate::challenges::service::{self, ChallengeInput, Published};
-use crate::challenges::store as challenges;
-use crate::db::now;
 use crate::state::AppState;
 
 /// Where a challenge's story ends.
@@ -24,14 +27,10 @@ pub(super) enum Story {
 }
 
 impl Story {
-    /// The transitions after publishing, in order.
-    pub(super) fn events(self) -> &'static [Event] {
-        match self {
-            Story::Draft | Story::Open | Story::Cancelled => &[],
-            Story::Closed => &[Event::Close],
-            Story::Judging => &[Event::Close, Event::StartJudging],
-            Story::Awarded => &[Event::Close, Event::StartJudging, Event::Award],
-        }
+    /// Whether submissions have closed in this story (entries, then the
+    /// clock closes it; judging may follow).
+    pub(super) fn finished(self) -> bool {
+        matches!(self, Story::Closed | Story::Judging | Story::Awarded)
     }
 }
 
@@ -221,7 +220,9 @@ We asked for **kit designs**: gutters, first-flush diverter, storage and tap, th
 - keep out mosquitoes and light
 - cost under **€60** in local materials
 
-Entries included drawings, a bill of materials and, where possible, photos of a built prototype.",
+Entries describe the kit, its bill of materials and how to install it; the strongest report on a \
+prototype built on a real roof. A **community-choice** prize goes to a kit that a community group \
+has built and used during the challenge.",
         category: "water",
         tags: &["rainwater", "housing", "hardware", "open-hardware"],
         kind: "design",
@@ -236,7 +237,7 @@ Entries included drawings, a bill of materials and, where possible, photos of a 
         max_team: 6,
         blind: true,
         story: Story::Awarded,
-        registrants: &["maria", "fatima", "jules", "anna"],
+        registrants: &["maria", "fatima", "jules", "anna", "kofi", "emma", "ravi"],
         questions: &[Question {
             asker: "fatima",
             body: "Can designs assume corrugated-iron roofs only, or must they also work on tarpaulin and thatch?",
@@ -245,7 +246,7 @@ Entries included drawings, a bill of materials and, where possible, photos of a 
         }],
         announcements: &[Announcement {
             title: "Winners announced",
-            body: "Thank you to the 31 teams who entered. The judges' ranking and the winning kits, with their drawings under CC-BY-SA, are now on the results page. Two of the designs will be built in 50 homes this rainy season.",
+            body: "Thank you to every team who entered. The judges' ranking, with their scores, and the winning kits under their open licences are now on the results page. The community-choice prize is withheld: it was meant for a kit built and used by a community group during the challenge, and none was, so its €2,000 went back to AquaCommons and will pay for pilot installations. Two of the designs will be built in 50 homes this rainy season.",
         }],
     },
     ChallengeSpec {
@@ -333,7 +334,7 @@ operators could adopt them.",
         max_team: 5,
         blind: false,
         story: Story::Judging,
-        registrants: &["chen", "ravi", "anna"],
+        registrants: &["chen", "ravi", "anna", "emma"],
         questions: &[Question {
             asker: "anna",
             body: "Should the model align with the Mobility Data Specification, with GBFS, or with neither?",
@@ -405,7 +406,7 @@ result is as valuable as one that succeeds. All entries will be published as a c
         max_team: 3,
         blind: true,
         story: Story::Closed,
-        registrants: &["anna", "emma", "ravi"],
+        registrants: &["anna", "emma", "ravi", "maria"],
         questions: &[Question {
             asker: "emma",
             body: "May we use a different statistical package from the original authors, as long as we explain the differences?",
@@ -448,12 +449,21 @@ and exports Darwin Core data.
     },
 ];
 
-/// Plays one challenge's story through the services.
+/// When a cancelled story was cancelled.
+fn cancelled_at() -> chrono::NaiveDateTime {
+    day(-3, 11)
+}
+
+/// Plays the setup of one challenge's story through the services, each step
+/// at its time in the story (a draft keeps its real times). Finished
+/// stories are played with future deadlines; `super::timeline` moves them
+/// back once their entries are in.
 pub(super) async fn play(
     state: &AppState,
     spec: &ChallengeSpec,
     admin: &User,
     people: &People,
+    clock: &mut Clock,
     step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<()> {
     let org = ORGS.iter().find(|o| o.slug == spec.org).ok_or_else(|| {
@@ -462,12 +472,13 @@ pub(super) async fn play(
     let owner = as_user(&people.get(org.owner)?);
     let colleague = as_user(&people.get(org.admin)?);
     let what = |doing: &str| format!("{doing} {}", spec.slug);
+    let d = Dates::of(spec);
 
     // Finished stories need future dates to be published; they move back later.
-    let (deadline, judging) = if spec.deadline > 0 {
-        (spec.deadline, spec.judging)
-    } else {
+    let (deadline, judging) = if spec.story.finished() {
         (30, 60)
+    } else {
+        (spec.deadline, spec.judging)
     };
     let input = ChallengeInput {
         org: Some(spec.org.to_owned()),
@@ -491,7 +502,7 @@ pub(super) async fn play(
                 .collect(),
         ),
         visibility: Some("public".to_owned()),
-        opens_at: Some(day(spec.opens, 9).and_utc()),
+        opens_at: Some(d.opened.and_utc()),
         submission_deadline: Some(day(deadline, 17).and_utc()),
         judging_deadline: Some(day(judging, 17).and_utc()),
         eligibility: Some(spec.eligibility.to_owned()),
@@ -502,12 +513,21 @@ pub(super) async fn play(
         blind_judging: Some(spec.blind),
         ..ChallengeInput::default()
     };
+    if spec.story == Story::Draft {
+        // A draft is being prepared now: its times are the real ones.
+        clock.real();
+    } else {
+        clock.at(d.opened - Duration::days(3));
+    }
     let ch = service::create(state, &owner, spec.org, input)
         .await
         .map_err(|e| failed(&what("creating"), e))?;
     step(spec.title);
 
     // Funding: the organisation asks, the platform admin records the transfer.
+    if spec.story != Story::Draft {
+        clock.at(d.opened - Duration::days(2));
+    }
     let funding = service::request_funding(state, &owner, &ch.id)
         .await
         .map_err(|e| failed(&what("asking to fund"), e))?;
@@ -516,11 +536,13 @@ pub(super) async fn play(
         // Left for the admin's funding queue.
         return Ok(());
     }
+    clock.at(d.opened - Duration::days(1));
     let reference = format!("DEMO-{}", spec.slug.to_uppercase());
     service::confirm_funding(state, &admin.id, &funding.id, &reference)
         .await
         .map_err(|e| failed(&what("confirming funding of"), e))?;
     step("funding confirmed");
+    clock.at(d.opened);
     let (_, outcome) = service::publish(state, &owner, &ch.id)
         .await
         .map_err(|e| failed(&what("publishing"), e))?;
@@ -539,53 +561,50 @@ pub(super) async fn play(
     }
     step("published");
 
-    for key in spec.registrants {
+    // Registrations in the first half of the open period, questions after.
+    let registered = spread_daytime(spec.registrants.len(), d.opened, d.middle);
+    for (key, t) in spec.registrants.iter().zip(registered) {
         let solver = people.get(key)?;
+        clock.at(t);
         service::register(state, &solver.id, &ch.id, ch.rules_version)
             .await
             .map_err(|e| failed(&what(&format!("registering {key} for")), e))?;
         step(solver.email.as_str());
     }
-    for (i, q) in spec.questions.iter().enumerate() {
+    let asked_at = spread_daytime(spec.questions.len(), d.middle, d.active_until);
+    for ((i, q), t) in spec.questions.iter().enumerate().zip(asked_at) {
         let asker = people.get(q.asker)?;
+        clock.at(t);
         let asked = service::ask(state, &asker.id, &ch.id, q.body, q.public)
             .await
             .map_err(|e| failed(&what("asking about"), e))?;
         step("question");
         if let Some(answer) = q.answer {
-            // Owner and colleague take turns answering.
+            // Owner and colleague take turns answering, the next day.
             let by = if i % 2 == 0 { &colleague } else { &owner };
+            clock.at(daytime(t + Duration::hours(20)));
             service::answer(state, by, &asked.id, answer)
                 .await
                 .map_err(|e| failed(&what("answering about"), e))?;
             step("answer");
         }
     }
-    for a in spec.announcements {
-        service::announce(state, &owner, &ch.id, a.title, a.body)
-            .await
-            .map_err(|e| failed(&what("announcing on"), e))?;
-        step(a.title);
-    }
-
-    // The rest of the story: the clock closes it, the organisation judges and awards.
-    for event in spec.story.events() {
-        let (id, owner_id, event) = (ch.id.clone(), people.get(org.owner)?.id, *event);
-        state
-            .tx(move |c| {
-                let current = challenges::find(c, &id)?;
-                let actor = match event {
-                    Event::Close => crate::audit::Actor::default(),
-                    _ => crate::audit::Actor::user(&owner_id),
-                };
-                service::apply(c, &actor, &current, event, now())?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| failed(&what(&format!("{event:?} on")), e))?;
-        step(&format!("{event:?}"));
+    // An awarded story's announcements are about its winners: the judging
+    // script posts them after the results.
+    if spec.story != Story::Awarded {
+        for a in spec.announcements {
+            clock.at(match spec.story {
+                Story::Cancelled => cancelled_at() - Duration::hours(1),
+                _ => daytime(d.middle),
+            });
+            service::announce(state, &owner, &ch.id, a.title, a.body)
+                .await
+                .map_err(|e| failed(&what("announcing on"), e))?;
+            step(a.title);
+        }
     }
     if spec.story == Story::Cancelled {
+        clock.at(cancelled_at());
         service::cancel(state, &owner, &ch.id)
             .await
             .map_err(|e| failed(&what("cancelling"), e))?;

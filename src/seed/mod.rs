@@ -1,7 +1,7 @@
 //! Demo data (`tribu seed --demo`, `tribu serve --demo`): a small, believable
 //! community built through the same services the API and the pages use, so
-//! escrow, audit log, outbox and search index are exactly what real use
-//! would leave behind.
+//! escrow, ledger, audit log, outbox and search index are exactly what real
+//! use would leave behind.
 //!
 //! Three organisations (a water NGO, a city's mobility lab, a university
 //! open-science group) run eight challenges across the life cycle: three
@@ -10,25 +10,46 @@
 //! escrow refunded. Eight solvers register, ask questions that the
 //! organisations answer in public, and receive announcements.
 //!
-//! The services refuse deadlines in the past, so closed, judging and
-//! awarded challenges are created with future dates, published and moved
-//! through the state machine (the audit log records each transition); only
-//! then are their dates — and those of their registrations, questions and
-//! announcements — moved back to where that story would have put them.
+//! The closed, judging and awarded challenges have entries from the
+//! solvers — some by teams of two or three who agreed their prize shares,
+//! some revised before the deadline, some opted in to the gallery. The
+//! closed challenge stops there: no round yet. The others are judged by
+//! panels of outside experts (demo accounts listed as "judge of …",
+//! members of no organisation): the judging challenge has an open round
+//! with some scorecards submitted, one in draft and one not started; the
+//! awarded challenge's round is closed with every scorecard submitted, and
+//! its results are published with the leaderboard mapped onto its tiers
+//! (one withheld), so escrow went to the winners' payables and the rest
+//! back to the organisation, and winners and opted-in entries are in the
+//! solutions gallery.
+//!
+//! The services stamp writes with the server's clock and refuse deadlines
+//! in the past, so every story is played now, finished ones with future
+//! deadlines, while a clock notes when each step happens in the story
+//! ([`timeline`]). Once the entries are in, what was written moves to its
+//! story time (the audit log and the ledger included) and the finished
+//! challenges get their past deadlines; the worker's own closing job then
+//! closes them, judging is played through the judging services — the
+//! first round's opening moves a challenge `closed → judging`, publishing
+//! results `judging → awarded` — and its writes move back in time too. A
+//! draft keeps its real times; so does the outbox.
 //!
 //! Seeding is idempotent: when the demo admin or a demo organisation exists
 //! it changes nothing.
-
 //!
-//! The script is split by what it creates: [`people`], [`organisations`]
-//! and [`challenges`] (with the playing of each story); [`timeline`] moves
-//! finished stories back in time. The CLI and the tests use what is public
-//! here.
+//! The script is split by what it creates: [`people`], [`organisations`],
+//! [`challenges`] (each story's setup), [`entries`] and [`judging`];
+//! [`timeline`] puts it all in time. The CLI and the tests use what is
+//! public here.
 
 mod challenges;
+mod entries;
+mod judging;
 mod organisations;
 mod people;
 mod timeline;
+
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -41,8 +62,10 @@ use crate::error::AppError;
 use crate::orgs::store as orgs;
 use crate::state::AppState;
 use challenges::{Story, CHALLENGES};
+use judging::JUDGING;
 use organisations::ORGS;
 use people::PEOPLE;
+use timeline::Clock;
 
 /// The password of every demo account (printed by the CLI).
 pub const DEMO_PASSWORD: &str = "tribu-demo-2026";
@@ -79,6 +102,21 @@ pub enum Outcome {
     Seeded(Report),
     /// Demo data was already there; nothing changed.
     AlreadyPresent,
+}
+
+/// Moves what the seed wrote since the last call to its time in the story.
+async fn move_back(
+    state: &AppState,
+    clock: &mut Clock,
+    step: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<()> {
+    let moves = clock.take();
+    state
+        .tx(move |c| timeline::remap(c, &moves))
+        .await
+        .map_err(|e| failed("setting the demo timeline", e))?;
+    step("timeline");
+    Ok(())
 }
 
 /// Midnight UTC today plus `days`, at `hour`:00.
@@ -151,14 +189,21 @@ pub fn total_steps() -> u64 {
             .iter()
             .map(|q| 1 + usize::from(q.answer.is_some()))
             .sum::<usize>();
-        n += c.announcements.len();
-        n += c.story.events().len();
+        if c.story != Story::Awarded {
+            // (an awarded story's announcements come with its judging)
+            n += c.announcements.len();
+        }
         if c.story == Story::Cancelled {
             n += 1;
         }
+        if c.story.finished() {
+            // its entries, and the clock closing it
+            n += entries::steps(c.slug) + 1;
+        }
     }
-    // moving finished stories back in time
-    (n + 1) as u64
+    n += JUDGING.iter().map(judging::steps).sum::<usize>();
+    // the two moves back in time
+    (n + 2) as u64
 }
 
 // ---- the seed ----
@@ -174,7 +219,9 @@ pub async fn demo(state: &AppState, step: &(dyn Fn(&str) + Sync)) -> anyhow::Res
         return Ok(Outcome::AlreadyPresent);
     }
 
+    let mut clock = Clock::new();
     // The platform admin, through the same path as `tribu admin create`.
+    clock.at(day(-210, 9));
     let admin = state
         .db(|c| {
             crate::auth::service::create_admin(
@@ -189,24 +236,49 @@ pub async fn demo(state: &AppState, step: &(dyn Fn(&str) + Sync)) -> anyhow::Res
         .0;
     step(DEMO_ADMIN_EMAIL);
 
-    let people = people::create(state, step).await?;
-    let accounts = organisations::create(state, &people, step).await?;
+    let people = people::create(state, &mut clock, step).await?;
+    let accounts = organisations::create(state, &people, &mut clock, step).await?;
 
     for spec in CHALLENGES {
-        challenges::play(state, spec, &admin, &people, step).await?;
+        challenges::play(state, spec, &admin, &people, &mut clock, step).await?;
+    }
+    // Entries while the finished challenges are still open; the panel and
+    // the rubric before their deadlines.
+    let mut ids = HashMap::new();
+    for spec in CHALLENGES.iter().filter(|c| c.story.finished()) {
+        entries::submit(state, spec, &people, &mut clock, step, &mut ids).await?;
+    }
+    let mut rounds = Vec::new();
+    for j in JUDGING {
+        rounds.push(judging::prepare(state, j, &people, &mut clock, step).await?);
     }
 
-    // Put finished stories where they belong in time.
-    state
-        .tx(|c| {
-            for spec in CHALLENGES {
-                timeline::backdate(c, spec)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| failed("setting the demo timeline", e))?;
-    step("timeline");
+    // Everything so far moves to its time in the story: revisions land
+    // before the deadlines they are judged against.
+    move_back(state, &mut clock, step).await?;
+
+    // The deadlines pass: the worker's closing job closes each challenge.
+    for spec in CHALLENGES.iter().filter(|c| c.story.finished()) {
+        state
+            .tx(move |c| timeline::schedule(c, spec))
+            .await
+            .map_err(|e| failed(&format!("scheduling {}", spec.slug), e))?;
+        clock.at(timeline::Dates::of(spec).deadline);
+        let closed = state
+            .db(crate::challenges::service::close_due)
+            .await
+            .map_err(|e| failed(&format!("closing {}", spec.slug), e))?;
+        anyhow::ensure!(
+            closed == 1,
+            "closing {}: {closed} challenges closed",
+            spec.slug
+        );
+        step("closed");
+    }
+    for (j, round) in JUDGING.iter().zip(&rounds) {
+        judging::run(state, j, round, &ids, &people, &mut clock, step).await?;
+    }
+    move_back(state, &mut clock, step).await?;
 
     Ok(Outcome::Seeded(Report {
         admin_email: DEMO_ADMIN_EMAIL.to_owned(),

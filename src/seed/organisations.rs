@@ -2,7 +2,8 @@
 //! colleague as admin.
 
 use super::people::{People, PEOPLE};
-use super::{failed, Account};
+use super::timeline::Clock;
+use super::{day, failed, judging, Account};
 use crate::auth::principal::AuthUser;
 use crate::db::now;
 use crate::orgs::model::Role;
@@ -41,14 +42,16 @@ pub(super) const ORGS: &[OrgSpec] = &[
 ];
 
 /// Creates the organisations, and lists every demo account but the admin
-/// (organisation people first) with what it is for.
+/// (organisation people first, then solvers and judges) with what it is for.
 pub(super) async fn create(
     state: &AppState,
     people: &People,
+    clock: &mut Clock,
     step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Vec<Account>> {
     let mut accounts = Vec::new();
-    for o in ORGS {
+    for (i, o) in ORGS.iter().enumerate() {
+        clock.at(day(-180 + i as i64, 14));
         let owner = people.get(o.owner)?;
         let auth = AuthUser {
             user: owner.clone(),
@@ -58,6 +61,7 @@ pub(super) async fn create(
             .await
             .map_err(|e| failed(&format!("creating {}", o.slug), e))?;
         step(o.name);
+        clock.at(day(-179 + i as i64, 10));
         let colleague = people.get(o.admin)?;
         let (org_id, colleague_id, owner_id) =
             (org.id.clone(), colleague.id.clone(), owner.id.clone());
@@ -95,10 +99,17 @@ pub(super) async fn create(
         .iter()
         .filter(|p| !ORGS.iter().any(|o| o.owner == p.key || o.admin == p.key))
     {
+        // Judges are judges per challenge; everyone else enters challenges.
+        let panels = judging::panels_of(p.key);
+        let role = if panels.is_empty() {
+            "solver".to_owned()
+        } else {
+            format!("judge of {}", panels.join("; "))
+        };
         accounts.push(Account {
             email: p.email.to_owned(),
             name: p.name.to_owned(),
-            role: "solver".to_owned(),
+            role,
         });
     }
     Ok(accounts)

@@ -1,7 +1,8 @@
-//! The demo people: organisation staff and solvers, each a verified account
-//! with the demo password.
+//! The demo people: organisation staff, solvers and judges from outside the
+//! organisations, each a verified account with the demo password.
 
-use super::{failed, DEMO_PASSWORD};
+use super::timeline::Clock;
+use super::{day, failed, DEMO_PASSWORD};
 use crate::auth::store::{self as users, NewUser, User};
 use crate::db::now;
 use crate::state::AppState;
@@ -100,6 +101,38 @@ pub(super) const PEOPLE: &[Person] = &[
         name: "Emma Lindqvist",
         language: "en",
     },
+    // Judges: experts from outside the organising organisations, invited
+    // per challenge (see `super::judging`).
+    Person {
+        key: "ngozi",
+        email: "ngozi.okafor@example.org",
+        name: "Ngozi Okafor",
+        language: "en",
+    },
+    Person {
+        key: "pedro",
+        email: "pedro.alves@example.org",
+        name: "Pedro Alves",
+        language: "en",
+    },
+    Person {
+        key: "hannah",
+        email: "hannah.weiss@example.org",
+        name: "Dr Hannah Weiss",
+        language: "en",
+    },
+    Person {
+        key: "ines",
+        email: "ines.carvalho@example.org",
+        name: "Inês Carvalho",
+        language: "en",
+    },
+    Person {
+        key: "marcus",
+        email: "marcus.feld@example.org",
+        name: "Marcus Feld",
+        language: "en",
+    },
 ];
 
 /// The demo people once created, by their key in the script.
@@ -117,9 +150,10 @@ impl People {
 }
 
 /// Creates every demo person: verified accounts sharing one password
-/// (hashed once).
+/// (hashed once), who joined over a few months before the first challenge.
 pub(super) async fn create(
     state: &AppState,
+    clock: &mut Clock,
     step: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<People> {
     let hash = state
@@ -128,7 +162,8 @@ pub(super) async fn create(
         .map_err(|e| failed("hashing the demo password", e))?
         .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
     let mut people = Vec::new();
-    for p in PEOPLE {
+    for (i, p) in PEOPLE.iter().enumerate() {
+        clock.at(day(-200 + 3 * i as i64, 9 + (i % 8) as u32));
         let hash = hash.clone();
         let user = state
             .tx(move |c| {
