@@ -248,6 +248,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 r("/submissions/{id}/team/members/{user_id}")
+                    .route(patch().to(submissions::api::update_member))
                     .route(delete().to(submissions::api::remove_member)),
             )
             .service(
@@ -558,6 +559,10 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         .service(
             page("/submissions/{id}/team/shares/approve")
                 .route(post().to(submissions::pages::team::approve_shares)),
+        )
+        .service(
+            page("/submissions/{id}/team/anonymous")
+                .route(post().to(submissions::pages::team::set_anonymous)),
         )
         .service(
             page("/team-invitations/{token}")

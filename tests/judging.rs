@@ -17,6 +17,10 @@ struct Judged {
     w: World,
     slug: String,
     solvers: Vec<Tokens>,
+    /// The entries' ids; the first is Ada's, with Dee as co-author.
+    entries: Vec<String>,
+    /// Dee, Ada's co-author.
+    dee: Tokens,
     judges: Vec<(Tokens, String)>,
 }
 
@@ -98,6 +102,8 @@ async fn judged(blind: bool) -> Judged {
         w,
         slug,
         solvers,
+        entries,
+        dee,
         judges,
     }
 }
@@ -518,4 +524,146 @@ async fn blind_judges_load_nothing_that_names_the_team() {
     )
     .await;
     assert!(board.to_string().contains("Ada Lovelace"));
+}
+
+/// A team member may keep their name off the public results: the API and
+/// the pages leave it out for the public; the team still sees it.
+#[tokio::test]
+async fn members_may_stay_anonymous_on_results() {
+    let j = judged(false).await;
+    let w = &j.w;
+    let ada_entry = j.entries[0].clone();
+    let team = format!("/api/v1/submissions/{ada_entry}/team/members");
+    let dee_id = json_of(w.app.get("/api/v1/me", Some(&j.dee.access)).await).await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Only for oneself.
+    let r = w
+        .app
+        .patch(
+            &format!("{team}/{dee_id}"),
+            Some(&j.solvers[0].access),
+            json!({ "anonymous": true }),
+        )
+        .await;
+    assert_problem(r, 403, "own_membership_only").await;
+    let r = w
+        .app
+        .patch(
+            &format!("{team}/{dee_id}"),
+            Some(&j.dee.access),
+            json!({ "anonymous": true }),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+
+    // Judging: every judge puts Ada's entry first; it wins tier 1.
+    let round = w.round(&j.slug, 3, json!({})).await;
+    let rid = id_of(&round);
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/rounds/{rid}/open"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let criteria = round["criteria"].as_array().cloned().unwrap_or_default();
+    let (impact, feasibility) = (
+        criteria[0]["id"].as_str().unwrap_or_default().to_owned(),
+        criteria[1]["id"].as_str().unwrap_or_default().to_owned(),
+    );
+    for (t, _) in &j.judges {
+        for a in assignments(w, t).await {
+            let top = a["submission_id"] == ada_entry.as_str();
+            let scores = BTreeMap::from([
+                (impact.clone(), if top { 10 } else { 4 }),
+                (feasibility.clone(), 3),
+            ]);
+            let comments = BTreeMap::from([(impact.clone(), "Noted.".to_owned())]);
+            let r = w
+                .app
+                .http
+                .put(
+                    w.app
+                        .url(&format!("/api/v1/assignments/{}/scorecard", id_of(&a))),
+                )
+                .bearer_auth(&t.access)
+                .json(&json!({ "scores": scores, "comments": comments, "submit": true }))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(r.status(), 200);
+        }
+    }
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/rounds/{rid}/close"),
+            Some(&w.owner.access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let path = format!("/api/v1/challenges/{}/results", j.slug);
+    let r = w
+        .app
+        .post(
+            &path,
+            Some(&w.owner.access),
+            json!({ "tiers": [ { "rank": 1, "entries": [ada_entry] }, { "rank": 2, "entries": [] } ] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", json_of(r).await);
+
+    // The public sees Ada, and that one member stays anonymous.
+    let results = json_of(w.app.get(&path, None).await).await;
+    let entry = &results["entries"][0];
+    assert_eq!(entry["team"], json!(["Ada Lovelace"]), "{results}");
+    assert_eq!(entry["anonymous_members"], 1);
+    let public = json_of(
+        w.app
+            .get(&format!("/api/v1/submissions/{ada_entry}"), None)
+            .await,
+    )
+    .await;
+    assert!(!public.to_string().contains("Dee Dee"), "{public}");
+    let page = Visitor::new(&w.app)
+        .html(&format!("/challenges/{}/results", j.slug))
+        .await;
+    assert!(page.contains("Ada Lovelace") && !page.contains("Dee Dee"));
+    // The team still sees Dee, marked anonymous.
+    let inside = json_of(
+        w.app
+            .get(
+                &format!("/api/v1/submissions/{ada_entry}"),
+                Some(&j.solvers[0].access),
+            )
+            .await,
+    )
+    .await;
+    let dee = inside["team"]
+        .as_array()
+        .and_then(|t| t.iter().find(|m| m["user_id"] == dee_id.as_str()).cloned())
+        .unwrap_or_default();
+    assert_eq!(dee["anonymous"], true, "{inside}");
+
+    // Dee changes her mind on the entry's page: named again.
+    let dee_page = Visitor::signed_in(&w.app, "dee@solvers.org").await;
+    let r = dee_page
+        .post_form(
+            &format!("/submissions/{ada_entry}"),
+            &format!("/submissions/{ada_entry}/team/anonymous"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let results = json_of(w.app.get(&path, None).await).await;
+    assert_eq!(
+        results["entries"][0]["team"],
+        json!(["Ada Lovelace", "Dee Dee Ramone"]),
+        "{results}"
+    );
 }

@@ -287,6 +287,31 @@ pub async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A member's choices about how they appear.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberUpdate {
+    /// Leave my name out of the public results and of public views of the
+    /// entry (the team and the organisation still see it).
+    pub anonymous: bool,
+}
+
+/// Change how I appear as a member (my own id only): stay anonymous on
+/// public results or not. Allowed at any time.
+#[utoipa::path(patch, path = "/api/v1/submissions/{id}/team/members/{user_id}", tag = "submissions", security(("bearer" = [])),
+    params(("id" = String, Path), ("user_id" = String, Path)), request_body = MemberUpdate,
+    responses((status = 204), (status = 403, body = Problem, description = "own_membership_only"), (status = 404, body = Problem)))]
+pub async fn update_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: crate::api::Json<MemberUpdate>,
+) -> AppResult<HttpResponse> {
+    let (id, member) = path.into_inner();
+    service::set_anonymous(&state, &user.user.id, &id, &member, body.anonymous).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SharesRequest {

@@ -12,7 +12,8 @@ mod team;
 
 pub use attachments::{add_attachment, add_staged, attachment_limits, upload_slot};
 pub use team::{
-    approve_shares, invite, propose_shares, remove_member, respond, respond_by_id, ShareInput,
+    approve_shares, invite, propose_shares, remove_member, respond, respond_by_id, set_anonymous,
+    ShareInput,
 };
 
 use chrono::NaiveDateTime;

@@ -22,6 +22,8 @@ pub struct Member {
     pub role: String,
     pub share_bps: i32,
     pub joined_at: NaiveDateTime,
+    /// Results and public views leave this member's name out.
+    pub anonymous: bool,
 }
 
 /// The team of `user_id` in a challenge, if any.
@@ -639,6 +641,18 @@ pub fn of_team(conn: &mut DbConnection, team_id: &str) -> QueryResult<Vec<Submis
 }
 
 /// Whether `user_id` is in the submission's team.
+/// Whether results and public views name a member.
+pub fn set_anonymous(
+    conn: &mut DbConnection,
+    team_id: &str,
+    user_id: &str,
+    anonymous: bool,
+) -> QueryResult<usize> {
+    diesel::update(team_members::table.find((team_id, user_id)))
+        .set(team_members::anonymous.eq(anonymous))
+        .execute(conn)
+}
+
 pub fn is_member(conn: &mut DbConnection, team_id: &str, user_id: &str) -> QueryResult<bool> {
     let n: i64 = team_members::table
         .find((team_id, user_id))

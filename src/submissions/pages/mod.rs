@@ -195,6 +195,8 @@ fn done_notice(t: Tr, done: &str) -> Option<Notice> {
         "joined" => "sub.done.joined",
         "left" => "sub.done.left",
         "declined" => "sub.done.declined",
+        "anonymous" => "sub.done.anonymous",
+        "named" => "sub.done.named",
         _ => return None,
     };
     Some(Notice::ok(t.get(key)))

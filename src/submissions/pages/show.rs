@@ -38,6 +38,8 @@ pub(super) struct MemberRow {
     is_me: bool,
     /// The viewer may remove them (or leave, on their own row).
     removable: bool,
+    /// Public results leave their name out.
+    anonymous: bool,
 }
 
 /// An attachment as listed.
@@ -141,6 +143,7 @@ fn member_rows(
                 approved: pending.is_some_and(|p| p.approvals.contains(&m.user_id)),
                 is_me,
                 removable: can_edit && !submitter && (is_me || i_submit),
+                anonymous: m.anonymous,
             }
         })
         .collect()

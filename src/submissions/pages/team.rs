@@ -173,6 +173,33 @@ pub async fn approve_shares(
     }
 }
 
+/// The anonymity form: a ticked box means "leave my name out".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AnonymityForm {
+    anonymous: Option<String>,
+}
+
+/// `POST /submissions/{id}/team/anonymous`: whether public results name me.
+pub async fn set_anonymous(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<AnonymityForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let anonymous = form.anonymous.is_some();
+    let me = user.0.user.id.clone();
+    match service::set_anonymous(&state, &me, &id, &me, anonymous).await {
+        Ok(()) => Ok(see_other(&format!(
+            "/submissions/{id}?done={}#team",
+            if anonymous { "anonymous" } else { "named" }
+        ))),
+        Err(e) => show_failure(&req, &state, &user.maybe(), &id, e, on_top).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

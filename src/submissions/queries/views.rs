@@ -40,6 +40,9 @@ pub struct TeamMemberView {
     pub role: String,
     /// Basis points of the team's prize.
     pub share_bps: i32,
+    /// Left out of results and of what the public sees (shown to the team,
+    /// the organisation and judges allowed names).
+    pub anonymous: bool,
 }
 
 /// An attachment as listed.
@@ -179,13 +182,17 @@ pub fn view(
 ) -> AppResult<SubmissionView> {
     let rev = store::revision(conn, &s.id, s.current_revision)?;
     let files = store::attachments_by_ids(conn, &rev.attachment_list())?;
+    // The public sees only the members who agreed to be named.
+    let insider = v.team_member || v.organiser || v.assigned_judge;
     let team = store::members(conn, &s.team_id)?
         .into_iter()
+        .filter(|(m, _, _)| insider || !m.anonymous)
         .map(|(m, name, _)| TeamMemberView {
             user_id: m.user_id,
             display_name: name,
             role: m.role,
             share_bps: m.share_bps,
+            anonymous: m.anonymous,
         })
         .collect();
     // The history is read only once the deadline has passed.

@@ -252,6 +252,45 @@ pub async fn remove_member(
         .await
 }
 
+/// A member chooses whether public results and public views of the entry
+/// name them. Only for oneself, and at any time: a name can be withdrawn
+/// from a public page after the fact.
+pub async fn set_anonymous(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    member_id: &str,
+    anonymous: bool,
+) -> AppResult<()> {
+    if member_id != user_id {
+        return Err(AppError::Forbidden("own_membership_only"));
+    }
+    let (uid, id) = (user_id.to_owned(), id.to_owned());
+    state
+        .tx(move |c| {
+            let s = store::find_opt(c, &id)?.ok_or(AppError::NotFound)?;
+            let member = store::members(c, &s.team_id)?
+                .into_iter()
+                .find(|(m, _, _)| m.user_id == uid)
+                .ok_or(AppError::NotFound)?;
+            if member.0.anonymous == anonymous {
+                return Ok(());
+            }
+            let ch = challenges::find(c, &s.challenge_id)?;
+            store::set_anonymous(c, &s.team_id, &uid, anonymous)?;
+            audit_sub(
+                c,
+                &Actor::user(&uid),
+                &ch,
+                &s,
+                "team.member_anonymous",
+                serde_json::json!({ "user": uid, "anonymous": anonymous }),
+            )?;
+            Ok(())
+        })
+        .await
+}
+
 /// A share per member.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ShareInput {
