@@ -350,6 +350,8 @@ macro_rules! insert_all {
 struct Fixture {
     round_id: String,
     owner_id: String,
+    /// Per entry: its title, its team's names, its neutral code.
+    named: HashMap<String, (String, String, String)>,
     /// Rows written, for the report.
     rows: usize,
 }
@@ -643,9 +645,17 @@ fn populate(conn: &mut DbConnection, n: usize) -> Result<Fixture> {
     insert_all!(conn, assignments::table, assigned, 6);
     insert_all!(conn, scorecards::table, cards, 10);
     insert_all!(conn, scores::table, marks, 4);
+    let named = (0..n)
+        .map(|i| {
+            let code = codes.get(&sub_ids[i]).cloned().unwrap_or_default();
+            let label = (format!("Entry number {i}"), format!("Solver {i}"), code);
+            (sub_ids[i].clone(), label)
+        })
+        .collect();
     Ok(Fixture {
         round_id,
         owner_id,
+        named,
         rows,
     })
 }
@@ -707,6 +717,27 @@ fn run_sql(conn: &mut DbConnection, sql: &str, round_id: &str) -> Result<Vec<Sql
     Ok(diesel::sql_query(sql)
         .bind::<Text, _>(round_id)
         .load(conn)?)
+}
+
+/// Stops the bench unless the endpoint names every entry as written
+/// (title, team, code): a fast answer must also be a complete one.
+fn check_names(fx: &Fixture, board: &queries::board::Leaderboard) -> Result<()> {
+    for r in &board.rows {
+        let (title, team, code) = fx
+            .named
+            .get(&r.submission_id)
+            .ok_or_else(|| anyhow!("the leaderboard ranks an unknown entry {}", r.submission_id))?;
+        if &r.title != title || r.team.as_ref() != Some(team) || &r.code != code {
+            bail!(
+                "the leaderboard names {} as {:?} / {:?} / {:?}, not {title:?} / {team:?} / {code:?}",
+                r.submission_id,
+                r.title,
+                r.team,
+                r.code
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Stops the bench unless the SQL ranks every entry as the model does.
@@ -820,6 +851,7 @@ fn bench_backend(backend: &'static str, url: &str, n: usize, runs: usize) -> Res
     // The check first: a fast wrong answer would make the ratio meaningless.
     let board = queries::leaderboard_for(&mut conn, &caller, round_id).map_err(app)?;
     let plain = run_sql(&mut conn, &sql, round_id)?;
+    check_names(&fx, &board)?;
     check_agreement(&plain, &board)?;
     eprintln!(
         "{backend}: plain SQL and the leaderboard agree on all {} entries",
