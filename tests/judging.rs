@@ -287,6 +287,21 @@ async fn a_round_from_panel_to_published_results() {
     let rows = board["rows"].as_array().cloned().unwrap_or_default();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["rank"], 1);
+    // Each row names its entry; the organisation sees every team, its
+    // members in the order they joined.
+    let team_of = |title: &str| {
+        rows.iter()
+            .find(|r| r["title"] == title)
+            .map(|r| r["team"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(team_of("Sensor idea 0"), "Ada Lovelace, Dee Dee Ramone");
+    assert_eq!(team_of("Sensor idea 1"), "Bob Marley");
+    assert!(
+        rows.iter()
+            .all(|r| r["code"].as_str().is_some_and(|c| c.starts_with("E-"))),
+        "{rows:?}"
+    );
 
     // The CSV parses back to the same numbers.
     let csv_text = w

@@ -3,17 +3,18 @@
 //! judge counts and spread, each judge's scoring, agreement; and the CSV
 //! exports of the leaderboard and of every scorecard.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::views::{ChallengeRef, RoundRef};
-use super::{agreement, cards, standings};
+use super::{alpha_of, cards};
 use crate::challenges::store::{self as challenges, Challenge};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::judging::model::{Agreement, Criterion};
+use crate::judging::model::{self, Agreement, Criterion};
 use crate::judging::store::{self, Round};
 
 /// One row of the leaderboard.
@@ -70,33 +71,72 @@ fn r2(x: f64) -> f64 {
 
 /// The leaderboard of a round; `names` says whether teams may be named
 /// (not for the judges of a blind challenge).
+///
+/// A fixed number of queries whatever the size of the round, so a large
+/// round answers in time (`cargo bench --bench leaderboard` measures it):
+/// the scorecards once (ranks, judge statistics and agreement all come
+/// from them), the entries once, titles and team names in one query each.
 pub fn leaderboard(conn: &mut DbConnection, round: &Round, names: bool) -> AppResult<Leaderboard> {
     let ch: Challenge = challenges::find(conn, &round.challenge_id)?;
-    let rows = standings(conn, round)?;
+    let (cards, criteria) = cards(conn, round)?;
     let entries = store::round_entries(conn, &round.id)?;
-    let mut out_rows = Vec::new();
+    let when: HashMap<String, NaiveDateTime> = entries
+        .iter()
+        .map(|e| (e.submission_id.clone(), e.revised_at))
+        .collect();
+    let codes: HashMap<&str, &str> = entries
+        .iter()
+        .map(|e| (e.submission_id.as_str(), e.code.as_str()))
+        .collect();
+    let rows = model::leaderboard(&cards, round.normalise, &when);
+    let mut titles: HashMap<String, (String, String)> = store::entry_titles(conn, &round.id)?
+        .into_iter()
+        .map(|(id, title, team)| (id, (title, team)))
+        .collect();
+    let mut teams: HashMap<String, Vec<String>> = HashMap::new();
+    if names {
+        for (team, name) in store::entry_team_names(conn, &round.id)? {
+            teams.entry(team).or_default().push(name);
+        }
+    }
+    let mut out_rows = Vec::with_capacity(rows.len());
     for s in rows {
-        let sub = crate::submissions::store::find(conn, &s.entry)?;
-        let team = if names {
-            Some(
-                crate::submissions::store::members(conn, &sub.team_id)?
-                    .into_iter()
-                    .map(|(_, n, _)| n)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-        } else {
-            None
+        // An entry scored but not (or no longer) among the round's entries
+        // is read on its own, as it always was.
+        let (title, team) = match titles.remove(&s.entry) {
+            Some((title, team_id)) => (
+                title,
+                names.then(|| {
+                    teams
+                        .get(&team_id)
+                        .map(|n| n.join(", "))
+                        .unwrap_or_default()
+                }),
+            ),
+            None => {
+                let sub = crate::submissions::store::find(conn, &s.entry)?;
+                let team = if names {
+                    Some(
+                        crate::submissions::store::members(conn, &sub.team_id)?
+                            .into_iter()
+                            .map(|(_, n, _)| n)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                } else {
+                    None
+                };
+                (sub.title, team)
+            }
         };
         out_rows.push(BoardRow {
             rank: s.rank,
-            code: entries
-                .iter()
-                .find(|e| e.submission_id == s.entry)
-                .map(|e| e.code.clone())
+            code: codes
+                .get(s.entry.as_str())
+                .map(|c| (*c).to_owned())
                 .unwrap_or_default(),
             submission_id: s.entry,
-            title: sub.title,
+            title,
             team,
             raw: s.raw,
             normalised: s.normalised,
@@ -105,7 +145,6 @@ pub fn leaderboard(conn: &mut DbConnection, round: &Round, names: bool) -> AppRe
             criteria: s.criteria,
         });
     }
-    let (cards, criteria) = cards(conn, round)?;
     let mut per_judge: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for c in &cards {
         per_judge.entry(c.judge.clone()).or_default().push(c.score);
@@ -127,7 +166,7 @@ pub fn leaderboard(conn: &mut DbConnection, round: &Round, names: bool) -> AppRe
             max: r2(scores.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
         });
     }
-    let alpha = agreement(conn, round)?;
+    let alpha = alpha_of(&cards);
     Ok(Leaderboard {
         round: RoundRef::from(round),
         challenge: ChallengeRef::from(&ch),

@@ -63,12 +63,18 @@ pub fn standings(conn: &mut DbConnection, round: &Round) -> AppResult<Vec<Standi
 /// weighted scores), when it can be told.
 pub fn agreement(conn: &mut DbConnection, round: &Round) -> AppResult<Option<f64>> {
     let (cards, _) = cards(conn, round)?;
+    Ok(alpha_of(&cards))
+}
+
+/// Krippendorff's alpha of cards already loaded: one unit per entry, its
+/// judges' weighted scores.
+fn alpha_of(cards: &[Card]) -> Option<f64> {
     let mut units: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for c in &cards {
+    for c in cards {
         units.entry(&c.entry).or_default().push(c.score);
     }
     let units: Vec<Vec<f64>> = units.into_values().collect();
-    Ok(model::krippendorff_alpha(&units))
+    model::krippendorff_alpha(&units)
 }
 
 /// Who reads a round: its organisation, or one of its judges.

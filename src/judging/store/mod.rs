@@ -8,7 +8,9 @@ use diesel::prelude::*;
 
 use super::model::{Criterion, RoundState};
 use crate::auth::crypto::{random_token, token_hash};
-use crate::db::schema::{criteria, judges, round_entries, round_judges, rounds};
+use crate::db::schema::{
+    criteria, judges, round_entries, round_judges, rounds, submissions, team_members, users,
+};
 use crate::db::{new_id, DbConnection};
 
 /// How long a judge invitation can be answered.
@@ -454,6 +456,48 @@ pub fn round_entries(conn: &mut DbConnection, round_id: &str) -> QueryResult<Vec
         .order(round_entries::code.asc())
         .select(RoundEntry::as_select())
         .load(conn)
+}
+
+/// The title and team of every entry of a round, in one query:
+/// `(submission, title, team)`.
+pub fn entry_titles(
+    conn: &mut DbConnection,
+    round_id: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    submissions::table
+        .filter(submissions::id.eq_any(entries_of(round_id)))
+        .select((submissions::id, submissions::title, submissions::team_id))
+        .load(conn)
+}
+
+/// The members' names of the teams of a round's entries, in one query:
+/// `(team, display name)`, in each team's join order (as
+/// `submissions::store::members` lists them).
+pub fn entry_team_names(
+    conn: &mut DbConnection,
+    round_id: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    let teams = submissions::table
+        .filter(submissions::id.eq_any(entries_of(round_id)))
+        .select(submissions::team_id);
+    team_members::table
+        .inner_join(users::table)
+        .filter(team_members::team_id.eq_any(teams))
+        .order((team_members::joined_at.asc(), team_members::user_id.asc()))
+        .select((team_members::team_id, users::display_name))
+        .load(conn)
+}
+
+/// The submission ids of a round's entries, as a subquery.
+fn entries_of(
+    round_id: &str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<round_entries::table, diesel::dsl::Eq<round_entries::round_id, &str>>,
+    round_entries::submission_id,
+> {
+    round_entries::table
+        .filter(round_entries::round_id.eq(round_id))
+        .select(round_entries::submission_id)
 }
 
 pub fn round_entry(
