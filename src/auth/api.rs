@@ -26,7 +26,7 @@ pub struct RegisterRequest {
 }
 
 /// Register a new account; a verification email is sent.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "register_account", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 409, body = Problem, description = "email_taken"),
               (status = 422, body = Problem, description = "validation_failed")))]
 pub async fn register(

@@ -39,7 +39,7 @@ async fn organiser_view(
 }
 
 /// List and search public challenges.
-#[utoipa::path(get, path = "/api/v1/challenges", tag = "challenges", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/challenges", operation_id = "list_challenges", tag = "challenges", params(ListParams),
     responses((status = 200, body = ChallengePage), (status = 400, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -50,7 +50,7 @@ pub async fn list(
 }
 
 /// Create a draft challenge for an organisation.
-#[utoipa::path(post, path = "/api/v1/challenges", tag = "challenges", security(("bearer" = [])), request_body = ChallengeInput,
+#[utoipa::path(post, path = "/api/v1/challenges", operation_id = "create_challenge", tag = "challenges", security(("bearer" = [])), request_body = ChallengeInput,
     responses((status = 201, body = ChallengeView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -63,7 +63,7 @@ pub async fn create(
 }
 
 /// A challenge (by id or slug). Drafts only for their organisation.
-#[utoipa::path(get, path = "/api/v1/challenges/{id}", tag = "challenges", params(("id" = String, Path, description = "id or slug")),
+#[utoipa::path(get, path = "/api/v1/challenges/{id}", operation_id = "show_challenge", tag = "challenges", params(("id" = String, Path, description = "id or slug")),
     responses((status = 200, body = ChallengeView), (status = 404, body = Problem)))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -75,7 +75,7 @@ pub async fn show(
 }
 
 /// Edit a challenge: everything while a draft, texts and tags once open.
-#[utoipa::path(patch, path = "/api/v1/challenges/{id}", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/challenges/{id}", operation_id = "update_challenge", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ChallengeInput,
     responses((status = 200, body = ChallengeView), (status = 404, body = Problem), (status = 409, body = Problem, description = "locked_after_publish"), (status = 422, body = Problem)))]
 pub async fn update(
@@ -262,7 +262,7 @@ pub struct RegisterRequest {
 }
 
 /// Register for an open challenge by accepting its current rules (201), or accept a newer version (200).
-#[utoipa::path(post, path = "/api/v1/challenges/{id}/registrations", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/registrations", operation_id = "register_for_challenge", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RegisterRequest,
     responses((status = 201, body = RegistrationView), (status = 200, body = RegistrationView),
               (status = 409, body = Problem, description = "deadline_passed, challenge_not_open, rules_version_mismatch"), (status = 422, body = Problem)))]

@@ -141,7 +141,7 @@ pub struct JudgeInvitationList {
 }
 
 /// My pending invitations to judge.
-#[utoipa::path(get, path = "/api/v1/me/judge-invitations", tag = "judging", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me/judge-invitations", operation_id = "my_judge_invitations", tag = "judging", security(("bearer" = [])),
     responses((status = 200, body = JudgeInvitationList)))]
 pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let email = user.user.email.clone();

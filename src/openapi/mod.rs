@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 use crate::{auth, challenges, error, health, judging, orgs, submissions};
 
 mod constraints;
+mod links;
 
 struct Security;
 
@@ -167,21 +168,48 @@ pub struct ApiDoc;
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn spec() -> HttpResponse {
-    HttpResponse::Ok().json(document())
+    HttpResponse::Ok().json(served())
 }
 
-/// The document, built once: what the derive macros say, with the
-/// validators' enums, lengths and ranges added ([`constraints`]).
+/// The document as served, built once: what the derive macros say, with the
+/// validators' enums, lengths and ranges added ([`constraints`]) and the
+/// links between operations ([`links`]). Kept as JSON because utoipa's typed
+/// `Link` would write `operation_id` where OpenAPI says `operationId`.
+pub fn served() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut v = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        constraints::apply(&mut v);
+        links::apply(&mut v);
+        v
+    })
+}
+
+/// The served document, typed, for the server's own use (the `Allow` of a
+/// 405, the documentation page); it has no links.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
-        let raw = ApiDoc::openapi();
-        let Ok(mut v) = serde_json::to_value(&raw) else {
-            return raw;
-        };
-        constraints::apply(&mut v);
-        serde_json::from_value(v).unwrap_or(raw)
+        let mut v = served().clone();
+        // Links are dropped here: see `served`.
+        strip_links(&mut v);
+        serde_json::from_value(v).unwrap_or_else(|_| ApiDoc::openapi())
     })
+}
+
+fn strip_links(v: &mut serde_json::Value) {
+    let items = v.get_mut("paths").and_then(|p| p.as_object_mut());
+    for item in items.into_iter().flat_map(|p| p.values_mut()) {
+        let ops = item.as_object_mut();
+        for op in ops.into_iter().flat_map(|o| o.values_mut()) {
+            let responses = op.get_mut("responses").and_then(|r| r.as_object_mut());
+            for r in responses.into_iter().flat_map(|r| r.values_mut()) {
+                if let Some(r) = r.as_object_mut() {
+                    r.remove("links");
+                }
+            }
+        }
+    }
 }
 
 /// The methods the document lists for a path pattern (`Allow` of a 405).

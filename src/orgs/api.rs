@@ -23,7 +23,7 @@ pub struct CreateOrgRequest {
 }
 
 /// Create an organisation; the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
+#[utoipa::path(post, path = "/api/v1/orgs", operation_id = "create_org", tag = "orgs", security(("bearer" = [])), request_body = CreateOrgRequest,
     responses((status = 201, body = Org), (status = 422, body = Problem, description = "validation_failed (slug_taken)")))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -35,7 +35,7 @@ pub async fn create(
 }
 
 /// An organisation (for its members and its API keys).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}", operation_id = "show_org", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = OrgView), (status = 404, body = Problem)))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -53,7 +53,7 @@ pub struct MyOrgs {
 }
 
 /// List the caller's organisations.
-#[utoipa::path(get, path = "/api/v1/me/orgs", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyOrgs)))]
+#[utoipa::path(get, path = "/api/v1/me/orgs", operation_id = "my_orgs", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyOrgs)))]
 pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let data = queries::of_user(&state, user.user.id)
         .await?
@@ -90,7 +90,7 @@ pub struct InviteRequest {
 }
 
 /// Invite someone by email (owners and admins, or `members:write`).
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/members", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/members", operation_id = "invite_org_member", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     request_body = InviteRequest,
     responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn invite(
@@ -125,7 +125,7 @@ pub async fn set_role(
 }
 
 /// Remove a member, or leave (your own id). The last owner cannot leave.
-#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/members/{user_id}", tag = "orgs", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/members/{user_id}", operation_id = "remove_org_member", tag = "orgs", security(("bearer" = [])),
     params(("slug" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "last_owner")))]
 pub async fn remove_member(
@@ -158,7 +158,7 @@ pub struct AcceptRequest {
 }
 
 /// Accept an invitation (the signed-in account's email must be the invited one).
-#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "orgs", security(("bearer" = [])), request_body = AcceptRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/accept", operation_id = "accept_org_invitation", tag = "orgs", security(("bearer" = [])), request_body = AcceptRequest,
     responses((status = 200, body = Org), (status = 400, body = Problem, description = "invalid_token"), (status = 403, body = Problem)))]
 pub async fn accept(
     state: web::Data<AppState>,

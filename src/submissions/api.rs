@@ -27,7 +27,7 @@ pub struct SubmissionList {
 }
 
 /// Enter a submission (registered solvers; a team of one is created).
-#[utoipa::path(post, path = "/api/v1/challenges/{id}/submissions", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/submissions", operation_id = "create_submission", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = SubmissionInput,
     responses((status = 201, body = SubmissionView), (status = 403, body = Problem, description = "registration_required"),
               (status = 409, body = Problem, description = "deadline_passed, submission_limit_reached, rules_acceptance_required"),
@@ -46,7 +46,7 @@ pub async fn create(
 
 /// Submissions of a challenge the caller may see: all for the organisation,
 /// your team's for a solver, published ones for everyone.
-#[utoipa::path(get, path = "/api/v1/challenges/{id}/submissions", tag = "submissions", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/submissions", operation_id = "list_submissions", tag = "submissions", params(("id" = String, Path)),
     responses((status = 200, body = SubmissionList), (status = 404, body = Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -58,7 +58,7 @@ pub async fn list(
 }
 
 /// A submission (404 for anyone who may not see it).
-#[utoipa::path(get, path = "/api/v1/submissions/{id}", tag = "submissions", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/submissions/{id}", operation_id = "show_submission", tag = "submissions", params(("id" = String, Path)),
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem)))]
 pub async fn show(
     state: web::Data<AppState>,
@@ -70,7 +70,7 @@ pub async fn show(
 }
 
 /// Edit before the deadline: each edit is a new immutable revision.
-#[utoipa::path(patch, path = "/api/v1/submissions/{id}", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/submissions/{id}", operation_id = "update_submission", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = SubmissionInput,
     responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem, description = "deadline_passed"), (status = 422, body = Problem)))]
 pub async fn update(
@@ -225,7 +225,7 @@ pub struct TeamInvitationView {
 }
 
 /// Invite a co-author by email (within the challenge's team size).
-#[utoipa::path(post, path = "/api/v1/submissions/{id}/team/invitations", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/team/invitations", operation_id = "invite_team_member", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = TeamInviteRequest,
     responses((status = 201, body = TeamInvitationView), (status = 409, body = Problem), (status = 422, body = Problem, description = "team_too_large")))]
 pub async fn invite(
@@ -250,7 +250,7 @@ pub struct TokenRequest {
 }
 
 /// Accept a team invitation (you must be registered for the challenge and in no other team there).
-#[utoipa::path(post, path = "/api/v1/team-invitations/accept", tag = "submissions", security(("bearer" = [])), request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/v1/team-invitations/accept", operation_id = "accept_team_invitation", tag = "submissions", security(("bearer" = [])), request_body = TokenRequest,
     responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem, description = "already_in_team, team_too_large")))]
 pub async fn accept(
     state: web::Data<AppState>,
@@ -274,7 +274,7 @@ pub async fn decline(
 }
 
 /// Leave the team (your own id) or, as the submitter, remove a member. Shares return to equal.
-#[utoipa::path(delete, path = "/api/v1/submissions/{id}/team/members/{user_id}", tag = "submissions", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/submissions/{id}/team/members/{user_id}", operation_id = "remove_team_member", tag = "submissions", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn remove_member(
@@ -358,7 +358,7 @@ pub async fn approve_shares(
 }
 
 /// My submissions, drafts included.
-#[utoipa::path(get, path = "/api/v1/me/submissions", tag = "me", security(("bearer" = [])), responses((status = 200, body = SubmissionList)))]
+#[utoipa::path(get, path = "/api/v1/me/submissions", operation_id = "my_submissions", tag = "me", security(("bearer" = [])), responses((status = 200, body = SubmissionList)))]
 pub async fn mine(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let data = queries::mine(&state, user.user.id).await?;
     Ok(HttpResponse::Ok().json(SubmissionList { data }))
@@ -371,7 +371,7 @@ pub struct MyInvitations {
 }
 
 /// Team invitations waiting for the signed-in user.
-#[utoipa::path(get, path = "/api/v1/me/team-invitations", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyInvitations)))]
+#[utoipa::path(get, path = "/api/v1/me/team-invitations", operation_id = "my_team_invitations", tag = "me", security(("bearer" = [])), responses((status = 200, body = MyInvitations)))]
 pub async fn my_invitations(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
     let data = queries::my_invitations(&state, user.user.email).await?;
     Ok(HttpResponse::Ok().json(MyInvitations { data }))
