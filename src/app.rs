@@ -16,7 +16,8 @@ use crate::notify::mail::Mailer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
 use crate::{
-    api, auth, challenges, db, frontend, health, judging, openapi, orgs, submissions, web as w,
+    api, auth, challenges, db, frontend, health, judging, openapi, orgs, payouts, submissions,
+    web as w,
 };
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
@@ -208,6 +209,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
             .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
             .service(r("/admin/fundings").route(get().to(challenges::api::pending_fundings)))
+            .service(r("/admin/payouts").route(get().to(payouts::api::admin_payouts)))
+            .service(r("/admin/payouts.csv").route(get().to(payouts::api::admin_csv)))
+            .service(r("/admin/payouts/{id}/paid").route(post().to(payouts::api::payout_paid)))
+            .service(r("/admin/payouts/{id}/failed").route(post().to(payouts::api::payout_failed)))
+            .service(r("/admin/refunds").route(get().to(payouts::api::admin_refunds)))
+            .service(r("/admin/refunds/{id}/paid").route(post().to(payouts::api::refund_paid)))
+            .service(r("/admin/refunds/{id}/failed").route(post().to(payouts::api::refund_failed)))
+            .service(r("/me/payouts").route(get().to(payouts::api::mine)))
+            .service(r("/challenges/{id}/payouts").route(get().to(payouts::api::of_challenge)))
             .service(
                 r("/admin/fundings/{id}/confirm")
                     .route(post().to(challenges::api::confirm_funding)),
@@ -484,6 +494,27 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         )
         // Platform admin
         .service(page("/admin").route(get().to(challenges::pages::admin::index)))
+        .service(page("/admin/payouts").route(get().to(payouts::pages::admin)))
+        .service(
+            page("/admin/payouts/{id}/paid")
+                .app_data(web::Data::new(payouts::pages::Action::PayoutPaid))
+                .route(post().to(payouts::pages::record)),
+        )
+        .service(
+            page("/admin/payouts/{id}/failed")
+                .app_data(web::Data::new(payouts::pages::Action::PayoutFailed))
+                .route(post().to(payouts::pages::record)),
+        )
+        .service(
+            page("/admin/refunds/{id}/paid")
+                .app_data(web::Data::new(payouts::pages::Action::RefundPaid))
+                .route(post().to(payouts::pages::record)),
+        )
+        .service(
+            page("/admin/refunds/{id}/failed")
+                .app_data(web::Data::new(payouts::pages::Action::RefundFailed))
+                .route(post().to(payouts::pages::record)),
+        )
         .service(
             page("/admin/fundings/{id}/confirm")
                 .route(post().to(challenges::pages::admin::confirm)),

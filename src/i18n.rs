@@ -38,6 +38,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/en-manage.toml"),
                 include_str!("../frontend/locales/en-submissions.toml"),
                 include_str!("../frontend/locales/en-judging.toml"),
+                include_str!("../frontend/locales/en-payouts.toml"),
             ])
         }),
         Language::Fr => FR.get_or_init(|| {
@@ -47,6 +48,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/fr-manage.toml"),
                 include_str!("../frontend/locales/fr-submissions.toml"),
                 include_str!("../frontend/locales/fr-judging.toml"),
+                include_str!("../frontend/locales/fr-payouts.toml"),
             ])
         }),
     }

@@ -22,6 +22,7 @@ pub mod money;
 pub mod notify;
 pub mod openapi;
 pub mod orgs;
+pub mod payouts;
 pub mod seed;
 pub mod state;
 pub mod submissions;

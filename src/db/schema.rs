@@ -549,6 +549,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payouts (id) {
+        id -> Text,
+        challenge_id -> Text,
+        award_id -> Text,
+        user_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        status -> Text,
+        provider -> Text,
+        idempotency_key -> Text,
+        reference -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        challenge_id -> Text,
+        org_id -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        reason -> Text,
+        status -> Text,
+        provider -> Text,
+        idempotency_key -> Text,
+        reference -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        entry_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -591,6 +639,8 @@ diesel::joinable!(scorecards -> assignments (assignment_id));
 diesel::joinable!(scores -> scorecards (scorecard_id));
 diesel::joinable!(scores -> criteria (criterion_id));
 diesel::joinable!(awards -> submissions (submission_id));
+diesel::joinable!(payouts -> awards (award_id));
+diesel::joinable!(payouts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -636,4 +686,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     scores,
     results,
     awards,
+    payouts,
+    refunds,
 );

@@ -58,6 +58,17 @@ pub fn kind_label(t: Tr, k: &str) -> String {
     .to_owned()
 }
 
+/// A payout's or refund's state, for people.
+pub fn payout_status_label(t: Tr, s: crate::payouts::model::Status) -> &'static str {
+    use crate::payouts::model::Status;
+    match s {
+        Status::Pending => t.get("payout.status.pending"),
+        Status::Submitted => t.get("payout.status.submitted"),
+        Status::Paid => t.get("payout.status.paid"),
+        Status::Failed => t.get("payout.status.failed"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

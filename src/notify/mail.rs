@@ -80,6 +80,18 @@ pub enum EmailKind {
         title: String,
         url: String,
     },
+    /// A prize share was paid out.
+    PayoutPaid {
+        challenge: String,
+        amount: String,
+        url: String,
+    },
+    /// A prize share could not be paid out.
+    PayoutFailed {
+        challenge: String,
+        amount: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -283,6 +295,36 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.get("email.results.action"),
             Some(url.as_str()),
             t.get("email.results.outro").to_owned(),
+        ),
+        EmailKind::PayoutPaid {
+            challenge,
+            amount,
+            url,
+        } => (
+            "payout_paid",
+            t.fmt("email.payout_paid.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.payout_paid.intro",
+                &[("challenge", challenge), ("amount", amount)],
+            ),
+            t.get("email.payout.action"),
+            Some(url.as_str()),
+            t.get("email.payout_paid.outro").to_owned(),
+        ),
+        EmailKind::PayoutFailed {
+            challenge,
+            amount,
+            url,
+        } => (
+            "payout_failed",
+            t.fmt("email.payout_failed.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.payout_failed.intro",
+                &[("challenge", challenge), ("amount", amount)],
+            ),
+            t.get("email.payout.action"),
+            Some(url.as_str()),
+            t.get("email.payout_failed.outro").to_owned(),
         ),
     };
     let html = ActionHtml {

@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, challenges, error, health, judging, orgs, submissions};
+use crate::{auth, challenges, error, health, judging, orgs, payouts, submissions};
 
 mod constraints;
 mod links;
@@ -160,6 +160,9 @@ impl Modify for Security {
         judging::api::leaderboard_csv, judging::api::scorecards_csv, judging::api::my_assignments,
         judging::api::show_assignment, judging::api::save_scorecard, judging::api::judged_file,
         judging::api::publish_results, judging::api::show_results,
+        payouts::api::mine, payouts::api::of_challenge, payouts::api::admin_payouts, payouts::api::admin_refunds,
+        payouts::api::admin_csv, payouts::api::payout_paid, payouts::api::payout_failed,
+        payouts::api::refund_paid, payouts::api::refund_failed,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

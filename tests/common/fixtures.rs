@@ -419,3 +419,124 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A challenge whose results are out: tier 1 (600.00) won by a team of two
+/// (shares 50/50), tier 2 (400.00) withheld, so 400.00 goes back to the
+/// organisation.
+pub struct Awarded {
+    pub slug: String,
+    /// The winning entry's creator and co-author.
+    pub winner: Tokens,
+    pub coauthor: Tokens,
+    /// An entrant who did not win.
+    pub other: Tokens,
+}
+
+impl World {
+    /// Plays a challenge from publication to published results through the
+    /// API: two entries, one judge, one round, results.
+    pub async fn awarded(&self) -> Awarded {
+        let slug = self
+            .open_challenge(
+                "Cleaner harbours",
+                json!({ "prize_tiers": [
+                    { "rank": 1, "label": "Winner", "amount": 60000 },
+                    { "rank": 2, "label": "Runner-up", "amount": 40000 }
+                ] }),
+            )
+            .await;
+        let winner = self.solver("win@solvers.org", "Wyn Winner", &slug).await;
+        let entry = id_of(&self.submit(&winner, &slug, "Floating filters", false).await);
+        let coauthor = self.solver("co@solvers.org", "Cora Author", &slug).await;
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/submissions/{entry}/team/invitations"),
+                Some(&winner.access),
+                json!({ "email": "co@solvers.org" }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "team invitation");
+        let token = self
+            .app
+            .token_from_email("co@solvers.org", "/team-invitations/")
+            .await;
+        let r = self
+            .app
+            .post(
+                "/api/v1/team-invitations/accept",
+                Some(&coauthor.access),
+                json!({ "token": token }),
+            )
+            .await;
+        assert!(r.status().is_success(), "team join: {}", r.status());
+        let other = self.solver("other@solvers.org", "Otto Other", &slug).await;
+        self.submit(&other, &slug, "Harbour drones", false).await;
+        let judge = self.app.signed_in("jay@judges.org", "Jay Judge").await;
+        self.judge(&judge, "jay@judges.org", &slug).await;
+        self.close_submissions(&slug);
+        let round = self.round(&slug, 1, json!({})).await;
+        let rid = id_of(&round);
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/rounds/{rid}/open"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "open round");
+        let criteria = round["criteria"].as_array().cloned().unwrap_or_default();
+        let mine: Value = self
+            .app
+            .get("/api/v1/me/assignments", Some(&judge.access))
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
+        for a in mine["data"].as_array().into_iter().flatten() {
+            // The winner's entry scores higher.
+            let impact = if a["submission_id"] == entry.as_str() {
+                9
+            } else {
+                4
+            };
+            let c0 = criteria[0]["id"].as_str().unwrap_or_default();
+            let c1 = criteria[1]["id"].as_str().unwrap_or_default();
+            let r = self
+                .app
+                .http
+                .put(self.app.url(&format!("/api/v1/assignments/{}/scorecard", id_of(a))))
+                .bearer_auth(&judge.access)
+                .json(&json!({ "scores": { c0: impact, c1: 3 }, "comments": { c0: "Clear." }, "submit": true }))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(r.status(), 200, "scorecard");
+        }
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/rounds/{rid}/close"),
+                Some(&self.owner.access),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "close round");
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/results"),
+                Some(&self.owner.access),
+                json!({ "tiers": [ { "rank": 1, "entries": [entry] }, { "rank": 2, "entries": [] } ] }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "results");
+        Awarded {
+            slug,
+            winner,
+            coauthor,
+            other,
+        }
+    }
+}

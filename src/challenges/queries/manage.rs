@@ -158,6 +158,9 @@ pub struct ManageData {
     pub audit: Vec<AuditItem>,
     /// How many audit records there are in all.
     pub audit_total: usize,
+    /// Prize money out: each winner's payout and the refund.
+    pub payouts: Vec<crate::payouts::queries::PayoutView>,
+    pub refund: Option<crate::payouts::queries::RefundView>,
 }
 
 /// How many audit records the page lists (the newest).
@@ -180,7 +183,10 @@ pub async fn management(state: &AppState, caller: Principal, key: String) -> App
                 questions.push((q, name));
             }
             let (audit, audit_total) = audit_items(c, &ch, &mut names)?;
+            let (payouts, refund) = crate::payouts::queries::money_out(c, &ch.id)?;
             Ok(ManageData {
+                payouts,
+                refund,
                 currency: ch.currency.clone(),
                 can_publish: allowed(&a.who, OrgAction::PublishChallenges),
                 can_fund: allowed(&a.who, OrgAction::FundChallenges),

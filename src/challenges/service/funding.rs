@@ -28,6 +28,7 @@ pub fn flows(conn: &mut DbConnection, c: &Challenge) -> AppResult<EscrowFlows> {
 /// organisation in the same transaction.
 pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResult<Challenge> {
     let (caller, key) = (caller.clone(), key.to_owned());
+    let provider = crate::payouts::service::provider_name(state);
     state
         .tx(move |c| {
             // Read under the lock: the state may have moved meanwhile.
@@ -52,6 +53,16 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
                         created_by: Some(&actor_user(&caller)),
                         lines,
                     },
+                    at,
+                )?;
+                crate::payouts::service::open_refund(
+                    c,
+                    &ch.id,
+                    &ch.org_id,
+                    f.balance(),
+                    cur.as_str(),
+                    crate::payouts::service::reason::CANCELLED,
+                    provider,
                     at,
                 )?;
                 audit_challenge(

@@ -155,8 +155,13 @@ pub struct MyPrize {
     pub tier_rank: i32,
     /// The person's share.
     pub amount: Money,
-    /// `awarded` until the payout is made.
+    /// The payout's state: `pending`, `submitted`, `paid` or `failed`.
     pub status: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339_opt")]
+    pub paid_at: Option<NaiveDateTime>,
+    /// Why the last payment attempt failed.
+    pub failure: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "crate::api::rfc3339")]
     pub awarded_at: NaiveDateTime,
@@ -185,7 +190,14 @@ pub fn prizes_of_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<M
             .find(|s| s.id == a.submission_id)
             .map(|s| s.title.clone())
             .unwrap_or_default();
+        let payout = crate::payouts::queries::payout_of(conn, &a.id, user_id)?;
         out.push(MyPrize {
+            status: payout
+                .as_ref()
+                .map(|p| p.status.clone())
+                .unwrap_or_else(|| "pending".into()),
+            paid_at: payout.as_ref().and_then(|p| p.paid_at),
+            failure: payout.and_then(|p| p.failure),
             challenge_id: ch.id.clone(),
             challenge_slug: ch.slug.clone(),
             challenge_title: ch.title.clone(),
@@ -193,7 +205,6 @@ pub fn prizes_of_user(conn: &mut DbConnection, user_id: &str) -> AppResult<Vec<M
             submission_title: title,
             tier_rank: a.tier_rank,
             amount: Money::new(share, &cur),
-            status: "awarded".into(),
             awarded_at: a.created_at,
         });
     }

@@ -52,6 +52,7 @@ pub async fn publish(
     input: ResultsInput,
 ) -> AppResult<Results> {
     let (caller, key, st) = (caller.clone(), key.to_owned(), state.clone());
+    let provider = crate::payouts::service::provider_name(state);
     let out = state
         .tx(move |c| {
             let ch = organiser_of(c, &caller, &key, OrgAction::ManageJudging)?;
@@ -123,7 +124,8 @@ pub async fn publish(
                     },
                     at,
                 )?;
-                store::insert_award(c, &ch.id, &s.id, p.tier_rank, p.amount, cur.as_str(), posted.id(), at)?;
+                let award = store::insert_award(c, &ch.id, &s.id, p.tier_rank, p.amount, cur.as_str(), posted.id(), at)?;
+                crate::payouts::service::open_payouts(c, &ch.id, &award, &payees, cur.as_str(), provider, at)?;
                 for (m, _, _) in &members {
                     let user = crate::auth::store::find_user(c, &m.user_id)?;
                     crate::notify::queue_for_user(
@@ -153,6 +155,16 @@ pub async fn publish(
                         created_by: Some(&by),
                         lines,
                     },
+                    at,
+                )?;
+                crate::payouts::service::open_refund(
+                    c,
+                    &ch.id,
+                    &ch.org_id,
+                    refunded,
+                    cur.as_str(),
+                    crate::payouts::service::reason::UNAWARDED,
+                    provider,
                     at,
                 )?;
             }

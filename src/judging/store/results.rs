@@ -67,10 +67,11 @@ pub fn insert_award(
     currency: &str,
     entry_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<String> {
+    let id = new_id();
     diesel::insert_into(awards::table)
         .values((
-            awards::id.eq(new_id()),
+            awards::id.eq(&id),
             awards::challenge_id.eq(challenge_id),
             awards::submission_id.eq(submission_id),
             awards::tier_rank.eq(tier_rank),
@@ -80,7 +81,7 @@ pub fn insert_award(
             awards::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(id)
 }
 
 pub fn awards_of(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Award>> {

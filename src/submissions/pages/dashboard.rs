@@ -70,6 +70,11 @@ struct PrizeRow {
     tier_rank: i32,
     amount: String,
     awarded: Stamp,
+    /// The payout's state, and its label.
+    status: String,
+    status_label: &'static str,
+    paid: Option<Stamp>,
+    failure: Option<String>,
 }
 
 #[derive(Template)]
@@ -160,6 +165,15 @@ pub async fn mine(
             tier_rank: p.tier_rank,
             amount: crate::frontend::format::money(t, &p.amount),
             awarded: Stamp::of(p.awarded_at),
+            status: p.status.clone(),
+            status_label: t.get(match p.status.as_str() {
+                "submitted" => "payout.status.submitted",
+                "paid" => "payout.status.paid",
+                "failed" => "payout.status.failed",
+                _ => "payout.status.awaiting",
+            }),
+            paid: p.paid_at.map(Stamp::of),
+            failure: p.failure.clone(),
         })
         .collect();
     render(&MinePage {

@@ -20,7 +20,7 @@ use crate::challenges::queries::{self, ManageData};
 use crate::error::AppError;
 use crate::frontend::format::{amount, money, Stamp};
 use crate::frontend::forms::FormErrors;
-use crate::frontend::labels::{category_label, kind_label, state_label};
+use crate::frontend::labels::{category_label, kind_label, payout_status_label, state_label};
 use crate::frontend::session::PageUser;
 use crate::frontend::widgets::Notice;
 use crate::frontend::{render, render_status, PageCtx};
@@ -39,6 +39,43 @@ pub(super) struct ManageForms {
     pub(super) answer_for: String,
     pub(super) answer_body: String,
     pub(super) answer_errors: FormErrors,
+}
+
+/// One line of a challenge's prize money, for its organisation.
+#[derive(Debug, Clone)]
+pub(super) struct MoneyOutRow {
+    /// The winner, or "Refund to your organisation".
+    payee: String,
+    amount: String,
+    status: &'static str,
+    status_label: &'static str,
+    paid: Option<Stamp>,
+}
+
+/// The lines of a challenge's payouts and refund.
+fn money_out_rows(
+    t: crate::i18n::Tr,
+    payouts: Vec<crate::payouts::queries::PayoutView>,
+    refund: Option<crate::payouts::queries::RefundView>,
+) -> Vec<MoneyOutRow> {
+    let mut rows: Vec<MoneyOutRow> = payouts
+        .into_iter()
+        .map(|p| MoneyOutRow {
+            payee: p.payee_name,
+            amount: money(t, &p.amount),
+            status: p.status.as_str(),
+            status_label: payout_status_label(t, p.status),
+            paid: p.paid_at.map(Stamp::of),
+        })
+        .collect();
+    rows.extend(refund.map(|r| MoneyOutRow {
+        payee: t.get("payout.org.refund").to_owned(),
+        amount: money(t, &r.amount),
+        status: r.status.as_str(),
+        status_label: payout_status_label(t, r.status),
+        paid: r.paid_at.map(Stamp::of),
+    }));
+    rows
 }
 
 #[derive(Template)]
@@ -92,6 +129,9 @@ struct ManagePage {
     /// A member who may edit but not publish, fund or cancel.
     limited_role: bool,
     fundings: Vec<FundingRow>,
+    /// Prize money out, once results are published (or a refund, once cancelled).
+    money_out: Vec<MoneyOutRow>,
+    settled: bool,
     pay: Option<PayBox>,
     registrants: Vec<RegistrantRow>,
     entries: Vec<EntryRow>,
@@ -183,6 +223,8 @@ impl ManagePage {
             can_announce: !is_draft && state != State::Cancelled,
             limited_role: !d.can_publish || !d.can_fund,
             fundings: super::funding::rows(t, &d.fundings),
+            money_out: money_out_rows(t, d.payouts, d.refund),
+            settled: state == State::Settled,
             pay,
             registrants: registrant_rows(d.registrants, v.rules.version),
             entries: entry_rows(d.entries),
