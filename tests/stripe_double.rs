@@ -34,7 +34,10 @@ use stripe_connect::account::{
 };
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
 use stripe_connect::transfer::{CreateTransfer, ListTransfer};
-use stripe_connect::{Account, AccountCapabilitiesStatus, Transfer};
+use stripe_connect::{
+    Account, AccountCapabilitiesStatus, AccountType,
+    AccountUnificationAccountControllerStripeDashboardType, Transfer,
+};
 use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund};
 use stripe_double::{Fault, Order, StripeDouble, API_VERSION, SECRET_KEY};
 use stripe_webhook::{EventObject, EventType, Webhook, WebhookError};
@@ -261,7 +264,15 @@ async fn express_accounts_onboard_through_account_links() {
         .unwrap();
     assert!(due.contains(&"external_account".to_owned()));
     assert_eq!(account.metadata.as_ref().unwrap()["user_id"], "u1");
-    assert!(account.controller.as_ref().unwrap().is_controller == Some(true));
+    let controller = account.controller.as_ref().unwrap();
+    assert_eq!(controller.is_controller, Some(true));
+    assert_eq!(
+        controller.stripe_dashboard.as_ref().unwrap().type_,
+        AccountUnificationAccountControllerStripeDashboardType::Express
+    );
+    // Not the legacy Express combination (fees are the platform's, not
+    // `application_express`), so Stripe reports no legacy type.
+    assert_eq!(account.type_, Some(AccountType::None));
 
     let link = CreateAccountLink::new(
         account.id.as_str(),

@@ -1966,10 +1966,15 @@ fn create_account(st: &mut State, ctx: &Ctx) -> Answer {
             Some("controller[losses][payments]"),
         ));
     }
-    let kind = match dashboard {
-        "express" => "express",
-        "none" => "custom",
-        _ => "standard",
+    // `type` names a legacy account type only when the controller matches
+    // it exactly; any other combination is `none`. So Tribu's Express
+    // accounts with `fees[payer]=application` come back as `none`, and the
+    // adapter must read `controller`, not `type`.
+    let kind = match (dashboard, fees_payer, losses, requirement_collection) {
+        ("express", "application_express", "application", "stripe") => "express",
+        ("full", "account", "stripe", "stripe") => "standard",
+        ("none", "application_custom", "application", "application") => "custom",
+        _ => "none",
     };
     let mut capabilities = Map::new();
     for (k, v) in &p.0 {
