@@ -241,6 +241,20 @@ async fn checkout_sessions_are_created_paid_and_retrieved() {
     let (status, _, code) = stripe_error(missing);
     assert_eq!((status, code), (404, Some(ApiErrorsCode::ResourceMissing)));
     assert_eq!(double.sessions().len(), 1);
+
+    // In a browser, the session's URL pays it and goes to success_url.
+    let second = checkout(&client, 700, "43").await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let visit = browser.get(second.url.unwrap()).send().await.unwrap();
+    assert_eq!(visit.status(), 303);
+    assert_eq!(
+        visit.headers()["location"],
+        format!("https://tribu.test/funded?session={}", second.id.as_str())
+    );
+    assert!(double.charge_of(second.id.as_str()).is_some());
 }
 
 #[tokio::test]
@@ -616,6 +630,7 @@ async fn faults_fail_requests_as_asked() {
     assert!(matches!(late, Err(StripeError::Timeout)), "{late:?}");
     assert!(started.elapsed() < Duration::from_millis(1_000));
     assert_eq!(double.transfers().len(), 2, "it took effect");
+    assert_eq!(double.calls("POST", "/v1/transfers"), 3);
     let replayed = transfer(&charge, &account, 2_000, "challenge_5")
         .customize()
         .request_strategy(key())
@@ -623,6 +638,25 @@ async fn faults_fail_requests_as_asked() {
         .await
         .expect("the stored answer");
     assert_eq!(double.transfers()[1]["id"], replayed.id.as_str());
+    assert_eq!(double.transfers().len(), 2);
+
+    // A request that never took effect: the client gave up, nothing exists.
+    double.inject_fault(
+        "POST",
+        "/v1/transfers",
+        Fault::Timeout {
+            delay: Duration::from_millis(800),
+            applied: false,
+        },
+        1,
+    );
+    let lost = transfer(&charge, &account, 100, "challenge_5")
+        .customize()
+        .timeout(Duration::from_millis(200))
+        .send(&client)
+        .await;
+    assert!(matches!(lost, Err(StripeError::Timeout)), "{lost:?}");
+    assert_eq!(double.calls("POST", "/v1/transfers"), 5);
     assert_eq!(double.transfers().len(), 2);
 
     // A business refusal.

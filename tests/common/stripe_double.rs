@@ -1303,6 +1303,8 @@ async fn entry(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) ->
             delay,
             applied: false,
         }) => {
+            // Recorded at once: the test sees the call while the client waits.
+            log(&shared, record, 500);
             actix_web::rt::time::sleep(delay).await;
             let body = error_body(
                 "api_error",
@@ -1311,7 +1313,6 @@ async fn entry(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) ->
                 None,
             )
             .to_string();
-            log(&shared, record, 500);
             return json_response(500, &request_id).body(body);
         }
         Some(Fault::Timeout {
@@ -1385,11 +1386,11 @@ async fn entry(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) ->
     };
     // Like Stripe, webhooks go out in the background, not before the answer.
     drop(shared.dispatch(events));
+    record.replayed = replayed_from.is_some();
+    log(&shared, record, status);
     if let Some(delay) = late_by {
         actix_web::rt::time::sleep(delay).await;
     }
-    record.replayed = replayed_from.is_some();
-    log(&shared, record, status);
     let mut response = json_response(status, &request_id);
     if let Some(key) = &idempotency_key {
         response.insert_header(("Idempotency-Key", key.clone()));
@@ -1409,12 +1410,12 @@ fn route(st: &mut State, ctx: &Ctx, events: &mut Vec<String>) -> Answer {
     let segments: Vec<&str> = ctx.path.trim_matches('/').split('/').collect();
     match (ctx.method.as_str(), segments.as_slice()) {
         ("POST", ["v1", "checkout", "sessions"]) => create_session(st, ctx),
-        ("GET", ["v1", "checkout", "sessions"]) => Ok(list(
+        ("GET", ["v1", "checkout", "sessions"]) => list(
             &st.sessions,
             "/v1/checkout/sessions",
             &ctx.params,
             &[("payment_intent", "payment_intent"), ("status", "status")],
-        )?),
+        ),
         ("GET", ["v1", "checkout", "sessions", id]) => {
             let session = find(&st.sessions, id)
                 .ok_or_else(|| no_such("checkout.session", id, "session", 404))?;
