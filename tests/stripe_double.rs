@@ -20,7 +20,8 @@ use stripe::{
 };
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionPaymentIntentData, ProductData, RetrieveCheckoutSession,
+    CreateCheckoutSessionPaymentIntentData, ListCheckoutSession, ProductData,
+    RetrieveCheckoutSession,
 };
 use stripe_checkout::{
     CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
@@ -187,6 +188,13 @@ async fn checkout_sessions_are_created_paid_and_retrieved() {
     let pi = double.payment_intent_of(session.id.as_str()).unwrap();
     assert_eq!(paid.payment_intent.as_ref().unwrap().id().as_str(), pi);
     assert!(pi.starts_with("pi_"));
+    let by_intent = ListCheckoutSession::new()
+        .payment_intent(pi.as_str())
+        .send(&client)
+        .await
+        .expect("a list");
+    assert_eq!(by_intent.data.len(), 1);
+    assert_eq!(by_intent.data[0].id, session.id);
 
     // The charge a transfer needs as source_transaction, through expand.
     let expanded = RetrieveCheckoutSession::new(session.id.clone())
