@@ -36,8 +36,10 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
     let jwt = JwtKeys::new(secret.expose().as_bytes(), config.access_token_ttl);
     let blobs =
         crate::submissions::blobs::Blobs::from_config(&config).map_err(anyhow::Error::msg)?;
+    let payments = crate::money::provider::from_config(&config)?;
     Ok(AppState {
         blobs,
+        payments,
         trusted_proxies: Arc::new(trusted_proxies),
         pool,
         config: Arc::new(config),
@@ -54,6 +56,7 @@ pub fn worker(state: &AppState) -> anyhow::Result<Worker> {
         mailer: Arc::new(mailer),
         from: state.config.mail_from.clone(),
         wake: state.wake.clone(),
+        state: state.clone(),
         poll: Duration::from_millis(state.config.worker_poll_ms.max(50)),
         blobs: state.blobs.clone(),
     })
@@ -217,6 +220,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/admin/refunds/{id}/paid").route(post().to(payouts::api::refund_paid)))
             .service(r("/admin/refunds/{id}/failed").route(post().to(payouts::api::refund_failed)))
             .service(r("/me/payouts").route(get().to(payouts::api::mine)))
+            .service(r("/me/payouts/onboarding").route(post().to(payouts::api::onboarding)))
+            .service(r("/webhooks/stripe").route(post().to(payouts::api::stripe_webhook)))
             .service(r("/challenges/{id}/payouts").route(get().to(payouts::api::of_challenge)))
             .service(
                 r("/admin/fundings/{id}/confirm")
@@ -495,6 +500,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         // Platform admin
         .service(page("/admin").route(get().to(challenges::pages::admin::index)))
         .service(page("/admin/payouts").route(get().to(payouts::pages::admin)))
+        .service(page("/me/payouts/onboarding").route(get().to(payouts::pages::onboarding)))
         .service(
             page("/admin/payouts/{id}/paid")
                 .app_data(web::Data::new(payouts::pages::Action::PayoutPaid))

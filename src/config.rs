@@ -121,6 +121,16 @@ pub struct Config {
     pub login_max_failures_per_ip: usize,
     /// Attachments one account may upload per hour (`TRIBU_UPLOADS_PER_HOUR`).
     pub uploads_per_hour: usize,
+    /// Stripe's API base URL (`TRIBU_STRIPE_API_BASE`); tests point it at a double.
+    pub stripe_api_base: String,
+    /// Stripe secret key, `sk_…` (`TRIBU_STRIPE_SECRET_KEY`).
+    pub stripe_secret_key: Option<Secret>,
+    /// Signing secret of the platform's webhook endpoint, `whsec_…` (`TRIBU_STRIPE_WEBHOOK_SECRET`).
+    pub stripe_webhook_secret: Option<Secret>,
+    /// Signing secret of the Connect webhook endpoint (`TRIBU_STRIPE_CONNECT_WEBHOOK_SECRET`).
+    pub stripe_connect_webhook_secret: Option<Secret>,
+    /// Country of new connected accounts, ISO 3166 (`TRIBU_STRIPE_ACCOUNT_COUNTRY`).
+    pub stripe_account_country: String,
 }
 
 /// Where attachments are stored.
@@ -164,6 +174,11 @@ impl Default for Config {
             trusted_proxies: String::new(),
             login_max_failures_per_ip: 100,
             uploads_per_hour: 60,
+            stripe_api_base: "https://api.stripe.com".into(),
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_connect_webhook_secret: None,
+            stripe_account_country: "FR".into(),
         }
     }
 }
@@ -222,6 +237,17 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "mail_transport = smtp needs TRIBU_SMTP_URL".into(),
             ));
+        }
+        if self.payment_provider == PaymentProvider::Stripe {
+            let set = |s: &Option<Secret>| s.as_ref().is_some_and(|s| !s.expose().is_empty());
+            if !set(&self.stripe_secret_key)
+                || !set(&self.stripe_webhook_secret)
+                || !set(&self.stripe_connect_webhook_secret)
+            {
+                return Err(ConfigError::Invalid(
+                    "payment_provider = stripe needs TRIBU_STRIPE_SECRET_KEY, TRIBU_STRIPE_WEBHOOK_SECRET and TRIBU_STRIPE_CONNECT_WEBHOOK_SECRET".into(),
+                ));
+            }
         }
         crate::db::Target::parse(self.database_url.expose())
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;

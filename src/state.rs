@@ -23,6 +23,8 @@ pub struct AppState {
     pub blobs: crate::submissions::blobs::Blobs,
     /// Reverse proxies whose `X-Forwarded-For` is believed (parsed once).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// The payment provider that moves money (`TRIBU_PAYMENT_PROVIDER`).
+    pub payments: Arc<dyn crate::money::provider::PaymentProvider>,
 }
 
 impl AppState {

@@ -20,7 +20,7 @@ mod solvers;
 mod validate;
 
 pub use editing::{check_create, check_update, create, create_from_input, new_rules, update};
-pub use funding::{cancel, confirm_funding, flows, request_funding};
+pub use funding::{cancel, confirm_card_payment, confirm_funding, flows, request_funding};
 pub use platform::{change_settings, Settings};
 pub use review::{
     as_reviewed, pending_of, publish, review_decision, review_required, review_version, Published,

@@ -289,6 +289,11 @@ diesel::table! {
         confirmed_by -> Nullable<Text>,
         confirmed_at -> Nullable<Timestamp>,
         entry_id -> Nullable<Text>,
+        provider -> Text,
+        checkout_session_id -> Nullable<Text>,
+        checkout_url -> Nullable<Text>,
+        payment_intent_id -> Nullable<Text>,
+        charge_id -> Nullable<Text>,
     }
 }
 
@@ -597,6 +602,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_accounts (user_id) {
+        user_id -> Text,
+        provider -> Text,
+        account_id -> Text,
+        payouts_enabled -> Bool,
+        requirements -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    provider_events (id) {
+        id -> Text,
+        provider -> Text,
+        kind -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -688,4 +714,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     awards,
     payouts,
     refunds,
+    payment_accounts,
+    provider_events,
 );

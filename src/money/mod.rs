@@ -4,4 +4,5 @@
 //! (funding, refunds) live with the challenges they belong to.
 
 pub mod model;
+pub mod provider;
 pub mod store;

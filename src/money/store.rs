@@ -257,21 +257,48 @@ pub struct Funding {
     pub confirmed_at: Option<NaiveDateTime>,
     #[serde(skip)]
     pub entry_id: Option<String>,
+    /// `manual` (a bank transfer quoting the reference) or `stripe` (by card).
+    pub provider: String,
+    /// Where the organisation pays by card (Stripe Checkout), while requested.
+    pub checkout_url: Option<String>,
+    #[serde(skip)]
+    pub checkout_session_id: Option<String>,
+    #[serde(skip)]
+    pub payment_intent_id: Option<String>,
+    #[serde(skip)]
+    pub charge_id: Option<String>,
+}
+
+/// A funding request to store.
+pub struct NewFunding<'a> {
+    pub challenge_id: &'a str,
+    /// What escrow receives, in minor units.
+    pub amount: i64,
+    pub fee: i64,
+    pub currency: &'a str,
+    pub by: &'a str,
+    /// `manual` or `stripe`.
+    pub provider: &'a str,
 }
 
 pub fn create_funding(
     conn: &mut DbConnection,
-    challenge_id: &str,
-    amount: i64,
-    fee: i64,
-    currency: &str,
-    by: &str,
+    f: NewFunding<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<Funding> {
+    let NewFunding {
+        challenge_id,
+        amount,
+        fee,
+        currency,
+        by,
+        provider,
+    } = f;
     let id = new_id();
     diesel::insert_into(fundings::table)
         .values((
             fundings::id.eq(&id),
+            fundings::provider.eq(provider),
             fundings::challenge_id.eq(challenge_id),
             fundings::amount.eq(amount),
             fundings::fee.eq(fee),
@@ -356,4 +383,80 @@ pub fn cancel_pending(conn: &mut DbConnection, challenge_id: &str) -> QueryResul
     )
     .set(fundings::status.eq(funding_status::CANCELLED))
     .execute(conn)
+}
+
+/// Keeps the Checkout Session where a funding request is paid by card.
+pub fn set_checkout(
+    conn: &mut DbConnection,
+    id: &str,
+    session_id: &str,
+    url: &str,
+) -> QueryResult<usize> {
+    diesel::update(fundings::table.find(id))
+        .set((
+            fundings::checkout_session_id.eq(Some(session_id)),
+            fundings::checkout_url.eq(Some(url)),
+        ))
+        .execute(conn)
+}
+
+/// The funding request paid through a Checkout Session.
+pub fn funding_by_session(
+    conn: &mut DbConnection,
+    session_id: &str,
+) -> QueryResult<Option<Funding>> {
+    fundings::table
+        .filter(fundings::checkout_session_id.eq(session_id))
+        .select(Funding::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks a card payment confirmed by the provider; 0 rows if it was not
+/// waiting any more.
+pub fn mark_paid_by_card(
+    conn: &mut DbConnection,
+    id: &str,
+    payment_intent: Option<&str>,
+    charge: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        fundings::table
+            .find(id)
+            .filter(fundings::status.eq(funding_status::REQUESTED)),
+    )
+    .set((
+        fundings::status.eq(funding_status::CONFIRMED),
+        fundings::reference.eq(payment_intent),
+        fundings::payment_intent_id.eq(payment_intent),
+        fundings::charge_id.eq(charge),
+        fundings::checkout_url.eq(None::<String>),
+        fundings::confirmed_at.eq(Some(now)),
+    ))
+    .execute(conn)
+}
+
+/// Ends one funding request that will not be paid (its card payment could
+/// not start).
+pub fn cancel_funding(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
+    diesel::update(
+        fundings::table
+            .find(id)
+            .filter(fundings::status.eq(funding_status::REQUESTED)),
+    )
+    .set(fundings::status.eq(funding_status::CANCELLED))
+    .execute(conn)
+}
+
+/// The confirmed card payments of a challenge, oldest first: where its
+/// transfers and refunds draw from.
+pub fn card_payments(conn: &mut DbConnection, challenge_id: &str) -> QueryResult<Vec<Funding>> {
+    fundings::table
+        .filter(fundings::challenge_id.eq(challenge_id))
+        .filter(fundings::status.eq(funding_status::CONFIRMED))
+        .filter(fundings::charge_id.is_not_null())
+        .order(fundings::confirmed_at.asc())
+        .select(Funding::as_select())
+        .load(conn)
 }

@@ -19,6 +19,8 @@ pub struct Worker {
     pub poll: Duration,
     /// The attachment store, whose staging area the worker sweeps.
     pub blobs: crate::submissions::blobs::Blobs,
+    /// The application, for work that calls a payment provider.
+    pub state: crate::state::AppState,
 }
 
 /// Uploads still staged after this long were abandoned (a crash mid-upload).
@@ -39,6 +41,12 @@ impl Worker {
                 if n > 0 {
                     tracing::info!(removed = n, "abandoned uploads removed from staging");
                 }
+            }
+            // Payouts and refunds a provider moves itself (Stripe).
+            match crate::payouts::runner::run_due(&self.state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(moved = n, "payouts and refunds sent"),
+                Err(e) => tracing::warn!(error = %e, "payout pass failed"),
             }
             let this = self.clone();
             match tokio::task::spawn_blocking(move || this.run_once()).await {

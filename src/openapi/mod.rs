@@ -162,7 +162,8 @@ impl Modify for Security {
         judging::api::publish_results, judging::api::show_results,
         payouts::api::mine, payouts::api::of_challenge, payouts::api::admin_payouts, payouts::api::admin_refunds,
         payouts::api::admin_csv, payouts::api::payout_paid, payouts::api::payout_failed,
-        payouts::api::refund_paid, payouts::api::refund_failed,
+        payouts::api::refund_paid, payouts::api::refund_failed, payouts::api::stripe_webhook,
+        payouts::api::onboarding,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

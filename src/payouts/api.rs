@@ -185,3 +185,59 @@ pub async fn refund_failed(
             .await?;
     Ok(HttpResponse::Ok().json(v))
 }
+
+/// The answer to a provider's webhook.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    /// `applied`, `duplicate` or `ignored`.
+    pub outcome: String,
+}
+
+/// Stripe's webhook endpoint (platform and Connect events). Verifies the
+/// `Stripe-Signature` header over the raw body (300 s tolerance), acts on
+/// each event once, in any order.
+#[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "money",
+    params(("Stripe-Signature" = String, Header, description = "t=…,v1=…")),
+    request_body(content = String, content_type = "application/json", description = "A Stripe event, as Stripe sent it"),
+    responses((status = 200, body = WebhookReceipt), (status = 400, body = Problem, description = "invalid_signature"),
+        (status = 404, body = Problem, description = "payments are manual"), (status = 503, body = Problem, description = "Stripe could not be asked; it delivers again")))]
+pub async fn stripe_webhook(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let signature = req
+        .headers()
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        crate::error::AppError::bad_request("invalid_signature", "The body is not UTF-8.")
+    })?;
+    let outcome = super::webhook::receive(&state, text, signature).await?;
+    let outcome = match outcome {
+        super::webhook::Outcome::Applied => "applied",
+        super::webhook::Outcome::Duplicate => "duplicate",
+        super::webhook::Outcome::Ignored => "ignored",
+    };
+    Ok(HttpResponse::Ok().json(WebhookReceipt {
+        outcome: outcome.into(),
+    }))
+}
+
+/// Where to set up or finish a payout account.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct OnboardingLink {
+    /// A one-time link to the provider's onboarding (expires within minutes).
+    pub url: String,
+}
+
+/// A fresh onboarding link for my payout account (Stripe), created with the
+/// account on first use. 409 `no_payouts` when nothing is owed to me.
+#[utoipa::path(post, path = "/api/v1/me/payouts/onboarding", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = OnboardingLink), (status = 404, body = Problem, description = "payments are manual"),
+        (status = 409, body = Problem, description = "no_payouts"), (status = 503, body = Problem)))]
+pub async fn onboarding(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+    let url = super::service::onboarding_link(&state, &user.user.id).await?;
+    Ok(HttpResponse::Ok().json(OnboardingLink { url }))
+}

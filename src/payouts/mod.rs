@@ -4,9 +4,12 @@
 //! machine of [`model`] and is journaled once when paid. A challenge is
 //! `settled` when all of them are paid.
 
+pub mod accounts;
 pub mod api;
 pub mod model;
 pub mod pages;
 pub mod queries;
+pub mod runner;
 pub mod service;
 pub mod store;
+pub mod webhook;

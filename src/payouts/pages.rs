@@ -280,3 +280,15 @@ pub async fn record(
     }
     render_status(&p, status)
 }
+
+/// `GET /me/payouts/onboarding`: on to the provider's onboarding, with a
+/// fresh link (they expire within minutes, so the page makes one each time).
+pub async fn onboarding(
+    state: web::Data<AppState>,
+    user: crate::frontend::session::PageUser,
+) -> Result<HttpResponse, AppError> {
+    let url = service::onboarding_link(&state, &user.0.user.id).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, url))
+        .finish())
+}

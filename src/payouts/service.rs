@@ -96,10 +96,7 @@ pub fn open_refund(
 
 /// The provider's name for new rows.
 pub fn provider_name(state: &AppState) -> &'static str {
-    match state.config.payment_provider {
-        crate::config::PaymentProvider::Manual => "manual",
-        crate::config::PaymentProvider::Stripe => "stripe",
-    }
+    state.payments.name()
 }
 
 fn refused(e: model::Refused) -> AppError {
@@ -491,4 +488,27 @@ pub async fn record_refund_failed(
         record_failed::<Refund>(state, admin_id, id, reason).await?,
     )
     .await
+}
+
+/// A fresh onboarding link for a person owed a prize (the recipient account
+/// is created on first use).
+pub async fn onboarding_link(state: &AppState, user_id: &str) -> AppResult<String> {
+    if state.payments.name() == "manual" {
+        return Err(AppError::NotFound);
+    }
+    let uid = user_id.to_owned();
+    let owed = state
+        .db(move |c| Ok(!store::payouts_of_user(c, &uid)?.is_empty()))
+        .await?;
+    if !owed {
+        return Err(AppError::conflict("no_payouts", "No prize is owed to you."));
+    }
+    let (account, _) = super::runner::recipient(state, user_id).await?;
+    let back = state.url("/me/submissions#prizes-heading");
+    let again = state.url("/me/payouts/onboarding");
+    state
+        .payments
+        .onboarding_link(&account, &back, &again)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))
 }

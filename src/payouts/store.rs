@@ -292,3 +292,149 @@ status_setter!(
     set_refund_status,
     refunds
 );
+
+/// Payouts a provider should send now: not paid, not waiting for a person
+/// (failed), and due (new, or their retry or lease time has come).
+pub fn due_payouts(
+    conn: &mut DbConnection,
+    provider: &str,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Payout>> {
+    payouts::table
+        .filter(payouts::provider.eq(provider))
+        .filter(payouts::status.eq_any([Status::Pending.as_str(), Status::Submitted.as_str()]))
+        .filter(
+            payouts::next_attempt_at
+                .is_null()
+                .or(payouts::next_attempt_at.le(now)),
+        )
+        .order(payouts::created_at.asc())
+        .limit(limit)
+        .select(Payout::as_select())
+        .load(conn)
+}
+
+/// Refunds a provider should send (or ask about) now.
+pub fn due_refunds(
+    conn: &mut DbConnection,
+    provider: &str,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Refund>> {
+    refunds::table
+        .filter(refunds::provider.eq(provider))
+        .filter(refunds::status.eq_any([Status::Pending.as_str(), Status::Submitted.as_str()]))
+        .filter(
+            refunds::next_attempt_at
+                .is_null()
+                .or(refunds::next_attempt_at.le(now)),
+        )
+        .order(refunds::created_at.asc())
+        .limit(limit)
+        .select(Refund::as_select())
+        .load(conn)
+}
+
+/// Puts off a payout until `at` (a lease while it is being sent, or the
+/// next retry), counting an attempt when asked.
+pub fn put_off_payout(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+    attempt: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let row = payouts::table.find(id);
+    if attempt {
+        diesel::update(row)
+            .set((
+                payouts::next_attempt_at.eq(Some(at)),
+                payouts::attempts.eq(payouts::attempts + 1),
+                payouts::updated_at.eq(now),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(row)
+            .set((
+                payouts::next_attempt_at.eq(Some(at)),
+                payouts::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+}
+
+/// [`put_off_payout`] for a refund.
+pub fn put_off_refund(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+    attempt: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let row = refunds::table.find(id);
+    if attempt {
+        diesel::update(row)
+            .set((
+                refunds::next_attempt_at.eq(Some(at)),
+                refunds::attempts.eq(refunds::attempts + 1),
+                refunds::updated_at.eq(now),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(row)
+            .set((
+                refunds::next_attempt_at.eq(Some(at)),
+                refunds::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+}
+
+/// The refund the provider knows by this id.
+pub fn refund_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> QueryResult<Option<Refund>> {
+    refunds::table
+        .filter(refunds::reference.eq(reference))
+        .select(Refund::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Keeps the provider's id of a refund still on its way.
+pub fn set_refund_reference(
+    conn: &mut DbConnection,
+    id: &str,
+    reference: &str,
+) -> QueryResult<usize> {
+    diesel::update(refunds::table.find(id))
+        .set(refunds::reference.eq(Some(reference)))
+        .execute(conn)
+}
+
+/// Makes the waiting payouts of an account's owner due now (the account
+/// can receive transfers).
+pub fn wake_payouts_of_account(
+    conn: &mut DbConnection,
+    account_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::payment_accounts;
+    let owner: Option<String> = payment_accounts::table
+        .filter(payment_accounts::account_id.eq(account_id))
+        .select(payment_accounts::user_id)
+        .first(conn)
+        .optional()?;
+    let Some(user) = owner else {
+        return Ok(0);
+    };
+    diesel::update(
+        payouts::table
+            .filter(payouts::user_id.eq(user))
+            .filter(payouts::status.eq(Status::Pending.as_str())),
+    )
+    .set(payouts::next_attempt_at.eq(Some(now)))
+    .execute(conn)
+}

@@ -551,11 +551,15 @@ pub struct Dashboard {
     pub prizes: Vec<crate::judging::queries::results::MyPrize>,
     /// Judging roles and invitations to judge (for a link to the workspace).
     pub judging: usize,
+    /// With a provider that pays by itself: prizes wait for the person's
+    /// payout account, and what the provider still needs for it.
+    pub payout_setup: Option<Vec<String>>,
 }
 
 /// The dashboard of `user`.
 pub async fn dashboard(state: &AppState, user: &AuthUser) -> AppResult<Dashboard> {
     let (uid, email) = (user.user.id.clone(), user.user.email.clone());
+    let card = state.payments.name() != "manual";
     state
         .db(move |c| {
             let registrations = challenges::registrations_of(c, &uid)?;
@@ -572,7 +576,18 @@ pub async fn dashboard(state: &AppState, user: &AuthUser) -> AppResult<Dashboard
             }
             let judging = crate::judging::store::roles_of_user(c, &uid)?.len()
                 + crate::judging::store::invitations_for(c, &email, now())?.len();
+            let waiting = crate::payouts::store::payouts_of_user(c, &uid)?
+                .iter()
+                .any(|p| p.state() != crate::payouts::model::Status::Paid);
+            let account = crate::payouts::accounts::of_user(c, &uid)?;
+            let payout_setup = match account {
+                _ if !card || !waiting => None,
+                Some(a) if a.payouts_enabled => None,
+                Some(a) => Some(a.needs()),
+                None => Some(Vec::new()),
+            };
             Ok(Dashboard {
+                payout_setup,
                 prizes: crate::judging::queries::results::prizes_of_user(c, &uid)?,
                 judging,
                 registrations,

@@ -437,14 +437,21 @@ impl World {
     /// API: two entries, one judge, one round, results.
     pub async fn awarded(&self) -> Awarded {
         let slug = self
-            .open_challenge(
-                "Cleaner harbours",
-                json!({ "prize_tiers": [
-                    { "rank": 1, "label": "Winner", "amount": 60000 },
-                    { "rank": 2, "label": "Runner-up", "amount": 40000 }
-                ] }),
-            )
+            .open_challenge("Cleaner harbours", Self::two_tiers())
             .await;
+        self.awarded_on(slug).await
+    }
+
+    /// The prize tiers of [`World::awarded`]: 600.00 and 400.00.
+    pub fn two_tiers() -> Value {
+        json!({ "prize_tiers": [
+            { "rank": 1, "label": "Winner", "amount": 60000 },
+            { "rank": 2, "label": "Runner-up", "amount": 40000 }
+        ] })
+    }
+
+    /// [`World::awarded`] on an open challenge with [`World::two_tiers`].
+    pub async fn awarded_on(&self, slug: String) -> Awarded {
         let winner = self.solver("win@solvers.org", "Wyn Winner", &slug).await;
         let entry = id_of(&self.submit(&winner, &slug, "Floating filters", false).await);
         let coauthor = self.solver("co@solvers.org", "Cora Author", &slug).await;

@@ -11,6 +11,7 @@ use crate::challenges::store::{self, Challenge};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::money::model::{fee_for, funding_lines, funding_needed, refund_lines, EscrowFlows};
+use crate::money::provider::{FundingOrder, FundingState};
 use crate::money::store as ledger;
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
@@ -78,7 +79,9 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
         .await
 }
 
-/// Asks to fund what the pool still lacks (plus the platform fee).
+/// Asks to fund what the pool still lacks (plus the platform fee). With a
+/// card provider the answer carries the Checkout page to pay on; if that
+/// page cannot be made, the request is withdrawn and nothing is owed.
 pub async fn request_funding(
     state: &AppState,
     caller: &Principal,
@@ -89,7 +92,8 @@ pub async fn request_funding(
         key.to_owned(),
         state.config.platform_fee_bps,
     );
-    state
+    let provider = state.payments.name();
+    let (funding, title, slug) = state
         .tx(move |c| {
             let ch = org_access_locked(c, &caller, &key, OrgAction::FundChallenges)?;
             let at = now();
@@ -113,11 +117,14 @@ pub async fn request_funding(
             }
             let funding = ledger::create_funding(
                 c,
-                &ch.id,
-                need,
-                fee_for(need, fee_bps),
-                &ch.currency,
-                &actor_user(&caller),
+                ledger::NewFunding {
+                    challenge_id: &ch.id,
+                    amount: need,
+                    fee: fee_for(need, fee_bps),
+                    currency: &ch.currency,
+                    by: &actor_user(&caller),
+                    provider,
+                },
                 at,
             )?;
             audit_challenge(
@@ -127,9 +134,131 @@ pub async fn request_funding(
                 "funding.requested",
                 serde_json::json!({ "funding": funding.id, "amount": need, "fee": funding.fee }),
             )?;
-            Ok(funding)
+            Ok((funding, ch.title, ch.slug))
+        })
+        .await?;
+    if provider == "manual" {
+        return Ok(funding);
+    }
+    let order = FundingOrder {
+        funding_id: funding.id.clone(),
+        challenge_id: funding.challenge_id.clone(),
+        challenge_title: title,
+        total: funding.amount + funding.fee,
+        currency: funding.currency.clone(),
+        success_url: state.url(&format!("/manage/challenges/{slug}?done=card")),
+        cancel_url: state.url(&format!("/manage/challenges/{slug}")),
+        idempotency_key: format!("checkout:{}", funding.id),
+    };
+    let started = state.payments.start_funding(&order).await;
+    let id = funding.id.clone();
+    state
+        .tx(move |c| match started {
+            Ok(checkout) => {
+                ledger::set_checkout(c, &id, &checkout.session_id, &checkout.url)?;
+                Ok(ledger::find_funding(c, &id)?)
+            }
+            Err(e) => {
+                tracing::warn!(funding = %id, error = %e, "card payment could not start");
+                ledger::cancel_funding(c, &id)?;
+                Err(AppError::Unavailable(
+                    "The card payment service did not answer; nothing is owed. Try again in a moment.".into(),
+                ))
+            }
         })
         .await
+}
+
+/// The provider says a card payment arrived: escrow (and fee) credited
+/// once, from clearing, as for a bank transfer. Call in the transaction
+/// that records the provider's event; a request already confirmed (an
+/// event delivered twice, or a second event of the same payment) is left
+/// as it is.
+pub fn confirm_card_payment(c: &mut DbConnection, paid: &FundingState) -> AppResult<bool> {
+    if !paid.paid {
+        return Ok(false);
+    }
+    let Some(funding) = ledger::funding_by_session(c, &paid.session_id)? else {
+        return Ok(false);
+    };
+    store::lock(c, &funding.challenge_id)?;
+    let funding = ledger::find_funding(c, &funding.id)?;
+    if funding.status != ledger::funding_status::REQUESTED {
+        return Ok(false);
+    }
+    let ch = store::find(c, &funding.challenge_id)?;
+    let at = now();
+    if ledger::mark_paid_by_card(
+        c,
+        &funding.id,
+        paid.payment_intent.as_deref(),
+        paid.charge.as_deref(),
+        at,
+    )? != 1
+    {
+        return Ok(false);
+    }
+    let reference = paid
+        .payment_intent
+        .clone()
+        .unwrap_or_else(|| paid.session_id.clone());
+    post_funding(c, &funding, &ch, &reference, None, at)?;
+    // Cancelled meanwhile: the money goes straight back, like any escrow of
+    // a cancelled challenge.
+    if ch.stored_state() == State::Cancelled {
+        let cur = currency_of(&ch.currency)?;
+        let f = flows(c, &ch)?;
+        let lines = refund_lines(&ch.id, &ch.org_id, f.balance(), &cur);
+        if !lines.is_empty() {
+            ledger::post(
+                c,
+                ledger::Entry {
+                    idempotency_key: &format!("funding:{}:late-refund", funding.id),
+                    kind: ledger::entry_kind::REFUND,
+                    challenge_id: Some(&ch.id),
+                    memo: "Card payment arrived after cancellation: refunded to the organisation",
+                    created_by: None,
+                    lines,
+                },
+                at,
+            )?;
+        }
+    }
+    Ok(true)
+}
+
+/// Journals a confirmed funding request (clearing → escrow and fee) and
+/// audits it.
+fn post_funding(
+    c: &mut DbConnection,
+    funding: &ledger::Funding,
+    ch: &Challenge,
+    reference: &str,
+    by: Option<&str>,
+    at: chrono::NaiveDateTime,
+) -> AppResult<()> {
+    let cur = currency_of(&funding.currency)?;
+    let posted = ledger::post(
+        c,
+        ledger::Entry {
+            idempotency_key: &format!("funding:{}:confirm", funding.id),
+            kind: ledger::entry_kind::FUNDING,
+            challenge_id: Some(&ch.id),
+            memo: &format!("Funding received, reference {reference}"),
+            created_by: by,
+            lines: funding_lines(&ch.id, funding.amount, funding.fee, &cur),
+        },
+        at,
+    )?;
+    ledger::set_funding_entry(c, &funding.id, posted.id())?;
+    let actor = by.map(Actor::user).unwrap_or_default();
+    audit_challenge(
+        c,
+        &actor,
+        ch,
+        "funding.confirmed",
+        serde_json::json!({ "funding": funding.id, "amount": funding.amount, "reference": reference }),
+    )
 }
 
 /// A platform admin records that the money of a funding request arrived:
@@ -150,34 +279,31 @@ pub async fn confirm_funding(
             store::lock(c, &funding.challenge_id)?;
             let funding = ledger::find_funding(c, &funding.id)?;
             if funding.status != ledger::funding_status::REQUESTED {
-                return Err(AppError::conflict("funding_not_pending", format!("This funding request is {}.", funding.status)));
+                return Err(AppError::conflict(
+                    "funding_not_pending",
+                    format!("This funding request is {}.", funding.status),
+                ));
             }
             let ch = store::find(c, &funding.challenge_id)?;
-            if matches!(ch.stored_state(), State::Cancelled | State::Awarded | State::Settled) {
-                return Err(AppError::conflict("not_fundable", format!("This challenge is {}.", ch.stored_state().as_str())));
+            if matches!(
+                ch.stored_state(),
+                State::Cancelled | State::Awarded | State::Settled
+            ) {
+                return Err(AppError::conflict(
+                    "not_fundable",
+                    format!("This challenge is {}.", ch.stored_state().as_str()),
+                ));
             }
-            let cur = currency_of(&funding.currency)?;
             let at = now();
             // Claim the request first: the conditional update locks the row, so
             // a concurrent confirmation waits, then finds it handled (409).
             if ledger::mark_confirmed(c, &funding.id, &reference, &admin_id, at)? != 1 {
-                return Err(AppError::conflict("funding_not_pending", "This funding request was handled meanwhile."));
+                return Err(AppError::conflict(
+                    "funding_not_pending",
+                    "This funding request was handled meanwhile.",
+                ));
             }
-            let key = format!("funding:{}:confirm", funding.id);
-            let posted = ledger::post(
-                c,
-                ledger::Entry {
-                    idempotency_key: &key,
-                    kind: ledger::entry_kind::FUNDING,
-                    challenge_id: Some(&ch.id),
-                    memo: &format!("Funding received, reference {reference}"),
-                    created_by: Some(&admin_id),
-                    lines: funding_lines(&ch.id, funding.amount, funding.fee, &cur),
-                },
-                at,
-            )?;
-            ledger::set_funding_entry(c, &funding.id, posted.id())?;
-            audit_challenge(c, &Actor::user(&admin_id), &ch, "funding.confirmed", serde_json::json!({ "funding": funding.id, "amount": funding.amount, "reference": reference }))?;
+            post_funding(c, &funding, &ch, &reference, Some(&admin_id), at)?;
             Ok(ledger::find_funding(c, &funding.id)?)
         })
         .await

@@ -82,6 +82,8 @@ struct PrizeRow {
 struct MinePage {
     page: PageCtx,
     prizes: Vec<PrizeRow>,
+    /// Prizes wait for a payout account; what the provider still needs.
+    payout_setup: Option<String>,
     judging: usize,
     registrations: Vec<RegistrationRow>,
     submissions: Vec<SubmissionRow>,
@@ -179,6 +181,7 @@ pub async fn mine(
     render(&MinePage {
         notice: done_notice(t, &q.done),
         prizes,
+        payout_setup: d.payout_setup.map(|needs| needs.join(", ")),
         judging: d.judging,
         page: ctx,
         registrations,

@@ -39,6 +39,8 @@ pub struct PayBox {
     pub fee: String,
     pub total: String,
     pub reference: String,
+    /// Paid by card: the provider's checkout page.
+    pub card_url: Option<String>,
 }
 
 /// The translated status of a funding request.
@@ -78,6 +80,7 @@ pub fn pay_box(t: Tr, fundings: &[Funding], id: &str) -> Option<PayBox> {
             fee: amount(t, f.fee, &f.currency),
             total: amount(t, f.amount + f.fee, &f.currency),
             reference: payment_reference(&f.id),
+            card_url: f.checkout_url.clone().filter(|_| f.status == "requested"),
         })
 }
 

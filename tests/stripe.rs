@@ -1,0 +1,396 @@
+//! The Stripe provider over HTTP against the Stripe double (no mock of the
+//! adapter): card funding through Checkout and its webhook, publication,
+//! judging and results, solvers' Express onboarding, transfers from the
+//! funding charge, the refund of the unawarded rest, settlement; webhooks
+//! delivered three times and out of order; forged and stale signatures;
+//! transient Stripe failures; a hundred senders at once for one payable.
+
+mod common;
+#[path = "common/stripe_double.rs"]
+mod stripe_double;
+
+use std::time::{Duration, Instant};
+
+use common::fixtures::{id_of, slug_of, World};
+use serde_json::{json, Value};
+use stripe_double::{Fault, Order, StripeDouble, SECRET_KEY};
+use tribu::config::{PaymentProvider, Secret};
+use tribu::money::model::{AccountKind, AccountRef, Currency, PLATFORM};
+
+const PLATFORM_SECRET: &str = "whsec_platform_tribu_test";
+const CONNECT_SECRET: &str = "whsec_connect_tribu_test";
+
+async fn stripe_world(double: &StripeDouble) -> World {
+    let url = double.url();
+    let w = World::with(move |c| {
+        c.payment_provider = PaymentProvider::Stripe;
+        c.stripe_api_base = url;
+        c.stripe_secret_key = Some(Secret::new(SECRET_KEY));
+        c.stripe_webhook_secret = Some(Secret::new(PLATFORM_SECRET));
+        c.stripe_connect_webhook_secret = Some(Secret::new(CONNECT_SECRET));
+    })
+    .await;
+    double.set_webhook(
+        &w.app.url("/api/v1/webhooks/stripe"),
+        PLATFORM_SECRET,
+        CONNECT_SECRET,
+    );
+    w
+}
+
+fn balance(w: &World, kind: AccountKind, owner: &str) -> i64 {
+    let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+    let eur = Currency::parse("c", "EUR").unwrap_or_else(|e| panic!("{e:?}"));
+    tribu::money::store::balance(&mut conn, &AccountRef::new(kind, owner, &eur))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn funding_entries(w: &World) -> i64 {
+    use diesel::prelude::*;
+    use tribu::db::schema::journal_entries::dsl::*;
+    let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+    journal_entries
+        .filter(kind.eq("funding"))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits until `check` holds (the worker and webhooks run on their own).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A draft funded by card through Checkout; returns its slug and the
+/// session id.
+async fn card_funded(w: &World, double: &StripeDouble, pay: bool) -> (String, String) {
+    let draft = w.draft("Cleaner harbours", World::two_tiers()).await;
+    let slug = slug_of(&draft);
+    let f = w.request_funding(&slug).await;
+    assert_eq!(f["provider"], "stripe", "{f}");
+    let url = f["checkout_url"].as_str().unwrap_or_default().to_owned();
+    assert!(url.starts_with(&double.url()), "{f}");
+    let session = double
+        .sessions()
+        .last()
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert_eq!(
+        double.sessions().last().map(|s| s["amount_total"].clone()),
+        Some(json!(105_000))
+    );
+    if pay {
+        double.pay_checkout(&session).await;
+    }
+    (slug, session)
+}
+
+async fn escrow(w: &World, slug: &str) -> Value {
+    w.app
+        .get_json(
+            &format!("/api/v1/challenges/{slug}/escrow"),
+            Some(&w.owner.access),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn card_funding_to_settled_through_stripe_connect() {
+    let double = StripeDouble::start().await;
+    let w = stripe_world(&double).await;
+
+    // Funded by card: the webhook credits escrow, no admin involved.
+    let (slug, _) = card_funded(&w, &double, true).await;
+    let e = escrow(&w, &slug).await;
+    assert_eq!(e["balance"]["amount"], 100_000, "{e}");
+    assert_eq!(e["fully_funded"], true);
+    w.assert_ledger_balanced();
+    let p = w.publish(&slug).await;
+    assert_eq!(p["outcome"], "open", "{p}");
+
+    // Results: a team of two wins 600.00; 400.00 go back.
+    let a = w.awarded_on(slug.clone()).await;
+    w.assert_ledger_balanced();
+
+    // The winners have no payout account yet: the worker opens Express
+    // accounts; the dashboard asks them to finish onboarding.
+    eventually("two connected accounts", || async {
+        double.accounts().len() == 2
+    })
+    .await;
+    let r = w
+        .app
+        .post(
+            "/api/v1/me/payouts/onboarding",
+            Some(&a.winner.access),
+            json!({}),
+        )
+        .await;
+    let link: Value = r.json().await.unwrap_or_default();
+    assert!(
+        link["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&double.url())),
+        "{link}"
+    );
+    let r = w
+        .app
+        .post(
+            "/api/v1/me/payouts/onboarding",
+            Some(&a.other.access),
+            json!({}),
+        )
+        .await;
+    common::assert_problem(r, 409, "no_payouts").await;
+    assert!(double.transfers().is_empty(), "nothing before onboarding");
+
+    // The refund of the unawarded rest needs no onboarding.
+    eventually("the refund", || async { double.refunds().len() == 1 }).await;
+    assert_eq!(double.refunds()[0]["amount"], 40_000);
+
+    // Onboarding finishes at Stripe; account.updated wakes the payouts.
+    for acct in double.accounts() {
+        double
+            .complete_onboarding(acct["id"].as_str().unwrap_or_default())
+            .await;
+    }
+    eventually("settled", || async {
+        w.app
+            .get_json(&format!("/api/v1/challenges/{slug}"), None)
+            .await["state"]
+            == "settled"
+    })
+    .await;
+
+    // One transfer per payable, from the funding charge, in the challenge's
+    // transfer group, and nothing twice.
+    let transfers = double.transfers();
+    assert_eq!(transfers.len(), 2);
+    let charge = double.charges()[0]["id"].clone();
+    for t in &transfers {
+        assert_eq!(t["amount"], 30_000);
+        assert_eq!(t["source_transaction"], charge);
+        assert!(t["transfer_group"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("challenge_")));
+    }
+    let own: Value = w
+        .app
+        .get_json("/api/v1/me/payouts", Some(&a.winner.access))
+        .await;
+    assert_eq!(own["data"][0]["status"], "paid", "{own}");
+    assert!(own["data"][0]["reference"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("tr_")));
+
+    // The ledger: balanced; transfers + refunds + fees = funded.
+    w.assert_ledger_balanced();
+    let fees = balance(&w, AccountKind::PlatformFees, PLATFORM);
+    let moved: i64 = transfers
+        .iter()
+        .filter_map(|t| t["amount"].as_i64())
+        .sum::<i64>()
+        + double
+            .refunds()
+            .iter()
+            .filter_map(|r| r["amount"].as_i64())
+            .sum::<i64>();
+    assert_eq!(moved + fees, 105_000);
+    assert_eq!(balance(&w, AccountKind::ProviderClearing, PLATFORM), -fees);
+    assert_eq!(
+        balance(
+            &w,
+            AccountKind::ChallengeEscrow,
+            &id_of(
+                &w.app
+                    .get_json(&format!("/api/v1/challenges/{slug}"), None)
+                    .await
+            )
+        ),
+        0
+    );
+}
+
+#[tokio::test]
+async fn webhooks_three_times_out_of_order_act_once_and_forgeries_are_refused() {
+    let double = StripeDouble::start().await;
+    let w = stripe_world(&double).await;
+    double.hold_events(true);
+    let (slug, session) = card_funded(&w, &double, false).await;
+    double.pay_checkout(&session).await;
+    assert_eq!(escrow(&w, &slug).await["balance"]["amount"], 0, "held back");
+    double.release_events(Order::Reversed, 3).await;
+    double.wait_for_deliveries().await;
+    assert_eq!(escrow(&w, &slug).await["balance"]["amount"], 100_000);
+    assert_eq!(funding_entries(&w), 1);
+    let outcomes: Vec<u16> = double
+        .deliveries()
+        .iter()
+        .filter_map(|d| d.status)
+        .collect();
+    assert!(outcomes.iter().all(|s| *s == 200), "{outcomes:?}");
+
+    // A forged signature, and a real one ten minutes old.
+    let body = r#"{"id":"evt_forged","object":"event","type":"checkout.session.completed"}"#;
+    let post = |sig: String| {
+        w.app
+            .http
+            .post(w.app.url("/api/v1/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", sig)
+            .body(body)
+            .send()
+    };
+    let forged = stripe_webhook::Webhook::generate_test_header(body, "whsec_not_ours", None);
+    let r = post(forged).await.unwrap_or_else(|e| panic!("{e}"));
+    common::assert_problem(r, 400, "invalid_signature").await;
+    let stale = stripe_webhook::Webhook::generate_test_header(
+        body,
+        PLATFORM_SECRET,
+        Some(chrono::Utc::now().timestamp() - 600),
+    );
+    let r = post(stale).await.unwrap_or_else(|e| panic!("{e}"));
+    common::assert_problem(r, 400, "invalid_signature").await;
+    assert_eq!(funding_entries(&w), 1);
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_a_hundred_senders_make_one_transfer() {
+    let double = StripeDouble::start().await;
+    let w = stripe_world(&double).await;
+    let (slug, _) = card_funded(&w, &double, true).await;
+    w.publish(&slug).await;
+    let a = w.awarded_on(slug.clone()).await;
+    eventually("two connected accounts", || async {
+        double.accounts().len() == 2
+    })
+    .await;
+
+    // Stripe answers 500 then 429 to the next transfer calls: the same key
+    // is sent again and the transfer is made once.
+    double.inject_fault("POST", "/v1/transfers", Fault::ServerError, 1);
+    double.inject_fault(
+        "POST",
+        "/v1/transfers",
+        Fault::RateLimited { retry_after: 0 },
+        1,
+    );
+    for acct in double.accounts() {
+        double
+            .complete_onboarding(acct["id"].as_str().unwrap_or_default())
+            .await;
+    }
+    // A hundred senders at once, besides the worker.
+    let state = w.app.state.clone();
+    let runs = (0..100).map(|_| {
+        let s = state.clone();
+        async move { tribu::payouts::runner::run_due(&s).await }
+    });
+    futures_util::future::join_all(runs).await;
+    eventually("settled", || async {
+        w.app
+            .get_json(&format!("/api/v1/challenges/{slug}"), None)
+            .await["state"]
+            == "settled"
+    })
+    .await;
+    assert_eq!(double.transfers().len(), 2, "{:?}", double.transfers());
+    assert_eq!(double.refunds().len(), 1);
+    assert!(double.calls("POST", "/v1/transfers") >= 4);
+    let own: Value = w
+        .app
+        .get_json("/api/v1/me/payouts", Some(&a.coauthor.access))
+        .await;
+    assert_eq!(own["data"][0]["status"], "paid");
+    w.assert_ledger_balanced();
+}
+
+fn log_file(dir: &tempfile::TempDir, name: &str) -> std::fs::File {
+    std::fs::File::create(dir.path().join(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The binary, serving the demo community on Stripe (the double) at debug
+/// level, with a webhook delivered and a forged one refused: no Stripe
+/// secret appears in what it logs.
+#[tokio::test]
+async fn no_stripe_secret_reaches_the_logs() {
+    use std::process::{Command, Stdio};
+    let double = StripeDouble::start().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let port = common::free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribu"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TRIBU_") {
+            cmd.env_remove(k);
+        }
+    }
+    let server = common::KillOnDrop(
+        cmd.current_dir(dir.path())
+            .args(["serve", "--demo"])
+            .env("TRIBU_LISTEN", format!("127.0.0.1:{port}"))
+            .env("TRIBU_LOG", "debug")
+            .env("TRIBU_MAIL_TRANSPORT", "log")
+            .env("TRIBU_PAYMENT_PROVIDER", "stripe")
+            .env("TRIBU_STRIPE_API_BASE", double.url())
+            .env("TRIBU_STRIPE_SECRET_KEY", SECRET_KEY)
+            .env("TRIBU_STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+            .env("TRIBU_STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
+            // Files, not pipes: a full pipe would stall a chatty server.
+            .stdout(Stdio::from(log_file(&dir, "out.log")))
+            .stderr(Stdio::from(log_file(&dir, "err.log")))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status() == 200) {
+        assert!(
+            Instant::now() < deadline,
+            "tribu serve --demo did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    double.set_webhook(
+        &format!("{base}/api/v1/webhooks/stripe"),
+        PLATFORM_SECRET,
+        CONNECT_SECRET,
+    );
+    // The demo's winners get connected accounts from the worker.
+    let wait = Instant::now() + Duration::from_secs(20);
+    while double.accounts().is_empty() {
+        assert!(Instant::now() < wait, "the worker never called Stripe");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    double
+        .complete_onboarding(double.accounts()[0]["id"].as_str().unwrap_or_default())
+        .await;
+    double.wait_for_deliveries().await;
+    let body = r#"{"id":"evt_forged"}"#;
+    let forged = stripe_webhook::Webhook::generate_test_header(body, "whsec_forged", None);
+    let r = http
+        .post(format!("{base}/api/v1/webhooks/stripe"))
+        .header("stripe-signature", forged)
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 400);
+    let mut server = server;
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
+    let log = format!("{}{}", read("out.log"), read("err.log"));
+    assert!(log.contains("webhook refused"), "{log}");
+    for secret in [SECRET_KEY, PLATFORM_SECRET, CONNECT_SECRET] {
+        assert!(!log.contains(secret), "{secret} in the logs");
+    }
+}
