@@ -394,3 +394,179 @@ async fn no_stripe_secret_reaches_the_logs() {
         assert!(!log.contains(secret), "{secret} in the logs");
     }
 }
+
+/// Fifty payables sent by `tribu worker` (the binary) against the double,
+/// each transfer answered slowly; the worker is killed with SIGKILL in the
+/// middle of the batch and started again. Every transfer is made exactly
+/// once: the killed call's payout is sent again with its stored key, and
+/// the double answers with the transfer it already made.
+#[tokio::test]
+async fn a_worker_killed_mid_batch_pays_every_payable_exactly_once() {
+    use std::process::{Command, Stdio};
+    use stripe::StripeRequest;
+    let double = StripeDouble::start().await;
+    // The app in this process pays by hand, so its own worker sends nothing;
+    // the rows below are Stripe's, sent by the binary.
+    let w = World::new().await;
+    let a = w.awarded().await;
+    let ch = w
+        .app
+        .get_json(&format!("/api/v1/challenges/{}", a.slug), None)
+        .await;
+    let challenge = id_of(&ch);
+    let award: String = {
+        use diesel::prelude::*;
+        use tribu::db::schema::awards::dsl::*;
+        let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        awards
+            .filter(challenge_id.eq(&challenge))
+            .select(id)
+            .first(&mut *conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Fifty payees with onboarded connected accounts.
+    let client = double.client();
+    let mut payees = Vec::new();
+    for i in 0..50 {
+        let user = w
+            .app
+            .register(&format!("payee{i}@solvers.org"), &format!("Payee {i}"))
+            .await;
+        let uid = user["id"].as_str().unwrap_or_default().to_owned();
+        use stripe_connect::account::{
+            CreateAccountCapabilities, CreateAccountCapabilitiesTransfers,
+        };
+        let acct = stripe_connect::account::CreateAccount::new()
+            .capabilities(CreateAccountCapabilities {
+                transfers: Some(CreateAccountCapabilitiesTransfers {
+                    requested: Some(true),
+                }),
+                ..Default::default()
+            })
+            .send(&client)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        double.complete_onboarding(acct.id.as_str()).await;
+        let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        let now = tribu::db::now();
+        tribu::payouts::accounts::insert(&mut conn, &uid, "stripe", acct.id.as_str(), now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        tribu::payouts::accounts::update(&mut conn, acct.id.as_str(), true, &[], now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        payees.push((uid, 100 + i as i64));
+    }
+    {
+        let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        tribu::payouts::service::open_payouts(
+            &mut conn,
+            &challenge,
+            &award,
+            &payees,
+            "EUR",
+            "stripe",
+            tribu::db::now(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Each transfer takes 150 ms to answer, after it is made.
+    double.inject_fault(
+        "POST",
+        "/v1/transfers",
+        Fault::Timeout {
+            delay: Duration::from_millis(150),
+            applied: true,
+        },
+        1000,
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let worker = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tribu"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("TRIBU_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.current_dir(dir.path())
+            .arg("worker")
+            .env("TRIBU_DATABASE_URL", w.app.config.database_url.expose())
+            .env(
+                "TRIBU_JWT_SECRET",
+                "a-worker-secret-for-this-test-0123456789",
+            )
+            .env("TRIBU_MAIL_TRANSPORT", "log")
+            .env("TRIBU_WORKER_POLL_MS", "100")
+            .env("TRIBU_PAYMENT_PROVIDER", "stripe")
+            .env("TRIBU_STRIPE_API_BASE", double.url())
+            .env("TRIBU_STRIPE_SECRET_KEY", SECRET_KEY)
+            .env("TRIBU_STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+            .env("TRIBU_STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
+            .env("TRIBU_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.path().join("worker.log"))
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut first = common::KillOnDrop(worker());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while double.calls("POST", "/v1/transfers") < 12 {
+        assert!(Instant::now() < deadline, "the worker sent nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SIGKILL: no chance to finish the call in flight or record it.
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    let made = double.transfers().len();
+    assert!(made < 52, "killed too late: {made}");
+    // Time passes: the killed worker's lease lapses.
+    {
+        use diesel::prelude::*;
+        use tribu::db::schema::payouts::dsl::*;
+        let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        diesel::update(payouts.filter(status.eq("submitted")))
+            .set(next_attempt_at.eq(Some(tribu::db::now())))
+            .execute(&mut *conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let _second = common::KillOnDrop(worker());
+    let paid = || {
+        use diesel::prelude::*;
+        use tribu::db::schema::payouts::dsl::*;
+        let mut conn = w.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        payouts
+            .filter(provider.eq("stripe"))
+            .filter(status.eq("paid"))
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while paid() < 50 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of 50 paid:\n{}",
+            paid(),
+            std::fs::read_to_string(dir.path().join("worker.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let transfers = double.transfers();
+    assert_eq!(transfers.len(), 50, "each payable once");
+    let mut keys: Vec<String> = double
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v1/transfers")
+        .filter_map(|r| r.idempotency_key.clone())
+        .collect();
+    let sent = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 50, "one key per payable");
+    assert!(sent > 50 || made < 50, "the call in flight was sent again");
+    w.assert_ledger_balanced();
+}
