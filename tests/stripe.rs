@@ -403,7 +403,6 @@ async fn no_stripe_secret_reaches_the_logs() {
 #[tokio::test]
 async fn a_worker_killed_mid_batch_pays_every_payable_exactly_once() {
     use std::process::{Command, Stdio};
-    use stripe::StripeRequest;
     let double = StripeDouble::start().await;
     // The app in this process pays by hand, so its own worker sends nothing;
     // the rows below are Stripe's, sent by the binary.
