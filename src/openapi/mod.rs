@@ -163,7 +163,7 @@ impl Modify for Security {
         payouts::api::mine, payouts::api::of_challenge, payouts::api::admin_payouts, payouts::api::admin_refunds,
         payouts::api::admin_csv, payouts::api::payout_paid, payouts::api::payout_failed,
         payouts::api::refund_paid, payouts::api::refund_failed, payouts::api::stripe_webhook,
-        payouts::api::onboarding,
+        payouts::api::onboarding, payouts::api::retry_payout, payouts::api::retry_refund,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

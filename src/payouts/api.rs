@@ -241,3 +241,31 @@ pub async fn onboarding(state: web::Data<AppState>, user: AuthUser) -> AppResult
     let url = super::service::onboarding_link(&state, &user.user.id).await?;
     Ok(HttpResponse::Ok().json(OnboardingLink { url }))
 }
+
+/// Send a failed payout again through the provider (Stripe; platform admins), with the same idempotency key.
+#[utoipa::path(post, path = "/api/v1/admin/payouts/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = PayoutView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "not_failed, manual_payment")))]
+pub async fn retry_payout(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let v = service::retry_payout(&state, &admin.0.user.id, &path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Send a failed refund again through the provider (Stripe; platform admins).
+#[utoipa::path(post, path = "/api/v1/admin/refunds/{id}/retry", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = queries::RefundView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "not_failed, manual_payment")))]
+pub async fn retry_refund(
+    state: web::Data<AppState>,
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let v = service::retry_refund(&state, &admin.0.user.id, &path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(v))
+}

@@ -512,3 +512,48 @@ pub async fn onboarding_link(state: &AppState, user_id: &str) -> AppResult<Strin
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))
 }
+
+/// A platform admin sends a failed payout or refund again through the
+/// provider (after the payee fixed their account, or Stripe's balance was
+/// topped up): failed → submitted, due now, with the same idempotency key.
+async fn retry<P: Outgoing>(state: &AppState, admin_id: &str, id: &str) -> AppResult<P> {
+    let (admin, id, base) = (Actor::user(admin_id), id.to_owned(), state.url(""));
+    let out = state
+        .tx(move |c| {
+            let p = P::find(c, &id)?;
+            if p.provider() == "manual" {
+                return Err(AppError::conflict(
+                    "manual_payment",
+                    "Manual payments are recorded as paid, not sent again.",
+                ));
+            }
+            challenges::lock(c, p.challenge_id())?;
+            let p = P::find(c, &id)?;
+            if p.state() != Status::Failed {
+                return Err(AppError::conflict(
+                    "not_failed",
+                    "Only a failed payment is sent again.",
+                ));
+            }
+            let at = now();
+            let change = Change {
+                next_attempt_at: Some(at),
+                ..Change::default()
+            };
+            step(c, &base, &admin, &p, Event::Submit, change, at)?;
+            P::find(c, &id)
+        })
+        .await?;
+    state.wake_worker();
+    Ok(out)
+}
+
+/// [`retry`] for a payout to a solver.
+pub async fn retry_payout(state: &AppState, admin_id: &str, id: &str) -> AppResult<PayoutView> {
+    payout_view(state, retry::<Payout>(state, admin_id, id).await?).await
+}
+
+/// [`retry`] for a refund to an organisation.
+pub async fn retry_refund(state: &AppState, admin_id: &str, id: &str) -> AppResult<RefundView> {
+    refund_view(state, retry::<Refund>(state, admin_id, id).await?).await
+}
