@@ -5,7 +5,9 @@
 //! of every challenge's money is [`report`], and [`reconcile`] compares the
 //! ledger with what the payment provider says it sent.
 
+pub mod api;
 pub mod model;
+pub mod pages;
 pub mod reconcile;
 pub mod report;
 pub mod store;
