@@ -5,12 +5,15 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::Status;
+use super::model::{self, Status};
+use super::service::Outgoing;
 use super::store::{self, Filter, Payout, Refund};
 use crate::auth::principal::Principal;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::money::model::{Currency, Money};
+use crate::money::reconcile::{reconcile, Difference, LedgerItem, OutKind, ProviderItem};
+use crate::money::store as ledger;
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
 
@@ -328,4 +331,52 @@ pub fn payout_of(c: &mut DbConnection, award_id: &str, user_id: &str) -> AppResu
     Ok(store::payouts_of_user(c, user_id)?
         .into_iter()
         .find(|p| p.award_id == award_id))
+}
+
+/// Reconciliation with the manual provider, whose record of what left is
+/// the payouts and refunds marked paid: the ledger's `payout` and
+/// `refund_paid` entries against those rows, matched by the key each row's
+/// entry is journaled under. Every difference, none when the books agree.
+pub fn manual_differences(c: &mut DbConnection) -> AppResult<Vec<Difference>> {
+    let ledger: Vec<LedgerItem> = ledger::outflows(c)?
+        .into_iter()
+        .filter_map(|o| {
+            let kind = match o.kind.as_str() {
+                ledger::entry_kind::PAYOUT => OutKind::Transfer,
+                ledger::entry_kind::REFUND_PAID => OutKind::Refund,
+                _ => return None,
+            };
+            Some(LedgerItem {
+                key: o.idempotency_key,
+                reference: None,
+                kind,
+                amount: o.amount,
+                currency: o.currency,
+            })
+        })
+        .collect();
+    let paid = Filter {
+        status: Some(Status::Paid),
+        challenge_id: None,
+    };
+    let payouts = store::list_payouts(c, &paid, i64::MAX)?
+        .into_iter()
+        .map(|p| ProviderItem {
+            key: Some(model::paid_entry_key(Payout::SUBJECT, &p.id)),
+            id: p.id,
+            kind: OutKind::Transfer,
+            amount: p.amount,
+            currency: p.currency,
+        });
+    let refunds = store::list_refunds(c, &paid, i64::MAX)?
+        .into_iter()
+        .map(|r| ProviderItem {
+            key: Some(model::paid_entry_key(Refund::SUBJECT, &r.id)),
+            id: r.id,
+            kind: OutKind::Refund,
+            amount: r.amount,
+            currency: r.currency,
+        });
+    let provider: Vec<ProviderItem> = payouts.chain(refunds).collect();
+    Ok(reconcile(&ledger, &provider))
 }
