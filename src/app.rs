@@ -16,8 +16,8 @@ use crate::notify::mail::Mailer;
 use crate::notify::worker::Worker;
 use crate::state::AppState;
 use crate::{
-    api, auth, challenges, db, frontend, health, judging, openapi, orgs, payouts, submissions,
-    web as w,
+    api, auth, challenges, db, frontend, health, judging, money, openapi, orgs, payouts,
+    submissions, web as w,
 };
 
 /// Builds the shared state: connects, migrates, loads the signing secret.
@@ -218,6 +218,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/admin/payouts/{id}/failed").route(post().to(payouts::api::payout_failed)))
             .service(r("/admin/payouts/{id}/retry").route(post().to(payouts::api::retry_payout)))
             .service(r("/admin/refunds").route(get().to(payouts::api::admin_refunds)))
+            .service(r("/admin/money/report").route(get().to(money::api::report)))
             .service(r("/admin/refunds/{id}/paid").route(post().to(payouts::api::refund_paid)))
             .service(r("/admin/refunds/{id}/failed").route(post().to(payouts::api::refund_failed)))
             .service(r("/admin/refunds/{id}/retry").route(post().to(payouts::api::retry_refund)))
@@ -503,6 +504,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         .service(page("/admin").route(get().to(challenges::pages::admin::index)))
         .service(page("/admin/payouts").route(get().to(payouts::pages::admin)))
         .service(page("/me/payouts/onboarding").route(get().to(payouts::pages::onboarding)))
+        .service(page("/admin/money").route(get().to(money::pages::admin)))
         .service(
             page("/admin/payouts/{id}/paid")
                 .app_data(web::Data::new(payouts::pages::Action::PayoutPaid))

@@ -2,7 +2,7 @@
 //!
 //! Catalogues are flat TOML files, `frontend/locales/<lang>.toml` plus one
 //! file per area (`<lang>-challenges.toml`, `<lang>-manage.toml`, `<lang>-submissions.toml`,
-//! `<lang>-judging.toml`), embedded in
+//! `<lang>-judging.toml`, `<lang>-payouts.toml`, `<lang>-money.toml`), embedded in
 //! the binary and merged. `{name}` placeholders are filled by [`Tr::fmt`]. A test keeps the
 //! catalogues in step and checks that every key a template uses exists.
 
@@ -39,6 +39,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/en-submissions.toml"),
                 include_str!("../frontend/locales/en-judging.toml"),
                 include_str!("../frontend/locales/en-payouts.toml"),
+                include_str!("../frontend/locales/en-money.toml"),
             ])
         }),
         Language::Fr => FR.get_or_init(|| {
@@ -49,6 +50,7 @@ pub fn catalogue(lang: Language) -> &'static Catalogue {
                 include_str!("../frontend/locales/fr-submissions.toml"),
                 include_str!("../frontend/locales/fr-judging.toml"),
                 include_str!("../frontend/locales/fr-payouts.toml"),
+                include_str!("../frontend/locales/fr-money.toml"),
             ])
         }),
     }
@@ -150,7 +152,15 @@ mod tests {
     fn no_key_is_defined_twice_across_files() {
         for lang in ["en", "fr"] {
             let mut seen = std::collections::HashSet::new();
-            for suffix in ["", "-challenges", "-manage", "-submissions"] {
+            for suffix in [
+                "",
+                "-challenges",
+                "-manage",
+                "-submissions",
+                "-judging",
+                "-payouts",
+                "-money",
+            ] {
                 let path = format!("frontend/locales/{lang}{suffix}.toml");
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let cat: Catalogue =

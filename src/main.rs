@@ -44,6 +44,25 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The ledger: reports and reconciliation.
+    Money {
+        #[command(subcommand)]
+        command: MoneyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MoneyCommand {
+    /// Every challenge's money: funded, fees, awarded, paid out, refunded,
+    /// refund paid and outstanding, with totals per currency.
+    Report {
+        /// CSV (amounts in minor units) instead of a text table.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Compare what the ledger says was paid out and refunded with the
+    /// payment provider's record; exits non-zero on any difference.
+    Reconcile,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +144,47 @@ async fn seed_demo(state: &tribu::state::AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A connection to the configured database, for the commands that only
+/// read it (no migration, no secret, no mail).
+fn open_db(config: &Config) -> anyhow::Result<tribu::db::PooledConn> {
+    let pool = tribu::db::connect(config.database_url.expose(), 1)?;
+    Ok(pool.get()?)
+}
+
+/// `tribu money …`.
+async fn money(config: &Config, command: MoneyCommand) -> anyhow::Result<()> {
+    let mut conn = open_db(config)?;
+    match command {
+        MoneyCommand::Report { csv } => {
+            let report = tribu::money::report::load(&mut conn)?;
+            if csv {
+                print!("{}", tribu::money::report::csv(&report)?);
+            } else {
+                print!("{}", tribu::money::report::text(&report));
+            }
+        }
+        MoneyCommand::Reconcile => {
+            let differences = if config.payment_provider == tribu::config::PaymentProvider::Manual {
+                tribu::payouts::queries::manual_differences(&mut conn)?
+            } else {
+                let provider = tribu::money::provider::from_config(config)?;
+                tribu::payouts::queries::provider_differences(&mut conn, provider.as_ref()).await?
+            };
+            for d in &differences {
+                println!("{d}");
+            }
+            if !differences.is_empty() {
+                anyhow::bail!(
+                    "{} difference(s) between the ledger and the provider's record",
+                    differences.len()
+                );
+            }
+            println!("the ledger and the provider's record agree");
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -184,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Money { command } => money(&config, command).await?,
         Command::Admin {
             command:
                 AdminCommand::Create {

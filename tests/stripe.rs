@@ -205,18 +205,56 @@ async fn card_funding_to_settled_through_stripe_connect() {
             .sum::<i64>();
     assert_eq!(moved + fees, 105_000);
     assert_eq!(balance(&w, AccountKind::ProviderClearing, PLATFORM), -fees);
-    assert_eq!(
-        balance(
-            &w,
-            AccountKind::ChallengeEscrow,
-            &id_of(
-                &w.app
-                    .get_json(&format!("/api/v1/challenges/{slug}"), None)
-                    .await
-            )
-        ),
-        0
+    let challenge = id_of(
+        &w.app
+            .get_json(&format!("/api/v1/challenges/{slug}"), None)
+            .await,
     );
+    assert_eq!(balance(&w, AccountKind::ChallengeEscrow, &challenge), 0);
+
+    // Reconciliation: nothing on a clean run; a transfer Stripe holds and
+    // the ledger lacks is reported, and the command fails.
+    let clean = reconcile(&w, &double);
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    let destination = transfers[0]["destination"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stray = double
+        .insert_transfer_out_of_band(
+            &destination,
+            300,
+            "eur",
+            Some(&format!("challenge_{challenge}")),
+        )
+        .await;
+    let found = reconcile(&w, &double);
+    let out = String::from_utf8_lossy(&found.stdout);
+    assert!(!found.status.success(), "{out}");
+    assert!(out.contains(stray["id"].as_str().unwrap_or("tr_")), "{out}");
+}
+
+/// `tribu money reconcile` on this world's database, against the double.
+fn reconcile(w: &World, double: &StripeDouble) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tribu"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TRIBU_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["money", "reconcile"])
+        .env("TRIBU_DATABASE_URL", w.app.config.database_url.expose())
+        .env("TRIBU_PAYMENT_PROVIDER", "stripe")
+        .env("TRIBU_STRIPE_API_BASE", double.url())
+        .env("TRIBU_STRIPE_SECRET_KEY", SECRET_KEY)
+        .env("TRIBU_STRIPE_WEBHOOK_SECRET", PLATFORM_SECRET)
+        .env("TRIBU_STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_SECRET)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]

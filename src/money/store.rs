@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,6 +21,8 @@ pub mod entry_kind {
     pub const REFUND: &str = "refund";
     pub const AWARD: &str = "award";
     pub const PAYOUT: &str = "payout";
+    /// A refund paid out to an organisation (`org_funding` → clearing).
+    pub const REFUND_PAID: &str = "refund_paid";
 }
 
 /// The id of an account, created on first use.
@@ -224,6 +227,108 @@ pub fn unbalanced_entries(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
         .filter(|(_, s)| *s != 0)
         .map(|((e, _), _)| e)
         .collect())
+}
+
+/// One challenge's money in one currency, summed by the database: every
+/// figure is the credit of one kind of account by one kind of entry.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct ChallengeSums {
+    #[diesel(sql_type = Text)]
+    pub challenge_id: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    /// Escrow credited by `funding` entries.
+    #[diesel(sql_type = BigInt)]
+    pub funded: i64,
+    /// Platform fees credited by `funding` entries.
+    #[diesel(sql_type = BigInt)]
+    pub fees: i64,
+    /// Solvers' payables credited by `award` entries.
+    #[diesel(sql_type = BigInt)]
+    pub awarded: i64,
+    /// Clearing credited by `payout` entries: prizes sent.
+    #[diesel(sql_type = BigInt)]
+    pub paid_out: i64,
+    /// Organisations' funding credited by `refund` entries.
+    #[diesel(sql_type = BigInt)]
+    pub refunded: i64,
+    /// Clearing credited by `refund_paid` entries: refunds sent.
+    #[diesel(sql_type = BigInt)]
+    pub refund_paid: i64,
+}
+
+/// The sum of the lines of entries of kind `entry` on accounts of kind
+/// `account`, as a column of [`challenge_sums`].
+fn sum_of(entry: &str, account: AccountKind) -> String {
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both backends
+    // answer the same type.
+    format!(
+        "CAST(SUM(CASE WHEN e.kind = '{entry}' AND a.kind = '{}' THEN l.amount ELSE 0 END) AS BIGINT)",
+        account.as_str()
+    )
+}
+
+/// Every challenge with money in the ledger, one row per currency, summed
+/// in one grouped query (the money report).
+pub fn challenge_sums(conn: &mut DbConnection) -> QueryResult<Vec<ChallengeSums>> {
+    use entry_kind::*;
+    use AccountKind::*;
+    // The kinds are our own constants, written into the text: with no
+    // placeholder the same statement serves both backends (`?` vs `$1`).
+    let sql = format!(
+        "SELECT c.id AS challenge_id, c.title AS title, c.slug AS slug, l.currency AS currency, \
+         {} AS funded, {} AS fees, {} AS awarded, {} AS paid_out, {} AS refunded, {} AS refund_paid \
+         FROM journal_lines l \
+         JOIN journal_entries e ON e.id = l.entry_id \
+         JOIN ledger_accounts a ON a.id = l.account_id \
+         JOIN challenges c ON c.id = e.challenge_id \
+         GROUP BY c.id, c.title, c.slug, l.currency \
+         ORDER BY c.title, c.id, l.currency",
+        sum_of(FUNDING, ChallengeEscrow),
+        sum_of(FUNDING, PlatformFees),
+        sum_of(AWARD, SolverPayable),
+        sum_of(PAYOUT, ProviderClearing),
+        sum_of(REFUND, OrgFunding),
+        sum_of(REFUND_PAID, ProviderClearing),
+    );
+    diesel::sql_query(sql).load(conn)
+}
+
+/// One journal entry of money leaving through the provider: its key, its
+/// kind (`payout` or `refund_paid`) and what it credited to clearing.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Outflow {
+    #[diesel(sql_type = Text)]
+    pub idempotency_key: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount: i64,
+}
+
+/// Every `payout` and `refund_paid` entry with the amount it sent out,
+/// oldest first (reconciliation).
+pub fn outflows(conn: &mut DbConnection) -> QueryResult<Vec<Outflow>> {
+    let sql = format!(
+        "SELECT e.idempotency_key AS idempotency_key, e.kind AS kind, l.currency AS currency, \
+         CAST(SUM(l.amount) AS BIGINT) AS amount \
+         FROM journal_entries e \
+         JOIN journal_lines l ON l.entry_id = e.id \
+         JOIN ledger_accounts a ON a.id = l.account_id \
+         WHERE e.kind IN ('{}', '{}') AND a.kind = '{}' \
+         GROUP BY e.id, e.idempotency_key, e.kind, e.created_at, l.currency \
+         ORDER BY e.created_at, e.id",
+        entry_kind::PAYOUT,
+        entry_kind::REFUND_PAID,
+        AccountKind::ProviderClearing.as_str(),
+    );
+    diesel::sql_query(sql).load(conn)
 }
 
 // ---- fundings (manual provider) ----

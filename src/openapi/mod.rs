@@ -6,7 +6,7 @@ use askama::Template;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{auth, challenges, error, health, judging, orgs, payouts, submissions};
+use crate::{auth, challenges, error, health, judging, money, orgs, payouts, submissions};
 
 mod constraints;
 mod links;
@@ -164,6 +164,7 @@ impl Modify for Security {
         payouts::api::admin_csv, payouts::api::payout_paid, payouts::api::payout_failed,
         payouts::api::refund_paid, payouts::api::refund_failed, payouts::api::stripe_webhook,
         payouts::api::onboarding, payouts::api::retry_payout, payouts::api::retry_refund,
+        money::api::report,
     ),
     components(schemas(error::Problem, error::FieldError))
 )]

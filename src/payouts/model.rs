@@ -165,6 +165,13 @@ pub fn refund_key(challenge_id: &str) -> String {
     format!("refund:{challenge_id}")
 }
 
+/// The idempotency key of the journal entry of a payout (`subject`
+/// `payout`) or refund (`refund`) paid: one entry per row, whatever
+/// retries; reconciliation finds the entry of a row by it.
+pub fn paid_entry_key(subject: &str, id: &str) -> String {
+    format!("{subject}-paid:{id}")
+}
+
 /// A reference typed by an admin: 1–200 visible characters.
 pub fn parse_reference(raw: &str) -> Result<String, crate::error::FieldError> {
     let r = raw.trim();

@@ -5,12 +5,15 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::Status;
+use super::model::{self, Status};
+use super::service::Outgoing;
 use super::store::{self, Filter, Payout, Refund};
 use crate::auth::principal::Principal;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::money::model::{Currency, Money};
+use crate::money::reconcile::{reconcile, Difference, LedgerItem, OutKind, ProviderItem};
+use crate::money::store as ledger;
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
 
@@ -328,4 +331,133 @@ pub fn payout_of(c: &mut DbConnection, award_id: &str, user_id: &str) -> AppResu
     Ok(store::payouts_of_user(c, user_id)?
         .into_iter()
         .find(|p| p.award_id == award_id))
+}
+
+/// Reconciliation with the manual provider, whose record of what left is
+/// the payouts and refunds marked paid: the ledger's `payout` and
+/// `refund_paid` entries against those rows, matched by the key each row's
+/// entry is journaled under. Every difference, none when the books agree.
+pub fn manual_differences(c: &mut DbConnection) -> AppResult<Vec<Difference>> {
+    let ledger: Vec<LedgerItem> = ledger::outflows(c)?
+        .into_iter()
+        .filter_map(|o| {
+            let kind = match o.kind.as_str() {
+                ledger::entry_kind::PAYOUT => OutKind::Transfer,
+                ledger::entry_kind::REFUND_PAID => OutKind::Refund,
+                _ => return None,
+            };
+            Some(LedgerItem {
+                key: o.idempotency_key,
+                reference: None,
+                kind,
+                amount: o.amount,
+                currency: o.currency,
+            })
+        })
+        .collect();
+    let paid = Filter {
+        status: Some(Status::Paid),
+        challenge_id: None,
+    };
+    let payouts = store::list_payouts(c, &paid, i64::MAX)?
+        .into_iter()
+        .map(|p| ProviderItem {
+            key: Some(model::paid_entry_key(Payout::SUBJECT, &p.id)),
+            id: p.id,
+            kind: OutKind::Transfer,
+            amount: p.amount,
+            currency: p.currency,
+        });
+    let refunds = store::list_refunds(c, &paid, i64::MAX)?
+        .into_iter()
+        .map(|r| ProviderItem {
+            key: Some(model::paid_entry_key(Refund::SUBJECT, &r.id)),
+            id: r.id,
+            kind: OutKind::Refund,
+            amount: r.amount,
+            currency: r.currency,
+        });
+    let provider: Vec<ProviderItem> = payouts.chain(refunds).collect();
+    Ok(reconcile(&ledger, &provider))
+}
+
+/// Compares what the ledger says left through a provider that moves money
+/// itself (Stripe) with what the provider holds: every transfer of each
+/// challenge's transfer group, every refund of its card payments. Paid
+/// payouts and refunds are matched by our id (kept in the provider's
+/// metadata) or by the provider's id.
+pub async fn provider_differences(
+    c: &mut DbConnection,
+    provider: &dyn crate::money::provider::PaymentProvider,
+) -> AppResult<Vec<Difference>> {
+    let name = provider.name();
+    let all = Filter::default();
+    let payouts: Vec<Payout> = store::list_payouts(c, &all, i64::MAX)?
+        .into_iter()
+        .filter(|p| p.provider == name)
+        .collect();
+    let refunds: Vec<Refund> = store::list_refunds(c, &all, i64::MAX)?
+        .into_iter()
+        .filter(|r| r.provider == name)
+        .collect();
+    let mut challenges: Vec<String> = payouts
+        .iter()
+        .map(|p| p.challenge_id.clone())
+        .chain(refunds.iter().map(|r| r.challenge_id.clone()))
+        .collect();
+    challenges.sort();
+    challenges.dedup();
+    let ledger_side: Vec<LedgerItem> = payouts
+        .iter()
+        .filter(|p| p.state() == Status::Paid)
+        .map(|p| LedgerItem {
+            key: p.id.clone(),
+            reference: p.reference.clone(),
+            kind: OutKind::Transfer,
+            amount: p.amount,
+            currency: p.currency.clone(),
+        })
+        .chain(
+            refunds
+                .iter()
+                .filter(|r| r.state() == Status::Paid)
+                .map(|r| LedgerItem {
+                    key: r.id.clone(),
+                    reference: r.reference.clone(),
+                    kind: OutKind::Refund,
+                    amount: r.amount,
+                    currency: r.currency.clone(),
+                }),
+        )
+        .collect();
+    let unavailable =
+        |e: crate::money::provider::ProviderError| AppError::Unavailable(e.to_string());
+    let mut provider_side = Vec::new();
+    for ch in &challenges {
+        let group = crate::money::provider::transfer_group(ch);
+        for m in provider.transfers_of(&group).await.map_err(unavailable)? {
+            provider_side.push(ProviderItem {
+                id: m.id,
+                key: m.ours,
+                kind: OutKind::Transfer,
+                amount: m.amount,
+                currency: m.currency,
+            });
+        }
+        for f in ledger::card_payments(c, ch)? {
+            let Some(pi) = f.payment_intent_id else {
+                continue;
+            };
+            for m in provider.refunds_of(&pi).await.map_err(unavailable)? {
+                provider_side.push(ProviderItem {
+                    id: m.id,
+                    key: m.ours,
+                    kind: OutKind::Refund,
+                    amount: m.amount,
+                    currency: m.currency,
+                });
+            }
+        }
+    }
+    Ok(reconcile(&ledger_side, &provider_side))
 }

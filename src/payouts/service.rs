@@ -22,7 +22,7 @@ use crate::state::AppState;
 /// Kinds of journal entries written here.
 pub const ENTRY_PAYOUT: &str = ledger::entry_kind::PAYOUT;
 /// A refund paid out to an organisation.
-pub const ENTRY_REFUND_PAID: &str = "refund_paid";
+pub const ENTRY_REFUND_PAID: &str = ledger::entry_kind::REFUND_PAID;
 
 /// Why a refund exists.
 pub mod reason {
@@ -291,7 +291,7 @@ pub fn step<P: Outgoing>(
         let posted = ledger::post(
             c,
             ledger::Entry {
-                idempotency_key: &format!("{}-paid:{}", P::SUBJECT, p.id()),
+                idempotency_key: &model::paid_entry_key(P::SUBJECT, p.id()),
                 kind: P::ENTRY_KIND,
                 challenge_id: Some(p.challenge_id()),
                 memo: &p.memo(reference),
