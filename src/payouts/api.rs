@@ -210,7 +210,13 @@ pub async fn stripe_webhook(
         .headers()
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            crate::error::AppError::bad_request(
+                "invalid_signature",
+                "The Stripe-Signature header is missing.",
+            )
+        })?;
     let text = std::str::from_utf8(&body).map_err(|_| {
         crate::error::AppError::bad_request("invalid_signature", "The body is not UTF-8.")
     })?;
