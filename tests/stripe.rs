@@ -607,3 +607,140 @@ async fn a_worker_killed_mid_batch_pays_every_payable_exactly_once() {
     assert!(sent > 50 || made < 50, "the call in flight was sent again");
     w.assert_ledger_balanced();
 }
+
+/// A refused transfer fails the payout (the solver and the admins see why);
+/// a hundred admins asking at once to send it again make one more call and
+/// one transfer. A delivery signed twice (a rotated secret and the current
+/// one) verifies.
+#[tokio::test]
+async fn a_failed_payout_is_sent_again_once_for_a_hundred_requests() {
+    let double = StripeDouble::start().await;
+    let w = stripe_world(&double).await;
+    let (slug, _) = card_funded(&w, &double, true).await;
+    w.publish(&slug).await;
+    let a = w.awarded_on(slug.clone()).await;
+    eventually("two connected accounts", || async {
+        double.accounts().len() == 2
+    })
+    .await;
+    double.inject_fault("POST", "/v1/transfers", Fault::BalanceInsufficient, 1);
+    for acct in double.accounts() {
+        double
+            .complete_onboarding(acct["id"].as_str().unwrap_or_default())
+            .await;
+    }
+    let failed = || async {
+        let list = w
+            .app
+            .get_json("/api/v1/admin/payouts?status=failed", Some(&w.admin.access))
+            .await;
+        list["data"].as_array().cloned().unwrap_or_default()
+    };
+    eventually("one failed payout", || async { failed().await.len() == 1 }).await;
+    let f = failed().await[0].clone();
+    assert!(
+        f["failure"]
+            .as_str()
+            .is_some_and(|m| m.contains("balance_insufficient")),
+        "{f}"
+    );
+    let id = id_of(&f);
+    let url = format!("/api/v1/admin/payouts/{id}/retry");
+    let calls = (0..100).map(|_| w.app.post(&url, Some(&w.admin.access), json!({})));
+    let answers = futures_util::future::join_all(calls).await;
+    let ok = answers.iter().filter(|r| r.status() == 200).count();
+    let refused = answers.iter().filter(|r| r.status() == 409).count();
+    assert_eq!((ok, refused), (1, 99));
+    eventually("settled", || async {
+        w.app
+            .get_json(&format!("/api/v1/challenges/{slug}"), None)
+            .await["state"]
+            == "settled"
+    })
+    .await;
+    assert_eq!(double.transfers().len(), 2);
+    let mine = w
+        .app
+        .get_json("/api/v1/me/payouts", Some(&a.winner.access))
+        .await;
+    assert_eq!(mine["data"][0]["status"], "paid");
+
+    // Two v1 signatures, one of them good: accepted (a duplicate by now).
+    let event = double.events()[0].clone();
+    let body = event.to_string();
+    let good = stripe_webhook::Webhook::generate_test_header(&body, PLATFORM_SECRET, None);
+    let (t, v1) = good.split_once(",v1=").unwrap_or_default();
+    let header = format!("{t},v1={},v1={v1}", "ab".repeat(32));
+    let r = w
+        .app
+        .http
+        .post(w.app.url("/api/v1/webhooks/stripe"))
+        .header("stripe-signature", header)
+        .body(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap_or_default();
+    assert_eq!(v["outcome"], "duplicate", "{v}");
+}
+
+/// A bank debit settles later: Checkout completes unpaid (nothing moves),
+/// then `async_payment_succeeded` funds escrow once. A refund Stripe
+/// accepts and later fails is shown as failed, sent again by an admin
+/// under a new key, and paid.
+#[tokio::test]
+async fn delayed_payments_fund_once_and_failed_refunds_are_shown_and_sent_again() {
+    let double = StripeDouble::start().await;
+    let w = stripe_world(&double).await;
+    let (slug, session) = card_funded(&w, &double, false).await;
+    double.begin_async_payment(&session).await;
+    double.wait_for_deliveries().await;
+    assert_eq!(
+        escrow(&w, &slug).await["balance"]["amount"],
+        0,
+        "not paid yet"
+    );
+    double.settle_async_payment(&session, true).await;
+    double.wait_for_deliveries().await;
+    assert_eq!(escrow(&w, &slug).await["balance"]["amount"], 100_000);
+    assert_eq!(funding_entries(&w), 1);
+
+    w.publish(&slug).await;
+    double.inject_fault("POST", "/v1/refunds", Fault::RefundPending, 1);
+    w.awarded_on(slug.clone()).await;
+    eventually("a pending refund", || async { double.refunds().len() == 1 }).await;
+    let refund_id = double.refunds()[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let refunds = || async {
+        w.app
+            .get_json("/api/v1/admin/refunds", Some(&w.admin.access))
+            .await["data"][0]
+            .clone()
+    };
+    eventually("the refund submitted", || async {
+        refunds().await["reference"] == refund_id.as_str()
+    })
+    .await;
+    double.fail_refund(&refund_id).await;
+    double.wait_for_deliveries().await;
+    let r = refunds().await;
+    assert_eq!(r["status"], "failed", "{r}");
+    let r = w
+        .app
+        .post(
+            &format!("/api/v1/admin/refunds/{}/retry", id_of(&r)),
+            Some(&w.admin.access),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    eventually("the refund paid", || async {
+        refunds().await["status"] == "paid"
+    })
+    .await;
+    assert_eq!(double.refunds().len(), 2, "a second refund under a new key");
+    w.assert_ledger_balanced();
+}

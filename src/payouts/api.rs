@@ -248,7 +248,7 @@ pub async fn onboarding(state: web::Data<AppState>, user: AuthUser) -> AppResult
     Ok(HttpResponse::Ok().json(OnboardingLink { url }))
 }
 
-/// Send a failed payout again through the provider (Stripe; platform admins), with the same idempotency key.
+/// Send a failed payout again through the provider (Stripe; platform admins), under a new idempotency key (a refusal moved nothing).
 #[utoipa::path(post, path = "/api/v1/admin/payouts/{id}/retry", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = PayoutView), (status = 403, body = Problem), (status = 404, body = Problem),

@@ -323,8 +323,12 @@ pub fn record_refund(
             Ok(true)
         }
         Ok(sent) if sent.failed => {
+            // A refund that failed moved nothing back: "refused", so an
+            // admin's retry makes a new one under a new key.
+            let failure =
+                ProviderError::Refused(format!("refund {} failed at the provider", sent.reference));
             let change = Change {
-                failure: Some(format!("refund {} failed at the provider", sent.reference)),
+                failure: Some(failure.to_string()),
                 ..Change::default()
             };
             step(c, base, &actor, &cur, Event::Fail, change, at)?;

@@ -134,6 +134,13 @@ pub trait Outgoing: Sized + Send + 'static {
     /// The journal lines of the money leaving (payable or refund owed → clearing).
     fn lines(&self) -> AppResult<Vec<crate::money::model::Line>>;
     fn memo(&self, reference: &str) -> String;
+    /// The idempotency key sent with every provider call, and how many
+    /// attempts were made.
+    fn key(&self) -> (&str, i32);
+    /// Why the last attempt failed.
+    fn failure(&self) -> Option<&str>;
+    /// Stores a new idempotency key (before a retry after a refusal).
+    fn rekey(c: &mut DbConnection, id: &str, key: &str) -> AppResult<()>;
     /// Tells the person concerned of a change (in the same transaction).
     fn notify(
         &self,
@@ -188,6 +195,16 @@ impl Outgoing for Payout {
     }
     fn memo(&self, reference: &str) -> String {
         format!("Prize paid out, reference {reference}")
+    }
+    fn key(&self) -> (&str, i32) {
+        (&self.idempotency_key, self.attempts)
+    }
+    fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+    fn rekey(c: &mut DbConnection, id: &str, key: &str) -> AppResult<()> {
+        store::rekey_payout(c, id, key)?;
+        Ok(())
     }
     fn notify(
         &self,
@@ -263,6 +280,16 @@ impl Outgoing for Refund {
     }
     fn memo(&self, reference: &str) -> String {
         format!("Refund paid to the organisation, reference {reference}")
+    }
+    fn key(&self) -> (&str, i32) {
+        (&self.idempotency_key, self.attempts)
+    }
+    fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+    fn rekey(c: &mut DbConnection, id: &str, key: &str) -> AppResult<()> {
+        store::rekey_refund(c, id, key)?;
+        Ok(())
     }
     /// The organisation reads its refund on the challenge's page.
     fn notify(&self, _: &mut DbConnection, _: &str, _: &str, _: Status) -> AppResult<()> {
@@ -515,7 +542,7 @@ pub async fn onboarding_link(state: &AppState, user_id: &str) -> AppResult<Strin
 
 /// A platform admin sends a failed payout or refund again through the
 /// provider (after the payee fixed their account, or Stripe's balance was
-/// topped up): failed → submitted, due now, with the same idempotency key.
+/// topped up): failed → submitted, due now.
 async fn retry<P: Outgoing>(state: &AppState, admin_id: &str, id: &str) -> AppResult<P> {
     let (admin, id, base) = (Actor::user(admin_id), id.to_owned(), state.url(""));
     let out = state
@@ -534,6 +561,15 @@ async fn retry<P: Outgoing>(state: &AppState, admin_id: &str, id: &str) -> AppRe
                     "not_failed",
                     "Only a failed payment is sent again.",
                 ));
+            }
+            // The provider keeps a refusal under its key; a refused request
+            // moved nothing, so its retry gets a key of its own, stored
+            // first. A payment given up after temporary failures may have
+            // gone through: it keeps its key.
+            if p.failure().is_some_and(|f| f.starts_with("refused:")) {
+                let (key, attempts) = p.key();
+                let base_key = key.split(":retry").next().unwrap_or(key);
+                P::rekey(c, &id, &format!("{base_key}:retry{attempts}"))?;
             }
             let at = now();
             let change = Change {

@@ -438,3 +438,23 @@ pub fn wake_payouts_of_account(
     .set(payouts::next_attempt_at.eq(Some(now)))
     .execute(conn)
 }
+
+/// Gives a refused payout a new idempotency key before it is sent again:
+/// the provider keeps a refusal under its key, and a refused request moved
+/// nothing, so a new key cannot pay twice.
+pub fn rekey_payout(conn: &mut DbConnection, id: &str, key: &str) -> QueryResult<usize> {
+    diesel::update(payouts::table.find(id))
+        .set(payouts::idempotency_key.eq(key))
+        .execute(conn)
+}
+
+/// [`rekey_payout`] for a refund; the failed refund's provider id goes too,
+/// so the next pass makes a new refund rather than asking about the old one.
+pub fn rekey_refund(conn: &mut DbConnection, id: &str, key: &str) -> QueryResult<usize> {
+    diesel::update(refunds::table.find(id))
+        .set((
+            refunds::idempotency_key.eq(key),
+            refunds::reference.eq(None::<String>),
+        ))
+        .execute(conn)
+}
