@@ -62,7 +62,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !check().await {
         assert!(Instant::now() < deadline, "never: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -582,7 +582,7 @@ async fn a_worker_killed_mid_batch_pays_every_payable_exactly_once() {
             .get_result::<i64>(&mut *conn)
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(90);
     while paid() < 50 {
         assert!(
             Instant::now() < deadline,
