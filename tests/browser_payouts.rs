@@ -86,6 +86,15 @@ async fn an_admin_records_the_payouts_and_the_refund_and_the_challenge_settles()
     }
     assert!(first_row(&c, "payouts", "pending").await.is_none());
     assert!(first_row(&c, "refunds", "pending").await.is_none());
+    // The money report: nothing outstanding any more.
+    go(&c, app, "/admin/money").await;
+    let report = wait_text(&c, "Cleaner harbours").await;
+    assert!(
+        report.contains("1 000.00") || report.contains("1\u{202f}000.00"),
+        "{report}"
+    );
+    snap(&c, "money-admin-1280", 1280).await;
+    snap(&c, "money-admin-390", 390).await;
     sign_out(&c).await;
 
     // The winner's dashboard says paid.
