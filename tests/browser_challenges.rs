@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::browser::{browser, click, fill, shot, sign_in, sign_out, wait_path, wait_text};
+use common::browser::{
+    browser, click, confirm_funding, create_challenge, shot, sign_in, sign_out, wait_path,
+    wait_text, NewChallenge,
+};
 use common::{TestApp, PASSWORD};
 use serde_json::json;
 
@@ -32,51 +35,17 @@ async fn create_fund_confirm_publish_find_and_register() {
 
     // The organisation fills the step form.
     sign_in(&c, &app, "owner@river.org", "/orgs").await;
-    c.goto(&app.url("/orgs/river-trust/challenges/new"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    fill(&c, "input[name=title]", "Otter-safe fish ladders").await;
-    fill(&c, "input[name=slug]", "otter-ladders").await;
-    fill(
+    create_challenge(
         &c,
-        "textarea[name=summary]",
-        "Design fish ladders that otters cannot raid.",
+        &app,
+        &NewChallenge {
+            org: "river-trust",
+            title: "Otter-safe fish ladders",
+            slug: "otter-ladders",
+            tiers: &[("Winner", "2500")],
+        },
     )
     .await;
-    fill(
-        &c,
-        "textarea[name=description]",
-        "Weirs block salmon; ladders help, but **otters** wait at the top.",
-    )
-    .await;
-    fill(&c, "input[name=tier1_label]", "Winner").await;
-    fill(&c, "input[name=tier1_amount]", "2500").await;
-    fill(
-        &c,
-        "textarea[name=rules]",
-        "Designs must be buildable by volunteers with hand tools.",
-    )
-    .await;
-    let deadline = (chrono::Utc::now() + chrono::Duration::days(20))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
-    let judging = (chrono::Utc::now() + chrono::Duration::days(40))
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
-    // datetime-local inputs take their value from script reliably across locales.
-    c.execute(
-        "document.getElementById('submission_deadline').value = arguments[0];\
-         document.getElementById('judging_deadline').value = arguments[1];\
-         document.querySelector('select[name=category]').value = 'environment';\
-         document.querySelector('select[name=kind]').value = 'design';\
-         document.querySelectorAll('input[name=allowed_licences][value=\"CC-BY-4.0\"]').forEach(function (b) { b.checked = true; });",
-        vec![json!(deadline), json!(judging)],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    shot(&c, "challenge-form").await;
-    click(&c, "form.m-step-form button[type=submit]").await;
-    wait_path(&c, "/manage/challenges/otter-ladders").await;
 
     // Publishing before funding is refused with a clear message.
     click(&c, "form[action$='/publish'] button[type=submit]").await;
@@ -89,18 +58,7 @@ async fn create_fund_confirm_publish_find_and_register() {
 
     // The platform admin confirms the money arrived.
     sign_in(&c, &app, "admin@tribu.org", "/orgs").await;
-    c.goto(&app.url("/admin"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    wait_text(&c, "Otter-safe fish ladders").await;
-    fill(
-        &c,
-        "form[action*='/admin/fundings/'] input[name=reference]",
-        "BANK-2026-0042",
-    )
-    .await;
-    click(&c, "form[action*='/admin/fundings/'] button[type=submit]").await;
-    wait_path(&c, "/admin").await;
+    confirm_funding(&c, &app, "Otter-safe fish ladders").await;
     shot(&c, "admin-confirmed").await;
     sign_out(&c).await;
 

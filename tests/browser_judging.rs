@@ -12,30 +12,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use common::browser::{
-    browser, click, fill, find, go, sign_in, sign_out, snap, text, wait_path, wait_text,
+    browser, click, confirm_submit, fill, find, go, sign_in, sign_out, snap, text, wait_path,
+    wait_text,
 };
 use common::fixtures::{id_of, World, OWNER};
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use serde_json::{json, Value};
 
 const JO: &str = "jo@judges.org";
 const KIM: &str = "kim@judges.org";
-
-/// Submits the form holding `css` and accepts its "are you sure?" dialog.
-async fn confirm_submit(c: &Client, css: &str) {
-    click(c, css).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while c.accept_alert().await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no confirmation asked"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn json_of(r: reqwest::Response) -> Value {
     r.json().await.unwrap_or_default()

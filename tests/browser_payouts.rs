@@ -1,8 +1,14 @@
-//! Real Chromium through chromedriver, with the manual provider: results
-//! are out (played over the API); a platform admin records a failed
-//! transfer with its reason, then each payout and the refund as paid on the
-//! payouts page; the winner sees "Paid" on their dashboard; the
-//! organisation's page says the challenge is settled. Screenshots at laptop
+//! The whole life of a challenge with the manual provider, through the
+//! pages in real Chromium: the organisation creates it in the step form and
+//! asks to fund it; a platform admin confirms the money; the organisation
+//! publishes; solvers register and enter (one with a co-author who joins
+//! from the invitation link); the organisation invites a judge, who accepts
+//! from the email link; after the deadline the organisation sets up a round,
+//! the judge scores, the organisation closes the round and publishes results
+//! with the second tier withheld; a platform admin records a failed
+//! transfer with its reason, then each payout and the refund as paid; the
+//! winner sees "Paid"; the challenge is settled. Only accounts are made over
+//! the API, and the clock is moved past the deadline. Screenshots at laptop
 //! and phone widths land in target/screenshots.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver. Without them the test
@@ -10,9 +16,19 @@
 
 mod common;
 
-use common::browser::{browser, click, fill, go, sign_in, sign_out, snap, text, wait_text};
-use common::fixtures::World;
+use common::browser::{
+    browser, click, confirm_funding, confirm_submit, create_challenge, fill, find, go, path,
+    sign_in, sign_out, snap, text, wait_path, wait_submission_path, wait_text, NewChallenge,
+};
+use common::fixtures::{World, ORG, OWNER};
+use common::TestApp;
 use fantoccini::{Client, Locator};
+
+const SLUG: &str = "cleaner-harbours";
+const WINNER: &str = "win@solvers.org";
+const COAUTHOR: &str = "co@solvers.org";
+const OTHER: &str = "other@solvers.org";
+const JUDGE: &str = "jay@judges.org";
 
 /// The first row of a list whose state is `status`, and its id.
 async fn first_row(c: &Client, list: &str, status: &str) -> Option<String> {
@@ -21,14 +37,234 @@ async fn first_row(c: &Client, list: &str, status: &str) -> Option<String> {
     el.attr("id").await.ok().flatten()
 }
 
+/// Signs in as `email` on the challenge page and registers, accepting the rules.
+async fn register(c: &Client, app: &TestApp, email: &str) {
+    let page = format!("/challenges/{SLUG}");
+    sign_in(c, app, email, &page).await;
+    click(c, "form[action$='/register'] input[name=accept_rules]").await;
+    click(c, "form[action$='/register'] button[type=submit]").await;
+    wait_text(c, "You are registered for this challenge").await;
+}
+
+/// Enters `title` through the entry form (already registered and signed in);
+/// returns the submission's id from the receipt's address.
+async fn enter(c: &Client, app: &TestApp, title: &str) -> String {
+    go(c, app, &format!("/challenges/{SLUG}/submit")).await;
+    fill(c, "input[name=title]", title).await;
+    fill(
+        c,
+        "textarea[name=abstract]",
+        &format!("{title}, in one line."),
+    )
+    .await;
+    fill(
+        c,
+        "textarea[name=body]",
+        "## How\n\nNets on floats, emptied weekly.",
+    )
+    .await;
+    find(c, "select[name=licence]")
+        .await
+        .select_by_value("CC-BY-4.0")
+        .await
+        .unwrap_or_else(|e| panic!("licence: {e}"));
+    click(c, "input[name=publish_opt_in]").await;
+    click(c, "button[value=submit]").await;
+    wait_submission_path(c, "/receipt").await
+}
+
+/// The id at the end of the current path, after `prefix`.
+async fn id_after(c: &Client, prefix: &str) -> String {
+    let p = path(c).await;
+    p.strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("expected {prefix}…, on {p}"))
+        .to_owned()
+}
+
 #[tokio::test]
-async fn an_admin_records_the_payouts_and_the_refund_and_the_challenge_settles() {
+async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     let Some((_driver, c, _profile)) = browser().await else {
         return;
     };
     let w = World::new().await;
     let app = &w.app;
-    let a = w.awarded().await;
+    for (email, name) in [
+        (WINNER, "Wyn Winner"),
+        (COAUTHOR, "Cora Author"),
+        (OTHER, "Otto Other"),
+        (JUDGE, "Jay Judge"),
+    ] {
+        app.signed_in(email, name).await;
+    }
+
+    // The organisation creates the challenge and asks to fund it.
+    sign_in(&c, app, OWNER, "/orgs").await;
+    create_challenge(
+        &c,
+        app,
+        &NewChallenge {
+            org: ORG,
+            title: "Cleaner harbours",
+            slug: SLUG,
+            tiers: &[("Winner", "600"), ("Runner-up", "400")],
+        },
+    )
+    .await;
+    click(&c, "form[action$='/funding'] button[type=submit]").await;
+    wait_text(&c, "TRIBU-").await;
+    sign_out(&c).await;
+
+    // A platform admin confirms the money; the organisation publishes.
+    sign_in(&c, app, "admin@tribu.org", "/orgs").await;
+    confirm_funding(&c, app, "Cleaner harbours").await;
+    sign_out(&c).await;
+    let manage = format!("/manage/challenges/{SLUG}");
+    sign_in(&c, app, OWNER, &manage).await;
+    click(&c, "form[action$='/publish'] button[type=submit]").await;
+    wait_text(&c, "The challenge is open").await;
+    sign_out(&c).await;
+    w.assert_ledger_balanced();
+
+    // The winner registers, enters and invites a co-author.
+    register(&c, app, WINNER).await;
+    let entry = enter(&c, app, "Floating filters").await;
+    go(&c, app, &format!("/submissions/{entry}")).await;
+    fill(&c, "input[name=email]", COAUTHOR).await;
+    click(&c, "form[action$='/team/invite'] button[type=submit]").await;
+    wait_text(&c, "The invitation was sent").await;
+    sign_out(&c).await;
+    let invite = app.token_from_email(COAUTHOR, "/team-invitations/").await;
+
+    // The co-author registers, then joins from the invitation link.
+    register(&c, app, COAUTHOR).await;
+    go(&c, app, &format!("/team-invitations/{invite}")).await;
+    click(&c, "form[action$='/accept'] button[type=submit]").await;
+    wait_path(&c, &format!("/submissions/{entry}")).await;
+    let team = wait_text(&c, "Welcome to the team").await;
+    assert!(
+        team.contains("Cora Author") && team.contains("50%"),
+        "{team}"
+    );
+    sign_out(&c).await;
+
+    // Another solver enters too.
+    register(&c, app, OTHER).await;
+    enter(&c, app, "Harbour drones").await;
+    sign_out(&c).await;
+
+    // The organisation invites a judge on its judging console.
+    let console = format!("/manage/challenges/{SLUG}/judging");
+    sign_in(&c, app, OWNER, &console).await;
+    fill(&c, "#judge-email", JUDGE).await;
+    click(&c, "form[action$='/judging/judges'] button[type=submit]").await;
+    wait_text(&c, "jay@judges.org").await;
+    sign_out(&c).await;
+    let token = app.token_from_email(JUDGE, "/judge-invitations/").await;
+    let invitation = format!("/judge-invitations/{token}");
+    sign_in(&c, app, JUDGE, &invitation).await;
+    click(
+        &c,
+        &format!("form[action='{invitation}/accept'] button[type=submit]"),
+    )
+    .await;
+    wait_path(&c, "/judging").await;
+    sign_out(&c).await;
+
+    // The deadline passes; the organisation sets up a round of one judge
+    // per entry and opens it.
+    w.close_submissions(SLUG);
+    sign_in(&c, app, OWNER, &console).await;
+    fill(&c, "#round-name", "Final").await;
+    fill(&c, "#round-k", "1").await;
+    fill(&c, "input[name='c0.name']", "Impact").await;
+    fill(&c, "input[name='c1.name']", "Feasibility").await;
+    click(&c, "form[action$='/judging/rounds'] button[type=submit]").await;
+    wait_text(&c, "Round created").await;
+    let round = format!("/manage/rounds/{}", id_after(&c, "/manage/rounds/").await);
+    click(
+        &c,
+        &format!("form[action='{round}/open'] button[type=submit]"),
+    )
+    .await;
+    wait_text(&c, "0/2").await;
+    sign_out(&c).await;
+
+    // The judge scores both entries: the filters clearly first.
+    sign_in(&c, app, JUDGE, "/judging").await;
+    wait_text(&c, "0 of 2").await;
+    let mut links = Vec::new();
+    for a in c
+        .find_all(Locator::Css("a[href^='/judging/assignments/']"))
+        .await
+        .unwrap_or_default()
+    {
+        if let Ok(Some(h)) = a.attr("href").await {
+            links.push(h);
+        }
+    }
+    assert_eq!(links.len(), 2, "{links:?}");
+    for link in &links {
+        go(&c, app, link).await;
+        let page = wait_text(&c, "Impact").await;
+        let score = if page.contains("Floating filters") {
+            "9"
+        } else {
+            "4"
+        };
+        for input in c
+            .find_all(Locator::Css("input[id^='score-']"))
+            .await
+            .unwrap_or_default()
+        {
+            input.clear().await.unwrap_or_else(|e| panic!("{e}"));
+            input
+                .send_keys(score)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        click(&c, "button[name=submit][value='1']").await;
+        wait_text(&c, "Scorecard submitted").await;
+    }
+    sign_out(&c).await;
+
+    // The organisation closes the round and publishes: the filters take
+    // tier 1; tier 2 is withheld, so its 400.00 goes back.
+    sign_in(&c, app, OWNER, &round).await;
+    wait_text(&c, "2/2").await;
+    confirm_submit(
+        &c,
+        &format!("form[action='{round}/close'] button[type=submit]"),
+    )
+    .await;
+    wait_text(&c, "Leaderboard").await;
+    let proposed = find(&c, &format!("input[name='tier.1'][value='{entry}']"))
+        .await
+        .prop("checked")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(
+        proposed.as_deref(),
+        Some("true"),
+        "tier 1 proposes the filters"
+    );
+    for b in c
+        .find_all(Locator::Css("input[name='tier.2']:checked"))
+        .await
+        .unwrap_or_default()
+    {
+        b.click().await.unwrap_or_else(|e| panic!("untick: {e}"));
+    }
+    confirm_submit(
+        &c,
+        &format!("form[action='{round}/results'] button[type=submit]"),
+    )
+    .await;
+    wait_path(&c, &format!("/challenges/{SLUG}/results")).await;
+    sign_out(&c).await;
+    w.assert_ledger_balanced();
+    // The winners are told by email that a prize awaits them.
+    app.wait_for_email(WINNER, "your entry won").await;
 
     // The admin's page lists two pending payouts and the pending refund.
     sign_in(&c, app, "admin@tribu.org", "/admin/payouts").await;
@@ -98,27 +334,20 @@ async fn an_admin_records_the_payouts_and_the_refund_and_the_challenge_settles()
     sign_out(&c).await;
 
     // The winner's dashboard says paid.
-    let _ = &a.winner;
-    sign_in(&c, app, "win@solvers.org", "/me/submissions").await;
+    sign_in(&c, app, WINNER, "/me/submissions").await;
     let dash = wait_text(&c, "Your prizes").await;
     assert!(dash.contains("Paid"), "{dash}");
     snap(&c, "payouts-winner-390", 390).await;
     sign_out(&c).await;
 
     // The organisation's page: settled.
-    sign_in(
-        &c,
-        app,
-        common::fixtures::OWNER,
-        &format!("/manage/challenges/{}", a.slug),
-    )
-    .await;
+    sign_in(&c, app, OWNER, &manage).await;
     let manage = text(&c).await;
     assert!(
         manage.contains("Settled: every prize and the refund are paid."),
         "{manage}"
     );
-    go(&c, app, &format!("/challenges/{}", a.slug)).await;
+    go(&c, app, &format!("/challenges/{SLUG}")).await;
     let public = text(&c).await;
     assert!(public.contains("The results are published"), "{public}");
     w.assert_ledger_balanced();

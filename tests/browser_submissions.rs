@@ -10,10 +10,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::browser::{
-    browser, click, fill, go, path, sign_in, sign_out, snap, submit, text, wait_path, wait_text,
+    browser, click, fill, go, sign_in, sign_out, snap, submit, text, wait_path,
+    wait_submission_path, wait_text,
 };
 use common::fixtures::{World, OWNER};
 use common::visitor::{location, Visitor};
@@ -41,27 +42,6 @@ async fn text_of(c: &Client, css: &str) -> String {
         .text()
         .await
         .unwrap_or_default()
-}
-
-/// Waits for a path like `/submissions/{id}/receipt`; returns the id.
-async fn wait_submission_path(c: &Client, suffix: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let p = path(c).await;
-        if let Some(rest) = p.strip_prefix("/submissions/") {
-            if let Some(id) = rest.strip_suffix(suffix) {
-                if !id.is_empty() && !id.contains('/') {
-                    return id.to_owned();
-                }
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected /submissions/…{suffix}, still on {p}: {}",
-            text(c).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn api_view(app: &TestApp, t: &Tokens, id: &str) -> Value {

@@ -195,3 +195,111 @@ pub async fn snap(c: &Client, name: &str, width: u32) {
     shot(c, name).await;
     let _ = c.set_window_size(width, 900).await;
 }
+
+/// Submits the form holding `css` and accepts its "are you sure?" dialog.
+pub async fn confirm_submit(c: &Client, css: &str) {
+    click(c, css).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.accept_alert().await.is_err() {
+        assert!(Instant::now() < deadline, "no confirmation asked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits for a path like `/submissions/{id}{suffix}`; returns the id.
+pub async fn wait_submission_path(c: &Client, suffix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let p = path(c).await;
+        if let Some(id) = p
+            .strip_prefix("/submissions/")
+            .and_then(|rest| rest.strip_suffix(suffix))
+        {
+            if !id.is_empty() && !id.contains('/') {
+                return id.to_owned();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected /submissions/…{suffix}, still on {p}: {}",
+            text(c).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// What the organisation types into the challenge step form.
+pub struct NewChallenge<'a> {
+    pub org: &'a str,
+    pub title: &'a str,
+    pub slug: &'a str,
+    /// Label and whole amount of each prize tier, best first.
+    pub tiers: &'a [(&'a str, &'a str)],
+}
+
+/// Fills the step form of `/orgs/{org}/challenges/new` (signed in as a
+/// member) and lands on the challenge's management page. Submissions close
+/// in 20 days, judging in 40; category environment, kind design, CC-BY-4.0.
+pub async fn create_challenge(c: &Client, app: &super::TestApp, ch: &NewChallenge<'_>) {
+    go(c, app, &format!("/orgs/{}/challenges/new", ch.org)).await;
+    fill(c, "input[name=title]", ch.title).await;
+    fill(c, "input[name=slug]", ch.slug).await;
+    fill(
+        c,
+        "textarea[name=summary]",
+        &format!("{}: ideas welcome from anyone.", ch.title),
+    )
+    .await;
+    fill(
+        c,
+        "textarea[name=description]",
+        "Weirs block salmon; ladders help, but **otters** wait at the top.",
+    )
+    .await;
+    for (i, (label, amount)) in ch.tiers.iter().enumerate() {
+        let n = i + 1;
+        fill(c, &format!("input[name=tier{n}_label]"), label).await;
+        fill(c, &format!("input[name=tier{n}_amount]"), amount).await;
+    }
+    fill(
+        c,
+        "textarea[name=rules]",
+        "Designs must be buildable by volunteers with hand tools.",
+    )
+    .await;
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(20))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let judging = (chrono::Utc::now() + chrono::Duration::days(40))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    // datetime-local inputs take their value from script reliably across locales.
+    c.execute(
+        "document.getElementById('submission_deadline').value = arguments[0];\
+         document.getElementById('judging_deadline').value = arguments[1];\
+         document.querySelector('select[name=category]').value = 'environment';\
+         document.querySelector('select[name=kind]').value = 'design';\
+         document.querySelectorAll('input[name=allowed_licences][value=\"CC-BY-4.0\"]').forEach(function (b) { b.checked = true; });",
+        vec![serde_json::json!(deadline), serde_json::json!(judging)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    shot(c, "challenge-form").await;
+    click(c, "form.m-step-form button[type=submit]").await;
+    wait_path(c, &format!("/manage/challenges/{}", ch.slug)).await;
+}
+
+/// On `/admin` (signed in as a platform admin): confirms the pending
+/// funding of the challenge titled `title` with a bank reference.
+pub async fn confirm_funding(c: &Client, app: &super::TestApp, title: &str) {
+    go(c, app, "/admin").await;
+    wait_text(c, title).await;
+    fill(
+        c,
+        "form[action*='/admin/fundings/'] input[name=reference]",
+        "BANK-2026-0042",
+    )
+    .await;
+    click(c, "form[action*='/admin/fundings/'] button[type=submit]").await;
+    wait_path(c, "/admin").await;
+}
