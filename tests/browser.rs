@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::browser::{browser, fill, shot, submit, wait_path, wait_text};
+use common::browser::{browser, fill, header_fits, shot, submit, wait_path, wait_text};
 use common::{TestApp, PASSWORD};
 use fantoccini::Locator;
 
@@ -48,8 +48,10 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     fill(&c, "input[name=email]", "grace@example.org").await;
     fill(&c, "input[name=password]", PASSWORD).await;
     submit(&c).await;
-    wait_path(&c, "/orgs").await;
+    // A new solver lands on their own dashboard.
+    wait_path(&c, "/me/submissions").await;
     wait_text(&c, "Grace Hopper").await;
+    header_fits(&c).await;
 
     c.goto(&app.url("/orgs/new"))
         .await
@@ -61,6 +63,9 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     let body = wait_text(&c, "Compiler Guild").await;
     assert!(body.contains("grace@example.org"), "{body}");
     shot(&c, "org-members").await;
+    // The header keeps to one line at laptop width and folds behind a menu
+    // button on a phone.
+    header_fits(&c).await;
 
     // The same organisation is visible through the API with the owner role.
     let t = app.login("grace@example.org", PASSWORD).await;
@@ -73,6 +78,21 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     assert_eq!(v["role"], "owner");
 
     // Sign out from the header.
+    c.find(Locator::Css("header form button[type=submit]"))
+        .await
+        .unwrap_or_else(|e| panic!("sign out: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_path(&c, "/").await;
+    // Back again: a member of an organisation lands on its challenges.
+    c.goto(&app.url("/login"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    fill(&c, "input[name=email]", "grace@example.org").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    submit(&c).await;
+    wait_path(&c, "/orgs/compiler-guild/challenges").await;
     c.find(Locator::Css("header form button[type=submit]"))
         .await
         .unwrap_or_else(|e| panic!("sign out: {e}"))

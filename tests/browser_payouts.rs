@@ -17,8 +17,8 @@
 mod common;
 
 use common::browser::{
-    browser, click, confirm_funding, confirm_submit, create_challenge, fill, find, go, path,
-    sign_in, sign_out, snap, text, wait_path, wait_submission_path, wait_text, NewChallenge,
+    browser, click, confirm_funding, confirm_submit, create_challenge, fill, find, go, header_fits,
+    path, sign_in, sign_out, snap, text, wait_path, wait_submission_path, wait_text, NewChallenge,
 };
 use common::fixtures::{World, ORG, OWNER};
 use common::TestApp;
@@ -116,6 +116,8 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
 
     // A platform admin confirms the money; the organisation publishes.
     sign_in(&c, app, "admin@tribu.org", "/orgs").await;
+    // An admin's header, the longest, still keeps to one line.
+    header_fits(&c).await;
     confirm_funding(&c, app, "Cleaner harbours").await;
     sign_out(&c).await;
     let manage = format!("/manage/challenges/{SLUG}");

@@ -343,3 +343,45 @@ async fn error_pages_are_html_and_private_pages_do_not_leak() {
         .await
         .contains(&secret));
 }
+
+#[tokio::test]
+async fn each_person_lands_where_their_work_is() {
+    let w = common::fixtures::World::new().await;
+    let app = &w.app;
+    app.signed_in("sol@example.org", "Sol Solver").await;
+    for (email, home) in [
+        ("sol@example.org", "/me/submissions"),
+        (common::fixtures::OWNER, "/orgs/open-lab/challenges"),
+        ("admin@tribu.org", "/admin"),
+    ] {
+        let v = Visitor::new(app);
+        let r = v
+            .post_form(
+                "/login",
+                "/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{email}");
+        assert_eq!(common::visitor::location(&r), home, "{email}");
+        // Signed in, the sign-in and sign-up pages send them there too.
+        for p in ["/login", "/signup"] {
+            let r = v.get(p).await;
+            assert_eq!(common::visitor::location(&r), home, "{email} {p}");
+        }
+        // A `next` wins over all of these.
+        let v = Visitor::new(app);
+        let r = v
+            .post_form(
+                "/login?next=/challenges",
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("next", "/solutions"),
+                ],
+            )
+            .await;
+        assert_eq!(common::visitor::location(&r), "/solutions", "{email}");
+    }
+}

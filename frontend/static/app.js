@@ -1,6 +1,17 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // On a phone the header's links fold behind a menu button.
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var header = toggle.closest(".site-header");
+      var open = header.classList.toggle("menu-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
   // Ask before destructive actions (forms marked data-confirm).
   document.addEventListener("submit", function (e) {
     var form = e.target;

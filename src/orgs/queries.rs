@@ -57,6 +57,28 @@ pub async fn of_user(state: &AppState, user_id: String) -> AppResult<Vec<(Org, R
         .await
 }
 
+/// Where a person lands after signing in when no `next` says otherwise: a
+/// platform admin on `/admin`, a member of one organisation on its
+/// challenges (of several, on the list of them), anyone else on their own
+/// dashboard of registrations, entries, invitations and prizes.
+pub async fn landing(state: &AppState, user_id: String, platform_admin: bool) -> AppResult<String> {
+    if platform_admin {
+        return Ok("/admin".to_owned());
+    }
+    let orgs = of_user(state, user_id).await?;
+    Ok(landing_for(orgs.iter().map(|(o, _)| o.slug.as_str())))
+}
+
+/// [`landing`] for a person who is no platform admin, from the slugs of
+/// their organisations.
+fn landing_for<'a>(mut orgs: impl Iterator<Item = &'a str>) -> String {
+    match (orgs.next(), orgs.next()) {
+        (None, _) => "/me/submissions".to_owned(),
+        (Some(slug), None) => format!("/orgs/{slug}/challenges"),
+        (Some(_), Some(_)) => "/orgs".to_owned(),
+    }
+}
+
 /// The organisation `slug`, for its members and its API keys.
 pub async fn one(state: &AppState, who: Principal, slug: String) -> AppResult<OrgView> {
     let a = state
@@ -148,4 +170,16 @@ pub async fn invitation(state: &AppState, token: String) -> AppResult<Option<(In
             },
         )
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::landing_for;
+
+    #[test]
+    fn a_person_lands_where_their_work_is() {
+        assert_eq!(landing_for([].into_iter()), "/me/submissions");
+        assert_eq!(landing_for(["lab"].into_iter()), "/orgs/lab/challenges");
+        assert_eq!(landing_for(["lab", "mill"].into_iter()), "/orgs");
+    }
 }

@@ -175,6 +175,14 @@ pub async fn sign_in(c: &Client, app: &super::TestApp, email: &str, next: &str) 
 
 /// Signs out from the header and lands on the home page.
 pub async fn sign_out(c: &Client) {
+    // On a narrow window the button sits behind the menu.
+    if let Ok(menu) = c.find(Locator::Css(".menu-toggle")).await {
+        if menu.is_displayed().await.unwrap_or(false)
+            && menu.attr("aria-expanded").await.ok().flatten().as_deref() == Some("false")
+        {
+            let _ = menu.click().await;
+        }
+    }
     click(c, "header form[action='/logout'] button[type=submit]").await;
     wait_path(c, "/").await;
 }
@@ -302,4 +310,39 @@ pub async fn confirm_funding(c: &Client, app: &super::TestApp, title: &str) {
     .await;
     click(c, "form[action*='/admin/fundings/'] button[type=submit]").await;
     wait_path(c, "/admin").await;
+}
+
+/// The signed-in header: one line at 1280 px; on a phone its links hide
+/// behind the menu button until it is pressed.
+pub async fn header_fits(c: &Client) {
+    let js = |q: &'static str| async move {
+        c.execute(q, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+    };
+    let _ = c.set_window_size(1280, 900).await;
+    let h = js("return document.querySelector('.header-row').getBoundingClientRect().height").await;
+    assert!(
+        h.as_f64().unwrap_or(999.0) <= 72.0,
+        "header height {h} at 1280 px"
+    );
+    let _ = c.set_window_size(390, 900).await;
+    let shown = "return getComputedStyle(document.querySelector('.site-menu')).display";
+    assert_eq!(js(shown).await, "none", "the menu is folded on a phone");
+    shot(c, "header-phone").await;
+    c.find(Locator::Css(".menu-toggle"))
+        .await
+        .unwrap_or_else(|e| panic!("menu button: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(js(shown).await, "none", "the menu opens");
+    shot(c, "header-phone-open").await;
+    c.find(Locator::Css(".menu-toggle"))
+        .await
+        .unwrap_or_else(|e| panic!("menu button: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = c.set_window_size(1280, 900).await;
 }

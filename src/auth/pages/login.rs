@@ -9,10 +9,12 @@ use serde::Deserialize;
 use super::clear_session;
 use crate::auth::extract::{MaybeUser, REFRESH_COOKIE};
 use crate::auth::service::{self, Login};
+use crate::auth::store::User;
 use crate::error::AppError;
 use crate::frontend::forms::{field_message, form_failure, with_retry_after, FormErrors};
 use crate::frontend::session::{encode, safe_next};
 use crate::frontend::{render, render_status, see_other, PageCtx};
+use crate::orgs::queries::landing;
 use crate::state::AppState;
 use crate::web::{client_ip, session_cookies, user_agent};
 
@@ -60,15 +62,29 @@ impl LoginPage {
     }
 }
 
+/// Where a signed-in person goes: `next` when the link gave one, else where
+/// their work is ([`landing`]).
+pub(super) async fn destination(
+    state: &AppState,
+    next: Option<String>,
+    user: &User,
+) -> Result<String, AppError> {
+    match next {
+        Some(n) => Ok(n),
+        None => landing(state, user.id.clone(), user.is_platform_admin).await,
+    }
+}
+
 /// `GET /login`.
 pub async fn login_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     user: MaybeUser,
     q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(q.next.as_deref());
-    if user.0.is_some() {
-        return Ok(see_other(next.as_deref().unwrap_or("/orgs")));
+    if let Some(u) = &user.0 {
+        return Ok(see_other(&destination(&state, next, &u.user).await?));
     }
     render(&LoginPage::new(
         PageCtx::new(&req, &user),
@@ -77,7 +93,8 @@ pub async fn login_form(
     ))
 }
 
-/// `POST /login`: starts a session in cookies and goes to `next` (or `/orgs`).
+/// `POST /login`: starts a session in cookies and goes to `next` (or where
+/// the person's work is, see [`landing`]).
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -106,9 +123,10 @@ pub async fn login(
         user_agent: user_agent(&req),
     };
     match service::login(&state, attempt).await {
-        Ok((_, tokens)) => {
+        Ok((u, tokens)) => {
+            let to = destination(&state, next, &u).await?;
             let mut res = HttpResponse::SeeOther();
-            res.insert_header((header::LOCATION, next.as_deref().unwrap_or("/orgs")));
+            res.insert_header((header::LOCATION, to));
             for c in session_cookies(&state, &tokens) {
                 res.cookie(c);
             }

@@ -71,12 +71,15 @@ impl SignupPage {
 /// `GET /signup`.
 pub async fn signup_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     user: MaybeUser,
     q: web::Query<SignupQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(q.next.as_deref());
-    if user.0.is_some() {
-        return Ok(see_other(next.as_deref().unwrap_or("/orgs")));
+    if let Some(u) = &user.0 {
+        return Ok(see_other(
+            &super::login::destination(&state, next, &u.user).await?,
+        ));
     }
     let mut p = SignupPage::new(PageCtx::new(&req, &user), next);
     p.email = q.email.clone().unwrap_or_default();
@@ -153,9 +156,12 @@ pub async fn verify_email(
     };
     match result {
         Ok(_) => {
-            let next = if user.0.is_some() { "/orgs" } else { "/login" };
+            let next = match &user.0 {
+                Some(u) => super::login::destination(&state, None, &u.user).await?,
+                None => "/login".to_owned(),
+            };
             let label = if user.0.is_some() {
-                t.get("nav.orgs")
+                t.get("nav.continue")
             } else {
                 t.get("nav.sign_in")
             };
