@@ -131,6 +131,25 @@ pub struct Config {
     pub stripe_connect_webhook_secret: Option<Secret>,
     /// Country of new connected accounts, ISO 3166 (`TRIBU_STRIPE_ACCOUNT_COUNTRY`).
     pub stripe_account_country: String,
+    /// Where organisations send bank transfers with the manual provider:
+    /// the account holder (`TRIBU_BANK_ACCOUNT_HOLDER`), …
+    pub bank_account_holder: Option<String>,
+    /// … the bank's name (`TRIBU_BANK_NAME`), …
+    pub bank_name: Option<String>,
+    /// … the IBAN (`TRIBU_BANK_IBAN`) …
+    pub bank_iban: Option<String>,
+    /// … and the BIC (`TRIBU_BANK_BIC`).
+    pub bank_bic: Option<String>,
+}
+
+/// The platform's bank details, as organisations copy them into a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BankDetails {
+    pub account_holder: Option<String>,
+    pub bank_name: Option<String>,
+    /// Grouped by four characters, as printed on bank statements.
+    pub iban: String,
+    pub bic: Option<String>,
 }
 
 /// Where attachments are stored.
@@ -179,6 +198,10 @@ impl Default for Config {
             stripe_webhook_secret: None,
             stripe_connect_webhook_secret: None,
             stripe_account_country: "FR".into(),
+            bank_account_holder: None,
+            bank_name: None,
+            bank_iban: None,
+            bank_bic: None,
         }
     }
 }
@@ -193,6 +216,31 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The bank details to show with a funding request, when an IBAN is
+    /// configured.
+    pub fn bank_details(&self) -> Option<BankDetails> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let iban: String = set(&self.bank_iban)?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<Vec<_>>()
+            .chunks(4)
+            .map(|c| c.iter().collect::<String>().to_uppercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(BankDetails {
+            account_holder: set(&self.bank_account_holder),
+            bank_name: set(&self.bank_name),
+            iban,
+            bic: set(&self.bank_bic).map(|b| b.to_uppercase()),
+        })
+    }
+
     /// Loads defaults, then `file` if it exists (or `tribu.toml` when `None`), then `TRIBU_*`.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let path = file.unwrap_or(Path::new("tribu.toml"));
@@ -362,6 +410,21 @@ fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bank_details_need_an_iban_and_print_it_in_groups_of_four() {
+        assert_eq!(Config::default().bank_details(), None);
+        let c = Config {
+            bank_iban: Some(" fr7630006000011234567890189 ".into()),
+            bank_name: Some("Banque Coopérative".into()),
+            bank_bic: Some("".into()),
+            ..Config::default()
+        };
+        let b = c.bank_details().unwrap_or_else(|| panic!("details"));
+        assert_eq!(b.iban, "FR76 3000 6000 0112 3456 7890 189");
+        assert_eq!(b.bank_name.as_deref(), Some("Banque Coopérative"));
+        assert_eq!(b.bic, None, "an empty setting is no setting");
+    }
 
     #[test]
     fn secrets_stay_out_of_debug_output() {

@@ -214,7 +214,7 @@ async fn cancelling_refunds_the_escrow() {
         .post(
             &format!("/api/v1/challenges/{slug}/cancel"),
             Some(&w.owner.access),
-            json!({}),
+            json!({ "reason": "The sponsor withdrew." }),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -227,7 +227,7 @@ async fn cancelling_refunds_the_escrow() {
             .post(
                 &format!("/api/v1/challenges/{slug}/cancel"),
                 Some(&w.owner.access),
-                json!({}),
+                json!({ "reason": "The sponsor withdrew." }),
             )
             .await,
         409,
@@ -502,7 +502,7 @@ async fn registration_accepts_the_rules_and_new_versions_need_accepting_again() 
         .post(
             &format!("/api/v1/challenges/{slug}/cancel"),
             Some(&w.owner.access),
-            json!({}),
+            json!({ "reason": "The sponsor withdrew." }),
         )
         .await;
     let other = w.app.signed_in("late@example.org", "Late").await;

@@ -265,7 +265,7 @@ async fn a_cancelled_challenges_refund_is_recorded_once() {
         .post(
             &format!("/api/v1/challenges/{slug}/cancel"),
             Some(&w.owner.access),
-            json!({}),
+            json!({ "reason": "The sponsor withdrew." }),
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());

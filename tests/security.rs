@@ -189,7 +189,11 @@ async fn confirmation_racing_cancellation_strands_no_money() {
             Some(&w.admin.access),
             json!({ "reference": "RACE" }),
         );
-        let cancel = w.app.post(&cancel_path, Some(&w.owner.access), json!({}));
+        let cancel = w.app.post(
+            &cancel_path,
+            Some(&w.owner.access),
+            json!({ "reason": "The sponsor withdrew." }),
+        );
         let (confirmed, cancelled) = tokio::join!(confirm, cancel);
         assert_eq!(cancelled.status(), 200, "cancel always wins its own race");
         let e: Value = w
@@ -752,7 +756,7 @@ async fn the_api_ignores_the_page_cookie_and_csrf_tokens_are_bound_to_their_sess
                 "cookie",
                 format!("tribu_access={}; tribu_csrf={csrf}", w.owner.access),
             )
-            .form(&[("csrf", csrf)])
+            .form(&[("csrf", csrf.as_str()), ("reason", "The sponsor withdrew.")])
             .send()
     };
     let r = cancel(mallorys).await.unwrap_or_else(|e| panic!("{e}"));

@@ -115,15 +115,27 @@ pub async fn publish(
     Ok(HttpResponse::Ok().json(PublishResponse { outcome, challenge }))
 }
 
+/// Why a challenge is cancelled.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Shown on the challenge's public page; 1–1000 characters.
+    #[schema(min_length = 1, max_length = 1000)]
+    pub reason: String,
+}
+
 /// Cancel a challenge (draft, open or closed); escrow goes back to the organisation.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/cancel", tag = "challenges", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ChallengeView), (status = 409, body = Problem, description = "illegal_transition")))]
+    request_body = CancelRequest,
+    responses((status = 200, body = ChallengeView), (status = 409, body = Problem, description = "illegal_transition"),
+        (status = 422, body = Problem, description = "validation_failed: the reason is missing or too long")))]
 pub async fn cancel(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<String>,
+    body: crate::api::Json<CancelRequest>,
 ) -> AppResult<HttpResponse> {
-    let ch = service::cancel(&state, &who, &path.into_inner()).await?;
+    let ch = service::cancel(&state, &who, &path.into_inner(), &body.reason).await?;
     let v = organiser_view(&state, ch, Some(who)).await?;
     Ok(HttpResponse::Ok().json(v))
 }
@@ -163,7 +175,7 @@ pub async fn request_funding(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let f = service::request_funding(&state, &who, &path.into_inner()).await?;
-    Ok(HttpResponse::Created().json(funding_view(f)?))
+    Ok(HttpResponse::Created().json(funding_view(f, state.config.bank_details())?))
 }
 
 /// Funding requests of a challenge.
@@ -208,7 +220,7 @@ pub async fn confirm_funding(
         &body.reference,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(funding_view(f)?))
+    Ok(HttpResponse::Ok().json(funding_view(f, state.config.bank_details())?))
 }
 
 /// Funding requests waiting for confirmation (platform admins).

@@ -17,9 +17,9 @@ pub use manage::{
 };
 pub use views::{
     announcement_view, funding_view, question_view, registration_view, summaries, view,
-    AnnouncementView, ChallengePage, ChallengeSummary, ChallengeView, FundingView, Limits,
-    ListParams, MyRegistration, OrgRef, QuestionView, RegistrationView, ReviewView, RulesView,
-    TierView, Timeline, Viewer,
+    AnnouncementView, CancelRefund, CancellationView, ChallengePage, ChallengeSummary,
+    ChallengeView, FundingView, Limits, ListParams, MyRegistration, OrgRef, QuestionView,
+    RegistrationView, ReviewView, RulesView, TierView, Timeline, Viewer,
 };
 
 pub use super::store::{Announcement, Challenge, Question, Registrant, Tier};
@@ -210,9 +210,20 @@ fn page(c: &mut DbConnection, q: &ListQuery) -> AppResult<ChallengePage> {
     })
 }
 
+/// A page of the public list as people browse it.
+pub struct Browsed {
+    pub page: ChallengePage,
+    /// A stale or mangled cursor started the list again from the top.
+    pub cursor_reset: bool,
+    /// How many challenges match, over every page.
+    pub total: i64,
+    /// Slug and name of each organisation with public challenges.
+    pub orgs: Vec<(String, String)>,
+}
+
 /// A page of the public list for people browsing it: a stale or mangled
-/// cursor starts again from the top instead of failing (`.1` says so).
-pub async fn browse(state: &AppState, params: ListParams) -> AppResult<(ChallengePage, bool)> {
+/// cursor starts again from the top instead of failing.
+pub async fn browse(state: &AppState, params: ListParams) -> AppResult<Browsed> {
     state
         .db(move |c| {
             let (query, reset) = match params.to_query(c) {
@@ -227,7 +238,12 @@ pub async fn browse(state: &AppState, params: ListParams) -> AppResult<(Challeng
                 }
                 Err(e) => return Err(e),
             };
-            Ok((page(c, &query)?, reset))
+            Ok(Browsed {
+                total: store::count_public(c, &query, now())?,
+                orgs: store::public_orgs(c)?,
+                page: page(c, &query)?,
+                cursor_reset: reset,
+            })
         })
         .await
 }
@@ -305,7 +321,10 @@ pub async fn fundings(
             Ok(ledger::fundings_of(c, &ch.id)?)
         })
         .await?;
-    list.into_iter().map(funding_view).collect()
+    let bank = state.config.bank_details();
+    list.into_iter()
+        .map(|f| funding_view(f, bank.clone()))
+        .collect()
 }
 
 /// Every change to a challenge (its organisation).
@@ -327,7 +346,7 @@ pub async fn audit_trail(
 /// Funding requests waiting for the money to arrive.
 pub async fn pending_fundings(state: &AppState) -> AppResult<Vec<FundingView>> {
     let list = state.db(|c| Ok(ledger::pending_fundings(c)?)).await?;
-    list.into_iter().map(funding_view).collect()
+    list.into_iter().map(|f| funding_view(f, None)).collect()
 }
 
 /// Challenges waiting for the platform's review, oldest request first.

@@ -10,7 +10,7 @@ mod questions;
 mod registrations;
 mod settings;
 
-pub use listing::{index, list_public, org_names, sort_key, ListQuery};
+pub use listing::{count_public, index, list_public, org_names, public_orgs, sort_key, ListQuery};
 pub use questions::{
     answer_question, find_question, insert_announcement, insert_question, list_announcements,
     list_questions, Announcement, Question, QuestionScope,
@@ -27,7 +27,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{State, TierInput};
-use crate::db::schema::{audit_log, challenge_rules, challenge_tags, challenges, prize_tiers};
+use crate::db::schema::{
+    audit_log, challenge_cancellations, challenge_rules, challenge_tags, challenges, prize_tiers,
+};
 use crate::db::{new_id, DbConnection};
 /// A challenge row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -455,6 +457,38 @@ pub fn due_for_closing(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResu
         .filter(challenges::submission_deadline.le(now))
         .select(Challenge::as_select())
         .load(conn)
+}
+
+/// Records when and why a challenge was cancelled (once: it cannot be
+/// cancelled twice).
+pub fn set_cancellation(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(challenge_cancellations::table)
+        .values((
+            challenge_cancellations::challenge_id.eq(id),
+            challenge_cancellations::reason.eq(reason),
+            challenge_cancellations::cancelled_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// When and why a challenge was cancelled, if it was.
+pub fn cancellation(
+    conn: &mut DbConnection,
+    id: &str,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
+    challenge_cancellations::table
+        .find(id)
+        .select((
+            challenge_cancellations::reason,
+            challenge_cancellations::cancelled_at,
+        ))
+        .first(conn)
+        .optional()
 }
 
 /// Keeps (or, with `None`, drops) text changes waiting for review.

@@ -180,6 +180,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    challenge_cancellations (challenge_id) {
+        challenge_id -> Text,
+        reason -> Text,
+        cancelled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     challenge_tags (challenge_id, tag) {
         challenge_id -> Text,
         tag -> Text,
@@ -681,6 +689,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     audit_log,
     challenges,
+    challenge_cancellations,
     challenge_tags,
     prize_tiers,
     challenge_rules,

@@ -54,6 +54,9 @@ pub fn amount(t: Tr, minor: i64, currency: &str) -> String {
 /// closed" once the deadline has passed or the challenge moved on. By the
 /// server's clock.
 pub fn countdown(t: Tr, state: State, deadline: NaiveDateTime, at: NaiveDateTime) -> String {
+    if state == State::Cancelled {
+        return t.get("countdown.cancelled").to_owned();
+    }
     if !matches!(state, State::Open | State::Draft) || deadline <= at {
         return t.get("countdown.closed").to_owned();
     }

@@ -80,6 +80,23 @@ pub enum EmailKind {
         title: String,
         url: String,
     },
+    /// A funding request was made: what to pay and how.
+    FundingRequested {
+        challenge: String,
+        total: String,
+        reference: String,
+        /// Paid by card on the provider's page, not by transfer.
+        card: bool,
+        /// Where to send a transfer, when configured.
+        bank: Option<crate::config::BankDetails>,
+        url: String,
+    },
+    /// The money of a funding request arrived in escrow.
+    FundingConfirmed {
+        challenge: String,
+        amount: String,
+        url: String,
+    },
     /// A prize share was paid out.
     PayoutPaid {
         challenge: String,
@@ -296,6 +313,49 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             Some(url.as_str()),
             t.get("email.results.outro").to_owned(),
         ),
+        EmailKind::FundingRequested {
+            challenge,
+            total,
+            reference,
+            card,
+            bank,
+            url,
+        } => (
+            "funding_requested",
+            t.fmt(
+                "email.funding_requested.subject",
+                &[("challenge", challenge)],
+            ),
+            t.fmt(
+                "email.funding_requested.intro",
+                &[
+                    ("challenge", challenge),
+                    ("total", total),
+                    ("reference", reference),
+                ],
+            ),
+            t.get("email.funding.action"),
+            Some(url.as_str()),
+            how_to_pay(t, *card, bank.as_ref()),
+        ),
+        EmailKind::FundingConfirmed {
+            challenge,
+            amount,
+            url,
+        } => (
+            "funding_confirmed",
+            t.fmt(
+                "email.funding_confirmed.subject",
+                &[("challenge", challenge)],
+            ),
+            t.fmt(
+                "email.funding_confirmed.intro",
+                &[("challenge", challenge), ("amount", amount)],
+            ),
+            t.get("email.funding.action"),
+            Some(url.as_str()),
+            t.get("email.funding_confirmed.outro").to_owned(),
+        ),
         EmailKind::PayoutPaid {
             challenge,
             amount,
@@ -354,6 +414,27 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
         text,
         html,
     })
+}
+
+/// How to pay a funding request, in one paragraph.
+fn how_to_pay(t: Tr, card: bool, bank: Option<&crate::config::BankDetails>) -> String {
+    if card {
+        return t.get("email.funding_requested.card").to_owned();
+    }
+    let Some(b) = bank else {
+        return t.get("email.funding_requested.no_bank").to_owned();
+    };
+    let mut parts = vec![t.fmt("email.funding_requested.iban", &[("iban", &b.iban)])];
+    if let Some(bic) = &b.bic {
+        parts.push(t.fmt("email.funding_requested.bic", &[("bic", bic)]));
+    }
+    if let Some(h) = &b.account_holder {
+        parts.push(t.fmt("email.funding_requested.holder", &[("holder", h)]));
+    }
+    if let Some(n) = &b.bank_name {
+        parts.push(t.fmt("email.funding_requested.bank", &[("bank", n)]));
+    }
+    parts.join(" · ")
 }
 
 /// A configured way of delivering mail.

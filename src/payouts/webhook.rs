@@ -50,12 +50,13 @@ pub async fn receive(state: &AppState, body: &str, signature: &str) -> AppResult
                 .funding_state(&session)
                 .await
                 .map_err(unavailable)?;
+            let base = state.url("");
             state
                 .tx(move |c| {
                     if !accounts::first_time(c, &id, provider, &kind, now())? {
                         return Ok(Outcome::Duplicate);
                     }
-                    crate::challenges::service::confirm_card_payment(c, &paid)?;
+                    crate::challenges::service::confirm_card_payment(c, &paid, &base)?;
                     Ok(Outcome::Applied)
                 })
                 .await?

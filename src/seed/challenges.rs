@@ -605,7 +605,8 @@ pub(super) async fn play(
     }
     if spec.story == Story::Cancelled {
         clock.at(cancelled_at());
-        service::cancel(state, &owner, &ch.id)
+        let reason = "A national app released under an open licence now does what this challenge asked for. The prize money goes back to the collective and will fund a data-quality challenge later this year.";
+        service::cancel(state, &owner, &ch.id, reason)
             .await
             .map_err(|e| failed(&what("cancelling"), e))?;
         step("cancelled, escrow refunded");

@@ -161,6 +161,8 @@ pub struct ManageData {
     /// Prize money out: each winner's payout and the refund.
     pub payouts: Vec<crate::payouts::queries::PayoutView>,
     pub refund: Option<crate::payouts::queries::RefundView>,
+    /// Where to send a bank transfer (manual provider), when configured.
+    pub bank: Option<crate::config::BankDetails>,
 }
 
 /// How many audit records the page lists (the newest).
@@ -168,6 +170,7 @@ pub const AUDIT_SHOWN: usize = 100;
 
 /// The management page of a challenge the caller may see as its organisation.
 pub async fn management(state: &AppState, caller: Principal, key: String) -> AppResult<ManageData> {
+    let bank = state.config.bank_details();
     state
         .db(move |c| {
             let (ch, a) = service::org_access(c, &caller, &key, OrgAction::ViewChallenges)?;
@@ -185,6 +188,7 @@ pub async fn management(state: &AppState, caller: Principal, key: String) -> App
             let (audit, audit_total) = audit_items(c, &ch, &mut names)?;
             let (payouts, refund) = crate::payouts::queries::money_out(c, &ch.id)?;
             Ok(ManageData {
+                bank,
                 payouts,
                 refund,
                 currency: ch.currency.clone(),

@@ -109,7 +109,57 @@ pub struct ChallengeView {
     /// Review by the platform (`none`, `pending`, `changes_requested`, `approved`), for the organisation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewView>,
+    /// Why and when it was cancelled and where its escrow went (cancelled
+    /// challenges only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<CancellationView>,
     pub viewer: Viewer,
+}
+
+/// A cancellation, for everyone who may read the challenge.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CancellationView {
+    /// In the organisation's words.
+    pub reason: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339")]
+    pub cancelled_at: NaiveDateTime,
+    /// The escrow given back to the organisation; absent when escrow held nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund: Option<CancelRefund>,
+}
+
+/// Where a cancelled challenge's escrow stands.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CancelRefund {
+    pub amount: Money,
+    /// `pending`, `submitted`, `paid` or `failed`.
+    pub status: String,
+    /// When the money reached the organisation.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "crate::api::rfc3339_opt")]
+    pub paid_at: Option<NaiveDateTime>,
+}
+
+/// The cancellation of `c`, if it was cancelled.
+fn cancellation(conn: &mut DbConnection, c: &Challenge) -> AppResult<Option<CancellationView>> {
+    let Some((reason, cancelled_at)) = store::cancellation(conn, &c.id)? else {
+        return Ok(None);
+    };
+    let refund = crate::payouts::store::refund_of_challenge(conn, &c.id)?
+        .map(|r| -> AppResult<CancelRefund> {
+            Ok(CancelRefund {
+                amount: Money::new(r.amount, &currency_of(&r.currency)?),
+                status: r.status,
+                paid_at: r.paid_at,
+            })
+        })
+        .transpose()?;
+    Ok(Some(CancellationView {
+        reason,
+        cancelled_at,
+        refund,
+    }))
 }
 
 /// Where the platform's review stands.
@@ -201,6 +251,7 @@ pub fn view(
         } else {
             None
         },
+        cancellation: cancellation(conn, c)?,
         viewer: Viewer {
             registered: reg.is_some(),
             rules_version_accepted: reg.as_ref().map(|r| r.rules_version),
@@ -285,7 +336,8 @@ pub struct ChallengePage {
 pub struct ListParams {
     /// Words to find in the title, summary and description.
     pub q: Option<String>,
-    /// Comma-separated states, e.g. `open,closed`.
+    /// Comma-separated states, e.g. `open,closed`. Without it every public
+    /// state but `cancelled` is listed.
     pub state: Option<String>,
     pub category: Option<String>,
     pub tag: Option<String>,
@@ -371,14 +423,24 @@ pub struct FundingView {
     pub total: Money,
     /// What to quote with the transfer so the admin can match it.
     pub payment_reference: String,
+    /// Where to send the transfer, while a bank transfer is awaited and the
+    /// platform configured its details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_to: Option<crate::config::BankDetails>,
 }
 
-/// The view of a funding request.
-pub fn funding_view(f: Funding) -> AppResult<FundingView> {
+/// The view of a funding request; `bank` says where transfers go.
+pub fn funding_view(
+    f: Funding,
+    bank: Option<crate::config::BankDetails>,
+) -> AppResult<FundingView> {
     let cur = currency_of(&f.currency)?;
+    let awaiting_transfer =
+        f.status == crate::money::model::funding_status::REQUESTED && f.checkout_url.is_none();
     Ok(FundingView {
         total: Money::new(f.amount + f.fee, &cur),
         payment_reference: crate::money::model::payment_reference(&f.id),
+        pay_to: bank.filter(|_| awaiting_transfer),
         funding: f,
     })
 }

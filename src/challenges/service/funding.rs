@@ -10,9 +10,12 @@ use crate::challenges::model::{Event, State};
 use crate::challenges::store::{self, Challenge};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::money::model::{fee_for, funding_lines, funding_needed, refund_lines, EscrowFlows};
+use crate::money::model::{
+    fee_for, funding_lines, funding_needed, payment_reference, refund_lines, EscrowFlows,
+};
 use crate::money::provider::{FundingOrder, FundingState};
 use crate::money::store as ledger;
+use crate::notify::mail::EmailKind;
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
 
@@ -25,9 +28,19 @@ pub fn flows(conn: &mut DbConnection, c: &Challenge) -> AppResult<EscrowFlows> {
     )?)
 }
 
-/// Cancels a challenge (draft, open or closed) and refunds its escrow to the
-/// organisation in the same transaction.
-pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResult<Challenge> {
+/// Longest reason for a cancellation, in characters.
+pub const CANCEL_REASON_MAX: usize = 1000;
+
+/// Cancels a challenge (draft, open or closed) for `reason` (shown on its
+/// public page) and refunds its escrow to the organisation in the same
+/// transaction.
+pub async fn cancel(
+    state: &AppState,
+    caller: &Principal,
+    key: &str,
+    reason: &str,
+) -> AppResult<Challenge> {
+    let reason = checked_text("reason", reason, 1, CANCEL_REASON_MAX)?;
     let (caller, key) = (caller.clone(), key.to_owned());
     let provider = crate::payouts::service::provider_name(state);
     state
@@ -36,6 +49,7 @@ pub async fn cancel(state: &AppState, caller: &Principal, key: &str) -> AppResul
             let ch = org_access_locked(c, &caller, &key, OrgAction::PublishChallenges)?;
             let at = now();
             apply(c, &caller.actor(), &ch, Event::Cancel, at)?;
+            store::set_cancellation(c, &ch.id, &reason, at)?;
             // Pending requests end before the refund is computed, so no
             // confirmation can add money after the one refund.
             ledger::cancel_pending(c, &ch.id)?;
@@ -93,6 +107,7 @@ pub async fn request_funding(
         state.config.platform_fee_bps,
     );
     let provider = state.payments.name();
+    let (base, bank) = (state.url(""), state.config.bank_details());
     let (funding, title, slug) = state
         .tx(move |c| {
             let ch = org_access_locked(c, &caller, &key, OrgAction::FundChallenges)?;
@@ -134,6 +149,7 @@ pub async fn request_funding(
                 "funding.requested",
                 serde_json::json!({ "funding": funding.id, "amount": need, "fee": funding.fee }),
             )?;
+            tell_requester(c, &funding, &ch, &base, Some((provider != "manual", bank)))?;
             Ok((funding, ch.title, ch.slug))
         })
         .await?;
@@ -175,7 +191,12 @@ pub async fn request_funding(
 /// event delivered twice, or a second event of the same payment) is left
 /// as it is, and so is one cancelled with its challenge (see the README's
 /// known gaps: such a payment is refunded by hand).
-pub fn confirm_card_payment(c: &mut DbConnection, paid: &FundingState) -> AppResult<bool> {
+/// `base_url` starts the link in the organisation's email.
+pub fn confirm_card_payment(
+    c: &mut DbConnection,
+    paid: &FundingState,
+    base_url: &str,
+) -> AppResult<bool> {
     if !paid.paid {
         return Ok(false);
     }
@@ -207,7 +228,38 @@ pub fn confirm_card_payment(c: &mut DbConnection, paid: &FundingState) -> AppRes
         .clone()
         .unwrap_or_else(|| paid.session_id.clone());
     post_funding(c, &funding, &ch, &reference, None, at)?;
+    tell_requester(c, &funding, &ch, base_url, None)?;
     Ok(true)
+}
+
+/// Tells whoever asked for `funding` by email: with `request`, what to pay
+/// and how (the request was just made); without, that the money arrived.
+fn tell_requester(
+    c: &mut DbConnection,
+    funding: &ledger::Funding,
+    ch: &Challenge,
+    base_url: &str,
+    request: Option<(bool, Option<crate::config::BankDetails>)>,
+) -> AppResult<()> {
+    let cur = currency_of(&funding.currency)?;
+    let user = crate::auth::store::find_user(c, &funding.requested_by)?;
+    let url = format!("{base_url}/manage/challenges/{}", ch.slug);
+    let kind = match request {
+        Some((card, bank)) => EmailKind::FundingRequested {
+            challenge: ch.title.clone(),
+            total: cur.format(funding.amount + funding.fee),
+            reference: payment_reference(&funding.id),
+            card,
+            bank,
+            url,
+        },
+        None => EmailKind::FundingConfirmed {
+            challenge: ch.title.clone(),
+            amount: cur.format(funding.amount),
+            url,
+        },
+    };
+    crate::notify::queue_for_user(c, &user, &kind)
 }
 
 /// Journals a confirmed funding request (clearing → escrow and fee) and
@@ -254,6 +306,7 @@ pub async fn confirm_funding(
 ) -> AppResult<ledger::Funding> {
     let reference = checked_text("reference", reference, 1, 200)?;
     let (admin_id, funding_id) = (admin_id.to_owned(), funding_id.to_owned());
+    let base = state.url("");
     state
         .tx(move |c| {
             let funding = ledger::find_funding(c, &funding_id)?;
@@ -287,6 +340,7 @@ pub async fn confirm_funding(
                 ));
             }
             post_funding(c, &funding, &ch, &reference, Some(&admin_id), at)?;
+            tell_requester(c, &funding, &ch, &base, None)?;
             Ok(ledger::find_funding(c, &funding.id)?)
         })
         .await

@@ -83,20 +83,20 @@ pub fn sort_key(c: &Challenge, sort: Sort) -> i64 {
     }
 }
 
-/// Public, listed challenges (never drafts, never unlisted), filtered,
-/// searched and sorted, one page after `cursor`. Returns the page and the
-/// cursor of the next one.
-pub fn list_public(
-    conn: &mut DbConnection,
-    q: &ListQuery,
-    now: NaiveDateTime,
-) -> QueryResult<(Vec<Challenge>, Option<Cursor>)> {
-    let is_pg = matches!(conn, DbConnection::Postgresql(_));
+/// A boxed query over the challenges table.
+type Boxed<'a> = challenges::BoxedQuery<'a, crate::db::MultiBackend>;
+
+/// Public, listed challenges (never drafts, never unlisted) that match the
+/// filters and search words of `q`, in no order. Without a state filter,
+/// cancelled challenges stay out: people asked for them or they are noise.
+fn filtered<'a>(q: &ListQuery, now: NaiveDateTime, is_pg: bool) -> Boxed<'a> {
     let mut query = challenges::table
         .filter(challenges::visibility.eq("public"))
         .filter(challenges::state.ne(State::Draft.as_str()))
-        .select(Challenge::as_select())
         .into_boxed();
+    if q.states.is_empty() {
+        query = query.filter(challenges::state.ne(State::Cancelled.as_str()));
+    }
     if !q.states.is_empty() {
         // "open" and "closed" follow the clock, not only the stored state.
         let mut cond: Box<dyn BoxableExpression<challenges::table, _, SqlType = Bool>> =
@@ -164,6 +164,29 @@ pub fn list_public(
             query = query.filter(sql::<Bool>("challenges.id IN (SELECT challenge_id FROM search_challenges WHERE search_challenges MATCH ").bind::<Text, _>(m).sql(")"));
         }
     }
+    query
+}
+
+/// How many challenges [`list_public`] would list over all its pages.
+pub fn count_public(
+    conn: &mut DbConnection,
+    q: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let is_pg = matches!(conn, DbConnection::Postgresql(_));
+    filtered(q, now, is_pg).count().get_result(conn)
+}
+
+/// Public, listed challenges (never drafts, never unlisted), filtered,
+/// searched and sorted, one page after `cursor`. Returns the page and the
+/// cursor of the next one.
+pub fn list_public(
+    conn: &mut DbConnection,
+    q: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Challenge>, Option<Cursor>)> {
+    let is_pg = matches!(conn, DbConnection::Postgresql(_));
+    let mut query = filtered(q, now, is_pg).select(Challenge::as_select());
     let cursor = q.cursor.as_ref().filter(|c| c.sort == q.sort);
     query = match q.sort {
         Sort::Newest => {
@@ -214,6 +237,23 @@ pub fn list_public(
         None
     };
     Ok((rows, next))
+}
+
+/// Slug and name of every organisation with a public challenge (drafts
+/// and unlisted ones do not count), by name: the list's filter offers them.
+pub fn public_orgs(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    orgs::table
+        .filter(
+            orgs::id.eq_any(
+                challenges::table
+                    .filter(challenges::visibility.eq("public"))
+                    .filter(challenges::state.ne(State::Draft.as_str()))
+                    .select(challenges::org_id),
+            ),
+        )
+        .select((orgs::slug, orgs::name))
+        .order(orgs::name.asc())
+        .load(conn)
 }
 
 /// Organisation names by id, for lists.

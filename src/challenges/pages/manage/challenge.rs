@@ -39,6 +39,9 @@ pub(super) struct ManageForms {
     pub(super) answer_for: String,
     pub(super) answer_body: String,
     pub(super) answer_errors: FormErrors,
+    /// Why the organisation cancels, as typed.
+    pub(super) cancel_reason: String,
+    pub(super) cancel_errors: FormErrors,
 }
 
 /// One line of a challenge's prize money, for its organisation.
@@ -160,7 +163,7 @@ impl ManagePage {
         let fundable = d.can_fund
             && !matches!(state, State::Cancelled | State::Settled | State::Awarded)
             && funding_needed(pool, balance, d.pending) > 0;
-        let pay = pay_box(t, &d.fundings, &q.funding);
+        let pay = pay_box(t, &d.fundings, &q.funding, d.bank.as_ref());
         let notice = match q.done.as_str() {
             "created" => Some(Notice::ok(t.get("manage.done.created"))),
             "updated" => Some(Notice::ok(t.get("manage.done.updated"))),
@@ -270,6 +273,8 @@ pub(super) enum Section {
     Rules,
     Announce,
     Answer,
+    /// The cancellation form, with its reason.
+    Cancel,
 }
 
 /// Shows the management page again after a refused action, with its message
@@ -293,6 +298,7 @@ pub(super) async fn manage_failure(
         Section::Rules => forms.rules_errors = errors,
         Section::Announce => forms.ann_errors = errors,
         Section::Answer => forms.answer_errors = errors,
+        Section::Cancel => forms.cancel_errors = errors,
     }
     let mut p = ManagePage::build(ctx, d, &DoneQuery::default(), forms);
     if notice.is_some() {

@@ -16,6 +16,7 @@ use crate::frontend::session::PageUser;
 use crate::i18n::Tr;
 use crate::money::model::{funding_status, payment_reference};
 use crate::state::AppState;
+use serde::Deserialize;
 
 /// A funding request as listed.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub struct PayBox {
     pub reference: String,
     /// Paid by card: the provider's checkout page.
     pub card_url: Option<String>,
+    /// Where to send the transfer, when the platform configured it.
+    pub bank: Option<crate::config::BankDetails>,
 }
 
 /// The translated status of a funding request.
@@ -71,7 +74,12 @@ pub fn rows(t: Tr, fundings: &[Funding]) -> Vec<FundingRow> {
 }
 
 /// How to pay the request `id` (just made), if it is one of `fundings`.
-pub fn pay_box(t: Tr, fundings: &[Funding], id: &str) -> Option<PayBox> {
+pub fn pay_box(
+    t: Tr,
+    fundings: &[Funding],
+    id: &str,
+    bank: Option<&crate::config::BankDetails>,
+) -> Option<PayBox> {
     fundings
         .iter()
         .find(|f| !id.is_empty() && f.id == id)
@@ -81,6 +89,7 @@ pub fn pay_box(t: Tr, fundings: &[Funding], id: &str) -> Option<PayBox> {
             total: amount(t, f.amount + f.fee, &f.currency),
             reference: payment_reference(&f.id),
             card_url: f.checkout_url.clone().filter(|_| f.status == "requested"),
+            bank: bank.cloned(),
         })
 }
 
@@ -97,6 +106,14 @@ pub enum OneClick {
     Cancel,
 }
 
+/// The fields of a one-click action: only a cancellation has one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    /// Why the challenge is cancelled (shown on its public page).
+    reason: String,
+}
+
 /// `POST /manage/challenges/{key}/funding`, `…/publish` and `…/cancel`:
 /// runs the route's action and comes back to the page with its outcome, or
 /// shows the page again with why it was refused.
@@ -106,6 +123,7 @@ pub async fn act(
     user: PageUser,
     path: web::Path<String>,
     which: web::Data<OneClick>,
+    form: web::Form<ActForm>,
 ) -> Result<HttpResponse, AppError> {
     let key = path.into_inner();
     let who = Principal::User(user.0.clone());
@@ -119,12 +137,19 @@ pub async fn act(
                 Published::Open => "done=published".to_owned(),
                 Published::AwaitingReview => "done=awaiting_review".to_owned(),
             }),
-        OneClick::Cancel => service::cancel(&state, &who, &key)
+        OneClick::Cancel => service::cancel(&state, &who, &key, &form.reason)
             .await
             .map(|_| "done=cancelled".to_owned()),
     };
     match done {
         Ok(q) => Ok(see_other(&format!("{}?{q}", manage_href(&key)))),
+        Err(e) if **which == OneClick::Cancel => {
+            let forms = ManageForms {
+                cancel_reason: form.into_inner().reason,
+                ..ManageForms::default()
+            };
+            manage_failure(&req, &state, &user, &key, e, Section::Cancel, forms).await
+        }
         Err(e) => {
             let forms = ManageForms::default();
             manage_failure(&req, &state, &user, &key, e, Section::Action, forms).await

@@ -177,6 +177,10 @@ struct ListPage {
     sorts: Vec<Choice>,
     filters_open: bool,
     filtered: bool,
+    /// "12 challenges": how many match, over every page.
+    count: String,
+    /// Organisations with public challenges, for the filter.
+    orgs: Vec<Choice>,
     errors: FormErrors,
     notice: Option<Notice>,
 }
@@ -197,7 +201,12 @@ pub async fn list(
         None
     });
     let params = form.params(min_prize);
-    let (found, cursor_reset) = queries::browse(&state, params).await?;
+    let queries::Browsed {
+        page: found,
+        cursor_reset,
+        total,
+        orgs,
+    } = queries::browse(&state, params).await?;
     let at = now();
     let cards = found.data.into_iter().map(|s| card(t, s, at)).collect();
     let next = found.next_cursor;
@@ -248,6 +257,15 @@ pub async fn list(
         page: ctx,
         next_href: next.as_deref().map(|c| form.href(Some(c))),
         first_href: (!form.cursor.is_empty()).then(|| form.href(None)),
+        count: match total {
+            1 => t.get("challenges.list.count_one").to_owned(),
+            n => t.fmt("challenges.list.count", &[("n", &n.to_string())]),
+        },
+        orgs: with_any(
+            t.get("challenges.filter.any_org"),
+            &form.org,
+            orgs.into_iter(),
+        ),
         filters_open: form.filter_count() > 0 || !errors.is_empty(),
         filtered: form.filter_count() > 0 || !form.q.is_empty(),
         form,

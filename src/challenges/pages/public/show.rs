@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::auth::extract::MaybeUser;
 use crate::challenges::model::{Licence, State};
 use crate::challenges::pages::{prize_lines, PrizeLine};
-use crate::challenges::queries::{self, ChallengeView, PublicChallenge};
+use crate::challenges::queries::{self, CancellationView, ChallengeView, PublicChallenge};
 use crate::challenges::service;
 use crate::db::now;
 use crate::error::AppError;
@@ -87,6 +87,13 @@ struct ShowPage {
     urgent: bool,
     licences: Vec<Licence>,
     offer: Offer,
+    /// The challenge is open: people may still register (and then ask).
+    open: bool,
+    /// The deadline and the end of judging are behind us.
+    deadline_past: bool,
+    judging_past: bool,
+    /// Why and when it was cancelled, and where the money went.
+    cancelled: Option<CancelBanner>,
     organiser: bool,
     signed_in: bool,
     /// "Rules version 2 accepted on" and when (registered viewers).
@@ -110,6 +117,44 @@ struct ShowPage {
     ask_public: bool,
     login_href: String,
     signup_href: String,
+}
+
+/// The banner of a cancelled challenge.
+#[derive(Debug, Clone)]
+struct CancelBanner {
+    reason: String,
+    when: Stamp,
+    /// Where the escrow went: refunded (with the date), on its way, or none held.
+    money: String,
+    refunded: Option<Stamp>,
+}
+
+impl CancelBanner {
+    fn of(t: Tr, c: &CancellationView, org: &str) -> Self {
+        let (money, refunded) = match &c.refund {
+            None => (t.get("challenges.cancelled.no_money").to_owned(), None),
+            Some(r) if r.status == "paid" => (
+                t.fmt(
+                    "challenges.cancelled.refunded",
+                    &[("amount", &money(t, &r.amount)), ("org", org)],
+                ),
+                r.paid_at.map(Stamp::of),
+            ),
+            Some(r) => (
+                t.fmt(
+                    "challenges.cancelled.refunding",
+                    &[("amount", &money(t, &r.amount)), ("org", org)],
+                ),
+                None,
+            ),
+        };
+        CancelBanner {
+            reason: c.reason.clone(),
+            when: Stamp::of(c.cancelled_at),
+            money,
+            refunded,
+        }
+    }
 }
 
 /// When the viewer accepted the rules.
@@ -196,6 +241,14 @@ fn show_page(ctx: PageCtx, d: PublicChallenge, me: Option<&str>) -> ShowPage {
         urgent: is_urgent(st, v.timeline.submission_deadline, at),
         licences: v.allowed_licences.clone(),
         offer,
+        open: st == State::Open,
+        deadline_past: v.timeline.submission_deadline <= at,
+        judging_past: matches!(st, State::Awarded | State::Settled)
+            || v.timeline.judging_deadline <= at,
+        cancelled: v
+            .cancellation
+            .as_ref()
+            .map(|c| CancelBanner::of(t, c, &v.organisation.name)),
         organiser: v.viewer.organiser,
         signed_in: ctx.user.is_some(),
         accepted: v
