@@ -172,6 +172,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/orgs/{slug}/api-keys/{id}").route(delete().to(orgs::api::revoke_key)))
             .service(r("/orgs/{slug}/audit").route(get().to(orgs::api::audit_log)))
             .service(r("/invitations/accept").route(post().to(orgs::api::accept)))
+            .service(r("/admin/users").route(get().to(auth::api::find_users)))
             .service(r("/admin/users/{id}/suspend").route(post().to(auth::api::suspend)))
             .service(r("/admin/users/{id}/reinstate").route(post().to(auth::api::reinstate)))
             .service(
@@ -502,6 +503,17 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         )
         // Platform admin
         .service(page("/admin").route(get().to(challenges::pages::admin::index)))
+        .service(page("/admin/users").route(get().to(auth::pages::users::index)))
+        .service(
+            page("/admin/users/{id}/suspend")
+                .app_data(web::Data::new(auth::pages::users::Suspend(true)))
+                .route(post().to(auth::pages::users::set)),
+        )
+        .service(
+            page("/admin/users/{id}/reinstate")
+                .app_data(web::Data::new(auth::pages::users::Suspend(false)))
+                .route(post().to(auth::pages::users::set)),
+        )
         .service(page("/admin/payouts").route(get().to(payouts::pages::admin)))
         .service(page("/me/payouts/onboarding").route(get().to(payouts::pages::onboarding)))
         .service(page("/admin/money").route(get().to(money::pages::admin)))

@@ -303,6 +303,36 @@ pub async fn revoke_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The search of the admins' list of accounts.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of an email address or a name, any case; empty lists the newest accounts.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+/// Find accounts by email or name, newest first, at most 50 (platform admins).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", security(("bearer" = [])),
+    params(UserQuery),
+    responses((status = 200, body = queries::UserList), (status = 403, body = Problem, description = "admin_required")))]
+pub async fn find_users(
+    state: web::Data<AppState>,
+    _admin: PlatformAdmin,
+    q: web::Query<UserQuery>,
+) -> AppResult<HttpResponse> {
+    let q: String = q
+        .into_inner()
+        .q
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    let data = queries::find_users(&state, q).await?;
+    Ok(HttpResponse::Ok().json(queries::UserList { data }))
+}
+
 /// Suspend an account: its sessions end and it can no longer sign in (platform admins).
 #[utoipa::path(post, path = "/api/v1/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path)),

@@ -28,6 +28,28 @@ pub struct UserView {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// Accounts a platform admin looks for, as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// At most 50, newest first.
+    pub data: Vec<UserView>,
+}
+
+/// How many accounts a search lists.
+pub const USERS_LISTED: i64 = 50;
+
+/// Accounts whose email or name contains `q`; the newest when it is empty.
+pub async fn find_users(state: &AppState, q: String) -> AppResult<Vec<UserView>> {
+    state
+        .db(move |c| {
+            Ok(store::search_users(c, &q, USERS_LISTED)?
+                .iter()
+                .map(UserView::from)
+                .collect())
+        })
+        .await
+}
+
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
         UserView {

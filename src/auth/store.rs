@@ -80,6 +80,35 @@ pub fn find_user(conn: &mut DbConnection, id: &str) -> QueryResult<User> {
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
+/// Accounts whose email or name contains `q` (any case), newest first; the
+/// newest accounts when `q` is empty. At most `limit`.
+pub fn search_users(conn: &mut DbConnection, q: &str, limit: i64) -> QueryResult<Vec<User>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let mut query = users::table.select(User::as_select()).into_boxed();
+    let q = q.trim().to_lowercase();
+    if !q.is_empty() {
+        // LIKE with its wildcards escaped: people type `_` and `%` in
+        // addresses, meaning the characters.
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            sql::<Bool>("(lower(users.email) LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(users.display_name) LIKE ")
+                .bind::<Text, _>(pattern)
+                .sql(" ESCAPE '\\')"),
+        );
+    }
+    query
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit)
+        .load(conn)
+}
+
 pub fn find_user_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
     users::table
         .filter(users::email.eq(email))

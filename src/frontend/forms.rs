@@ -114,6 +114,7 @@ fn judging_notice(t: Tr, code: &str) -> Option<&'static str> {
         "no_round" => t.get("judging.error.no_round"),
         "round_not_closed" => t.get("judging.error.round_not_closed"),
         "not_on_panel" => t.get("judging.error.not_on_panel"),
+        "cannot_suspend_self" => t.get("admin.users.error.self"),
         _ => return None,
     })
 }

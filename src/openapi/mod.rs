@@ -139,7 +139,7 @@ impl Modify for Security {
         orgs::api::mine, orgs::api::create, orgs::api::show, orgs::api::members, orgs::api::invite,
         orgs::api::set_role, orgs::api::remove_member, orgs::api::revoke_invitation,
         orgs::api::list_keys, orgs::api::create_key, orgs::api::revoke_key, orgs::api::audit_log, orgs::api::accept,
-        auth::api::suspend, auth::api::reinstate,
+        auth::api::find_users, auth::api::suspend, auth::api::reinstate,
         challenges::api::list, challenges::api::create, challenges::api::show, challenges::api::update,
         challenges::api::publish, challenges::api::cancel, challenges::api::escrow, challenges::api::request_funding,
         challenges::api::fundings, challenges::api::new_rules, challenges::api::registrants, challenges::api::register,

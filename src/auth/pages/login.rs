@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::clear_session;
 use crate::auth::extract::{MaybeUser, REFRESH_COOKIE};
+use crate::auth::queries::User;
 use crate::auth::service::{self, Login};
-use crate::auth::store::User;
 use crate::error::AppError;
 use crate::frontend::forms::{field_message, form_failure, with_retry_after, FormErrors};
 use crate::frontend::session::{encode, safe_next};

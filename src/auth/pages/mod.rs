@@ -15,6 +15,7 @@ pub mod password;
 pub mod sessions;
 pub mod settings;
 pub mod signup;
+pub mod users;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
