@@ -96,3 +96,39 @@ mod tests {
         );
     }
 }
+
+/// What a licence lets others do, in one line, for the common families
+/// (Creative Commons by their elements, the permissive and copyleft code
+/// licences); empty for the rest, which show their name only.
+pub fn licence_meaning(t: Tr, id: &str) -> &'static str {
+    let id = id.to_ascii_uppercase();
+    let key = if id == "CC0-1.0" {
+        "licence.meaning.cc0"
+    } else if let Some(rest) = id.strip_prefix("CC-BY") {
+        match (
+            rest.contains("-NC"),
+            rest.contains("-ND"),
+            rest.contains("-SA"),
+        ) {
+            (false, false, false) => "licence.meaning.by",
+            (false, false, true) => "licence.meaning.by_sa",
+            (false, true, _) => "licence.meaning.by_nd",
+            (true, false, false) => "licence.meaning.by_nc",
+            (true, false, true) => "licence.meaning.by_nc_sa",
+            (true, true, _) => "licence.meaning.by_nc_nd",
+        }
+    } else if id == "MIT" || id.starts_with("BSD-") || id == "ISC" || id == "0BSD" {
+        "licence.meaning.permissive"
+    } else if id == "APACHE-2.0" {
+        "licence.meaning.apache"
+    } else if id.starts_with("AGPL-") {
+        "licence.meaning.agpl"
+    } else if id.starts_with("LGPL-") || id.starts_with("MPL-") {
+        "licence.meaning.weak_copyleft"
+    } else if id.starts_with("GPL-") {
+        "licence.meaning.gpl"
+    } else {
+        return "";
+    };
+    t.get(key)
+}

@@ -48,6 +48,8 @@ impl Slug {
         for c in name.to_lowercase().chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c);
+            } else if let Some(plain) = fold_accent(c) {
+                out.push_str(plain);
             } else if (c.is_whitespace() || c == '-' || c == '_')
                 && !out.ends_with('-')
                 && !out.is_empty()
@@ -55,17 +57,51 @@ impl Slug {
                 out.push('-');
             }
         }
-        out.trim_end_matches('-')
-            .chars()
-            .take(40)
-            .collect::<String>()
-            .trim_end_matches('-')
-            .to_owned()
+        let out = out.trim_end_matches('-');
+        if out.len() <= SUGGESTED_MAX {
+            return out.to_owned();
+        }
+        // Cut at the last whole word that fits, unless that leaves too little.
+        let head = &out[..SUGGESTED_MAX];
+        let whole = out[SUGGESTED_MAX..].starts_with('-');
+        let cut = match head.rfind('-') {
+            Some(i) if i >= 3 && !whole => &head[..i],
+            _ => head,
+        };
+        cut.trim_end_matches('-').to_owned()
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Longest suggested slug, in characters (all ASCII).
+const SUGGESTED_MAX: usize = 40;
+
+/// The plain letters of a Latin letter with a diacritic, so that "Défi
+/// Cœur" suggests `defi-coeur` rather than `dfi-cur`.
+fn fold_accent(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => "a",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => "i",
+        'ł' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'ř' => "r",
+        'ś' | 'š' | 'ş' => "s",
+        'ť' | 'ţ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ß' => "ss",
+        _ => return None,
+    })
 }
 
 /// Whether `s` has the shape of a record id (a UUID), which a slug must not.
@@ -262,6 +298,19 @@ pub fn leaves_no_owner(owners: usize, target_role: Role, new_role: Option<Role>)
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn suggestions_fold_accents_and_cut_at_a_word() {
+        assert_eq!(
+            Slug::suggest("Défi Cœur de la Forêt"),
+            "defi-coeur-de-la-foret"
+        );
+        assert_eq!(
+            Slug::suggest("Low-cost water quality sensors for rural community wells"),
+            "low-cost-water-quality-sensors-for-rural"
+        );
+        assert_eq!(Slug::suggest(&"x".repeat(50)), "x".repeat(40));
+    }
 
     #[test]
     fn slugs() {

@@ -16,6 +16,7 @@ use crate::frontend::forms::{lf, FormErrors};
 use crate::frontend::session::PageUser;
 use crate::frontend::widgets::Notice;
 use crate::frontend::{render, render_status, see_other, PageCtx};
+use crate::i18n::Tr;
 use crate::state::AppState;
 use crate::submissions::model::{self, state as sub_state};
 use crate::submissions::queries::{self, Challenge, Edit, Revision};
@@ -51,15 +52,18 @@ struct LicenceChoice {
     url: String,
     open: bool,
     selected: bool,
+    /// What it lets others do, in a line.
+    meaning: &'static str,
 }
 
 /// The challenge's allowed licences, with `selected` marked.
-fn licence_choices(ch: &Challenge, selected: &str) -> Vec<LicenceChoice> {
+fn licence_choices(t: Tr, ch: &Challenge, selected: &str) -> Vec<LicenceChoice> {
     ch.licence_ids()
         .iter()
         .filter_map(|id| Licence::parse(id))
         .map(|l| LicenceChoice {
             selected: l.id == selected,
+            meaning: crate::frontend::labels::licence_meaning(t, &l.id),
             id: l.id,
             name: l.name,
             url: l.url,
@@ -109,7 +113,7 @@ impl FormPage {
             deadline: Stamp::of(ch.submission_deadline),
             countdown: countdown(t, st, ch.submission_deadline, at),
             urgent: is_urgent(st, ch.submission_deadline, at),
-            licences: licence_choices(ch, &values.licence),
+            licences: licence_choices(t, ch, &values.licence),
             values,
             errors: FormErrors::default(),
             notice: None,

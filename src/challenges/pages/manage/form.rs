@@ -39,7 +39,8 @@ struct FormPage {
     kinds: Vec<Choice>,
     currencies: Vec<Choice>,
     visibilities: Vec<Choice>,
-    licences: Vec<Choice>,
+    /// The common licences, each with what it lets others do.
+    licences: Vec<(Choice, &'static str)>,
     now_utc: String,
     errors: FormErrors,
 }
@@ -84,9 +85,22 @@ impl FormPage {
             .iter()
             .map(|v| Choice::new(v, super::visibility_label(t, v), f.visibility == *v))
             .collect();
+        // Each common licence with its name and what it lets others do.
         let licences = COMMON_LICENCES
             .iter()
-            .map(|l| Choice::new(l, *l, f.licences.iter().any(|x| x.eq_ignore_ascii_case(l))))
+            .map(|l| {
+                let name = crate::challenges::model::Licence::parse(l)
+                    .map(|x| x.name)
+                    .unwrap_or_else(|| (*l).to_owned());
+                (
+                    Choice::new(
+                        l,
+                        name,
+                        f.licences.iter().any(|x| x.eq_ignore_ascii_case(l)),
+                    ),
+                    crate::frontend::labels::licence_meaning(t, l),
+                )
+            })
             .collect();
         FormPage {
             org_name: frame.org_name,

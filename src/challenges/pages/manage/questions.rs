@@ -23,6 +23,7 @@ pub struct QuestionRow {
     pub asker: String,
     pub body: String,
     pub is_public: bool,
+    /// The answer as sanitised HTML from its Markdown.
     pub answer: Option<String>,
     pub asked: Stamp,
     pub answered: Option<Stamp>,
@@ -38,7 +39,7 @@ pub fn rows(questions: Vec<(Question, String)>) -> (Vec<QuestionRow>, usize) {
             asker,
             body: q.body,
             is_public: q.is_public,
-            answer: q.answer,
+            answer: q.answer.as_deref().map(crate::markdown::render),
             asked: Stamp::of(q.created_at),
             answered: q.answered_at.map(Stamp::of),
         })

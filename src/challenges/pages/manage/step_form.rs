@@ -90,12 +90,24 @@ fn minor_units_of(code: &str) -> u32 {
 }
 
 impl StepForm {
+    /// How many tier rows show at once: the usual five, or up to the last
+    /// filled one; the rest (up to ten, what the rules allow) wait behind
+    /// "More tiers".
+    pub(super) fn visible_tiers(&self) -> usize {
+        let last_filled = self
+            .tiers
+            .iter()
+            .rposition(|r| !r.label.trim().is_empty() || !r.amount.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        last_filled.max(TIER_ROWS).min(self.tiers.len())
+    }
+
     /// A new challenge's form with sensible defaults.
     pub(super) fn blank(t: Tr) -> Self {
         StepForm {
             kind: Kind::Ideation.as_str().to_owned(),
             currency: "EUR".to_owned(),
-            tiers: (1..=TIER_ROWS)
+            tiers: (1..=MAX_TIER_ROWS)
                 .map(|i| TierRow {
                     rank: i.to_string(),
                     ..TierRow::default()
@@ -119,13 +131,6 @@ impl StepForm {
                 amount: p.get(&format!("tier{i}_amount")),
             })
             .collect();
-        // Keep the rows that were on the page (at least the usual five).
-        let shown = (1..=MAX_TIER_ROWS)
-            .filter(|i| p.has(&format!("tier{i}_label")))
-            .max()
-            .unwrap_or(0)
-            .max(TIER_ROWS);
-        tiers.truncate(shown);
         for (i, row) in tiers.iter_mut().enumerate() {
             if row.rank.trim().is_empty() {
                 row.rank = (i + 1).to_string();
@@ -182,7 +187,7 @@ impl StepForm {
             })
             .collect();
         let mut next = rows.len() + 1;
-        while rows.len() < TIER_ROWS {
+        while rows.len() < MAX_TIER_ROWS {
             rows.push(TierRow {
                 rank: next.to_string(),
                 ..TierRow::default()
@@ -391,7 +396,9 @@ mod tests {
             ("blind_judging", "true"),
         ]);
         let f = StepForm::from_pairs(&p);
-        assert_eq!(f.tiers.len(), TIER_ROWS);
+        // Every row the rules allow is on the form; five show at once.
+        assert_eq!(f.tiers.len(), MAX_TIER_ROWS);
+        assert_eq!(f.visible_tiers(), TIER_ROWS);
         let (input, errors) = f.to_input(false);
         assert!(errors.is_empty(), "{errors:?}");
         let tiers = input.prize_tiers.unwrap_or_default();
@@ -407,6 +414,20 @@ mod tests {
         assert_eq!(input.blind_judging, Some(true));
         assert_eq!(input.slug, None);
         assert!(input.opens_at.is_none() && input.submission_deadline.is_some());
+    }
+
+    #[test]
+    fn tiers_past_the_fifth_stay_in_view_once_filled() {
+        let mut list = vec![("title", "Many prizes")];
+        let labels: Vec<(String, String)> = (1..=7)
+            .map(|i| (format!("tier{i}_label"), format!("Prize {i}")))
+            .collect();
+        for (k, v) in &labels {
+            list.push((k.as_str(), v.as_str()));
+        }
+        let f = StepForm::from_pairs(&pairs(&list));
+        assert_eq!(f.visible_tiers(), 7);
+        assert_eq!(f.tiers.len(), MAX_TIER_ROWS);
     }
 
     #[test]
@@ -504,7 +525,7 @@ mod tests {
             },
         ];
         let f = StepForm::from_challenge(&ch, &tiers, "The rules of the challenge.");
-        assert_eq!(f.tiers.len(), TIER_ROWS);
+        assert_eq!(f.tiers.len(), MAX_TIER_ROWS);
         assert_eq!(f.tiers[1].amount, "2500.50");
         assert_eq!(f.tiers[2].rank, "3");
         assert_eq!(f.licences, vec!["CC-BY-4.0"]);

@@ -28,6 +28,7 @@ use crate::state::AppState;
 struct QuestionRow {
     id: String,
     body: String,
+    /// The answer as sanitised HTML from its Markdown, like the description.
     answer: Option<String>,
     asked: Stamp,
     answered: Option<Stamp>,
@@ -209,7 +210,7 @@ fn show_page(ctx: PageCtx, d: PublicChallenge, me: Option<&str>) -> ShowPage {
             answered: q.answered_at.map(Stamp::of),
             id: q.id,
             body: q.body,
-            answer: q.answer,
+            answer: q.answer.as_deref().map(crate::markdown::render),
             is_public: q.is_public,
         })
         .collect();
