@@ -400,6 +400,16 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(auth::pages::password::reset_form))
                 .route(post().to(auth::pages::password::reset)),
         )
+        .service(
+            page("/terms")
+                .app_data(web::Data::new(crate::legal::Doc::Terms))
+                .route(get().to(crate::legal::page)),
+        )
+        .service(
+            page("/privacy")
+                .app_data(web::Data::new(crate::legal::Doc::Privacy))
+                .route(get().to(crate::legal::page)),
+        )
         .service(page("/settings").route(get().to(auth::pages::settings::settings)))
         .service(page("/settings/profile").route(post().to(auth::pages::settings::save_profile)))
         .service(

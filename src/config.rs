@@ -140,6 +140,11 @@ pub struct Config {
     pub bank_iban: Option<String>,
     /// … and the BIC (`TRIBU_BANK_BIC`).
     pub bank_bic: Option<String>,
+    /// A Markdown file with the platform's terms of use (`TRIBU_TERMS_FILE`);
+    /// Tribu's default text when unset.
+    pub terms_file: Option<PathBuf>,
+    /// A Markdown file with the platform's privacy notice (`TRIBU_PRIVACY_FILE`).
+    pub privacy_file: Option<PathBuf>,
 }
 
 /// The platform's bank details, as organisations copy them into a transfer.
@@ -202,6 +207,8 @@ impl Default for Config {
             bank_name: None,
             bank_iban: None,
             bank_bic: None,
+            terms_file: None,
+            privacy_file: None,
         }
     }
 }

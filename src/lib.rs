@@ -17,6 +17,7 @@ pub mod health;
 pub mod i18n;
 pub mod idempotency;
 pub mod judging;
+pub mod legal;
 pub mod markdown;
 pub mod money;
 pub mod notify;

@@ -385,3 +385,33 @@ async fn each_person_lands_where_their_work_is() {
         assert_eq!(common::visitor::location(&r), "/solutions", "{email}");
     }
 }
+
+#[tokio::test]
+async fn terms_and_privacy_are_linked_and_the_platform_sets_their_text() {
+    let app = TestApp::spawn().await;
+    let v = Visitor::new(&app);
+    let signup = v.html("/signup").await;
+    assert!(signup.contains("href=\"/terms\"") && signup.contains("href=\"/privacy\""));
+    let home = v.html("/").await;
+    assert!(
+        home.contains("href=\"/terms\"") && home.contains("href=\"/privacy\""),
+        "footer links"
+    );
+    let (status, terms) = v.page("/terms").await;
+    assert_eq!(status, 200);
+    assert!(terms.contains("<h2>Prize money</h2>"), "{terms}");
+    let fr = Visitor::with_header(&app, Some("fr"));
+    let (_, privacy) = fr.page("/privacy").await;
+    assert!(privacy.contains("Ce que nous conservons"), "{privacy}");
+
+    // The platform's own text replaces the default.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("terms.md");
+    std::fs::write(&file, "## Our terms\n\nBe *kind*.").unwrap_or_else(|e| panic!("{e}"));
+    let app = TestApp::spawn_with(|c| c.terms_file = Some(file.clone())).await;
+    let (_, terms) = Visitor::new(&app).page("/terms").await;
+    assert!(
+        terms.contains("<h2>Our terms</h2>") && terms.contains("<em>kind</em>"),
+        "{terms}"
+    );
+}
