@@ -337,7 +337,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // API ROUTES END
             .default_service(web::to(w::api_not_found)),
     );
-    cfg.service(web::resource("/api/docs").route(get().to(openapi::docs_page)));
     cfg.service(web::resource("/feeds/challenges.atom").route(get().to(challenges::feeds::atom)));
     cfg.service(
         web::resource("/challenges/{slug}/calendar.ics")
@@ -400,6 +399,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(get().to(auth::pages::password::reset_form))
                 .route(post().to(auth::pages::password::reset)),
         )
+        .service(page("/api/docs").route(get().to(openapi::docs_page)))
         .service(
             page("/terms")
                 .app_data(web::Data::new(crate::legal::Doc::Terms))

@@ -239,6 +239,18 @@ async fn openapi_documents_every_route() {
         !html.contains("https://"),
         "the docs page must work offline"
     );
+    // Its Markdown is rendered, every status says what it means, and it
+    // carries the site's navigation.
+    // (The schemas at the end are the document's JSON, as it is.)
+    let prose = html.split("<h2>Schemas</h2>").next().unwrap_or_default();
+    assert!(!prose.contains('`'), "no literal backticks");
+    assert!(html.contains("<code>Idempotency-Key</code>"));
+    assert!(html.contains("Validation failed: see errors[] for each field"));
+    assert!(
+        !html.contains("<td data-label=\"Meaning\" class=\"prose\"></td>"),
+        "no empty meaning"
+    );
+    assert!(html.contains("class=\"site-header\"") && html.contains("href=\"/challenges\""));
 }
 
 #[tokio::test]

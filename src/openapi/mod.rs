@@ -257,8 +257,10 @@ pub struct Group {
 #[derive(Template)]
 #[template(path = "api_docs.html")]
 struct DocsPage {
+    page: crate::frontend::PageCtx,
     title: String,
     version: String,
+    /// The document's description, rendered from its Markdown.
     description: String,
     groups: Vec<Group>,
     schemas: Vec<(String, String)>,
@@ -307,7 +309,10 @@ fn groups(doc: &utoipa::openapi::OpenApi) -> Vec<Group> {
                         utoipa::openapi::RefOr::T(r) => r.description.clone(),
                         utoipa::openapi::RefOr::Ref(r) => r.ref_location.clone(),
                     };
-                    (code.clone(), desc)
+                    (
+                        code.clone(),
+                        crate::markdown::render(&status_meaning(code, &desc)),
+                    )
                 })
                 .collect();
             let params = op
@@ -318,8 +323,8 @@ fn groups(doc: &utoipa::openapi::OpenApi) -> Vec<Group> {
             let o = Op {
                 method: method.to_owned(),
                 path: path.clone(),
-                summary: op.summary.clone().unwrap_or_default(),
-                description: op.description.clone().unwrap_or_default(),
+                summary: crate::markdown::render(&op.summary.clone().unwrap_or_default()),
+                description: crate::markdown::render(&op.description.clone().unwrap_or_default()),
                 anchor: format!(
                     "{}-{}",
                     method.to_lowercase(),
@@ -339,8 +344,40 @@ fn groups(doc: &utoipa::openapi::OpenApi) -> Vec<Group> {
     groups
 }
 
-/// The API documentation page (`/api/docs`).
-pub async fn docs_page() -> Result<HttpResponse, error::AppError> {
+/// What a status code means, with the operation's own words when they say
+/// more than the code's name (utoipa leaves most descriptions empty).
+fn status_meaning(code: &str, described: &str) -> String {
+    let name = match code {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "Done; no body",
+        "303" => "See other: follow the Location header",
+        "400" => "Bad request: the body or a parameter cannot be read",
+        "401" => "Sign in first: no valid bearer token",
+        "403" => "Forbidden: signed in, but not allowed",
+        "404" => "Not found, or not yours to see",
+        "409" => "Conflict with the current state",
+        "413" => "Too large",
+        "415" => "Unsupported media type: send JSON",
+        "422" => "Validation failed: see errors[] for each field",
+        "429" => "Too many requests: wait for Retry-After",
+        "503" => "Unavailable: a provider or the database did not answer; retry",
+        _ => "",
+    };
+    let described = described.trim();
+    match (name.is_empty(), described.is_empty() || described == name) {
+        (_, true) => name.to_owned(),
+        (true, false) => described.to_owned(),
+        (false, false) => format!("{name}. {described}"),
+    }
+}
+
+/// The API documentation page (`/api/docs`), in the site's layout.
+pub async fn docs_page(
+    req: actix_web::HttpRequest,
+    user: crate::auth::extract::MaybeUser,
+) -> Result<HttpResponse, error::AppError> {
     let doc = ApiDoc::openapi();
     let schemas = doc
         .components
@@ -358,9 +395,10 @@ pub async fn docs_page() -> Result<HttpResponse, error::AppError> {
         })
         .unwrap_or_default();
     let page = DocsPage {
+        page: crate::frontend::PageCtx::new(&req, &user),
         title: doc.info.title.clone(),
         version: doc.info.version.clone(),
-        description: doc.info.description.clone().unwrap_or_default(),
+        description: crate::markdown::render(&doc.info.description.clone().unwrap_or_default()),
         groups: groups(&doc),
         schemas,
     };
