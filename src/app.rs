@@ -266,6 +266,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 r("/submissions/{id}/team/invitations").route(post().to(submissions::api::invite)),
             )
             .service(
+                r("/submissions/{id}/team/invitations/{invitation_id}")
+                    .route(delete().to(submissions::api::cancel_invitation)),
+            )
+            .service(
                 r("/submissions/{id}/team/members/{user_id}")
                     .route(patch().to(submissions::api::update_member))
                     .route(delete().to(submissions::api::remove_member)),
@@ -610,6 +614,10 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         .service(
             page("/submissions/{id}/team/invite")
                 .route(post().to(submissions::pages::team::invite)),
+        )
+        .service(
+            page("/submissions/{id}/team/invitations/{invitation_id}/cancel")
+                .route(post().to(submissions::pages::team::cancel_invitation)),
         )
         .service(
             page("/submissions/{id}/team/members/{user_id}/remove")

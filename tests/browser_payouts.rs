@@ -1,8 +1,8 @@
 //! The whole life of a challenge with the manual provider, through the
 //! pages in real Chromium: the organisation creates it in the step form and
 //! asks to fund it; a platform admin confirms the money; the organisation
-//! publishes; solvers register and enter (one with a co-author who joins
-//! from the invitation link); the organisation invites a judge, who accepts
+//! publishes; solvers register and enter (one with a co-author who, not
+//! registered yet, accepts the rules and joins from the invitation link); the organisation invites a judge, who accepts
 //! from the email link; after the deadline the organisation sets up a round,
 //! the judge scores, the organisation closes the round and publishes results
 //! with the second tier withheld; a platform admin records a failed
@@ -137,9 +137,12 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     sign_out(&c).await;
     let invite = app.token_from_email(COAUTHOR, "/team-invitations/").await;
 
-    // The co-author registers, then joins from the invitation link.
-    register(&c, app, COAUTHOR).await;
-    go(&c, app, &format!("/team-invitations/{invite}")).await;
+    // The co-author, not registered yet, accepts the rules and joins in one
+    // step from the invitation link.
+    let here = format!("/team-invitations/{invite}");
+    sign_in(&c, app, COAUTHOR, &here).await;
+    click(&c, "form[action$='/accept'] input[name=accept_rules]").await;
+    snap(&c, "team-invitation-join", 1280).await;
     click(&c, "form[action$='/accept'] button[type=submit]").await;
     wait_path(&c, &format!("/submissions/{entry}")).await;
     let team = wait_text(&c, "Welcome to the team").await;

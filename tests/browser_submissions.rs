@@ -432,7 +432,7 @@ async fn drafts_teams_disqualification_and_the_deadline_through_the_pages() {
     let invitation = format!("/team-invitations/{token}");
     let (status, html) = mat.page(&invitation).await;
     assert_eq!(status, 200);
-    assert!(html.contains("register for the challenge and accept its rules first"));
+    assert!(html.contains("Joining registers you for the challenge"));
     let r = mat
         .post_form(&invitation, &format!("{invitation}/accept"), &[])
         .await;

@@ -25,7 +25,7 @@ pub use platform::{change_settings, Settings};
 pub use review::{
     as_reviewed, pending_of, publish, review_decision, review_required, review_version, Published,
 };
-pub use solvers::{announce, answer, ask, register};
+pub use solvers::{announce, answer, ask, register, register_in};
 pub use validate::validate;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -249,15 +249,31 @@ pub struct TokenRequest {
     pub token: String,
 }
 
-/// Accept a team invitation (you must be registered for the challenge and in no other team there).
-#[utoipa::path(post, path = "/api/v1/team-invitations/accept", operation_id = "accept_team_invitation", tag = "submissions", security(("bearer" = [])), request_body = TokenRequest,
-    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem, description = "already_in_team, team_too_large")))]
+/// Accepting a team invitation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = TeamInvitationAccept)]
+pub struct AcceptRequest {
+    pub token: String,
+    /// The challenge's current rules version: registers you under those
+    /// rules first if you are not registered yet (one step).
+    #[schema(minimum = 1)]
+    pub rules_version: Option<i32>,
+}
+
+/// Accept a team invitation (you must be in no other team of the challenge; not registered yet, send `rules_version` to register on the way).
+#[utoipa::path(post, path = "/api/v1/team-invitations/accept", operation_id = "accept_team_invitation", tag = "submissions", security(("bearer" = [])), request_body = AcceptRequest,
+    responses((status = 204), (status = 400, body = Problem), (status = 403, body = Problem, description = "registration_required (send rules_version), invitation_email_mismatch"), (status = 409, body = Problem, description = "already_in_team, team_too_large, rules_version_mismatch")))]
 pub async fn accept(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: crate::api::Json<TokenRequest>,
+    body: crate::api::Json<AcceptRequest>,
 ) -> AppResult<HttpResponse> {
-    service::respond(&state, &user.user.id, &body.token, true).await?;
+    let body = body.into_inner();
+    match body.rules_version {
+        Some(v) => service::accept_with_rules(&state, &user.user.id, &body.token, v).await?,
+        None => service::respond(&state, &user.user.id, &body.token, true).await?,
+    };
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -270,6 +286,20 @@ pub async fn decline(
     body: crate::api::Json<TokenRequest>,
 ) -> AppResult<HttpResponse> {
     service::respond(&state, &user.user.id, &body.token, false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Withdraw a pending team invitation (any team member, while the challenge is open); its link stops working.
+#[utoipa::path(delete, path = "/api/v1/submissions/{id}/team/invitations/{invitation_id}", operation_id = "cancel_team_invitation", tag = "submissions", security(("bearer" = [])),
+    params(("id" = String, Path), ("invitation_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem, description = "no such pending invitation of this team"), (status = 409, body = Problem)))]
+pub async fn cancel_invitation(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, invitation) = path.into_inner();
+    service::cancel_invitation(&state, &user.user.id, &id, &invitation).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

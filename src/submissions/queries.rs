@@ -483,6 +483,8 @@ pub struct InvitationInfo {
     pub email: String,
     /// Whether the signed-in person registered for the challenge.
     pub registered: bool,
+    /// The challenge's current rules version (accepted when joining).
+    pub rules_version: i32,
 }
 
 /// The challenge, inviter and whether `user_id` (if signed in) registered for it.
@@ -515,6 +517,7 @@ pub async fn invitation(
             };
             let (ch, inviter, registered) = about_invitation(c, &inv, uid.as_deref())?;
             Ok(Some(InvitationInfo {
+                rules_version: ch.rules_version,
                 challenge_title: ch.title,
                 challenge_slug: ch.slug,
                 inviter,

@@ -12,8 +12,8 @@ mod team;
 
 pub use attachments::{add_attachment, add_staged, attachment_limits, upload_slot};
 pub use team::{
-    approve_shares, invite, propose_shares, remove_member, respond, respond_by_id, set_anonymous,
-    ShareInput,
+    accept_with_rules, approve_shares, cancel_invitation, invite, propose_shares, remove_member,
+    respond, respond_by_id, set_anonymous, ShareInput,
 };
 
 use chrono::NaiveDateTime;

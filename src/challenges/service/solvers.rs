@@ -7,7 +7,7 @@ use crate::audit::Actor;
 use crate::auth::principal::Principal;
 use crate::challenges::model::{check_text, State};
 use crate::challenges::store;
-use crate::db::now;
+use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
@@ -24,51 +24,62 @@ pub async fn register(
     state
         .tx(move |c| {
             let ch = store::find_by_key(c, &key)?.ok_or(AppError::NotFound)?;
-            let at = now();
-            match ch.state_at(at) {
-                State::Open => {}
-                State::Draft => return Err(AppError::NotFound),
-                State::Closed if ch.stored_state() == State::Open => {
-                    return Err(AppError::conflict(
-                        "deadline_passed",
-                        "The submission deadline has passed.",
-                    ));
-                }
-                other => {
-                    return Err(AppError::conflict(
-                        "challenge_not_open",
-                        format!("This challenge is {}.", other.as_str()),
-                    ))
-                }
-            }
-            if ch.opens_at.is_some_and(|o| o > at) {
-                return Err(AppError::conflict(
-                    "not_yet_open",
-                    "Registration opens later.",
-                ));
-            }
-            if rules_version != ch.rules_version {
-                return Err(AppError::conflict(
-                    "rules_version_mismatch",
-                    format!("Accept the current rules, version {}.", ch.rules_version),
-                ));
-            }
-            let (reg, new) = store::accept_rules(c, &ch.id, &user_id, rules_version, at)?;
-            let action = if new {
-                "registration.created"
-            } else {
-                "registration.rules_accepted"
-            };
-            audit_challenge(
-                c,
-                &Actor::user(&user_id),
-                &ch,
-                action,
-                serde_json::json!({ "rules_version": rules_version }),
-            )?;
-            Ok((reg, new))
+            register_in(c, &user_id, &ch, rules_version, now())
         })
         .await
+}
+
+/// [`register`] inside a caller's transaction, for flows that register a
+/// person on the way (accepting a team invitation with the rules).
+pub fn register_in(
+    c: &mut DbConnection,
+    user_id: &str,
+    ch: &store::Challenge,
+    rules_version: i32,
+    at: chrono::NaiveDateTime,
+) -> AppResult<(store::Registration, bool)> {
+    match ch.state_at(at) {
+        State::Open => {}
+        State::Draft => return Err(AppError::NotFound),
+        State::Closed if ch.stored_state() == State::Open => {
+            return Err(AppError::conflict(
+                "deadline_passed",
+                "The submission deadline has passed.",
+            ));
+        }
+        other => {
+            return Err(AppError::conflict(
+                "challenge_not_open",
+                format!("This challenge is {}.", other.as_str()),
+            ))
+        }
+    }
+    if ch.opens_at.is_some_and(|o| o > at) {
+        return Err(AppError::conflict(
+            "not_yet_open",
+            "Registration opens later.",
+        ));
+    }
+    if rules_version != ch.rules_version {
+        return Err(AppError::conflict(
+            "rules_version_mismatch",
+            format!("Accept the current rules, version {}.", ch.rules_version),
+        ));
+    }
+    let (reg, new) = store::accept_rules(c, &ch.id, user_id, rules_version, at)?;
+    let action = if new {
+        "registration.created"
+    } else {
+        "registration.rules_accepted"
+    };
+    audit_challenge(
+        c,
+        &Actor::user(user_id),
+        ch,
+        action,
+        serde_json::json!({ "rules_version": rules_version }),
+    )?;
+    Ok((reg, new))
 }
 
 /// A registered solver asks a question, public or private to the organisation.

@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use serde::Deserialize;
 
 use super::failure;
 use crate::auth::extract::MaybeUser;
@@ -25,8 +26,13 @@ struct InvitationPage {
     challenge_slug: String,
     inviter: String,
     invited_email: String,
-    /// `signed_out`, `mismatch`, `register` (not registered yet) or `ready`.
+    /// `signed_out`, `mismatch`, `register` (not registered yet: the rules
+    /// are accepted with the answer) or `ready`.
     state: &'static str,
+    /// The rules version accepted on the way in.
+    rules_version: i32,
+    /// "I accept the rules (version 2)".
+    accept_label: String,
     login_href: String,
     signup_href: String,
     notice: Option<Notice>,
@@ -58,6 +64,7 @@ async fn invitation_page(
         return invitation_invalid(ctx, StatusCode::NOT_FOUND);
     };
     let here = format!("/team-invitations/{}", encode(token));
+    let accept_label = ctx_accept_label(&ctx, d.rules_version);
     let state_name = match &user.0 {
         None => "signed_out",
         Some(u) if !u.user.email.eq_ignore_ascii_case(&d.email) => "mismatch",
@@ -75,9 +82,19 @@ async fn invitation_page(
             inviter: d.inviter,
             invited_email: d.email,
             state: state_name,
+            rules_version: d.rules_version,
+            accept_label,
             notice,
         },
         status,
+    )
+}
+
+/// The label of the rules checkbox.
+fn ctx_accept_label(ctx: &PageCtx, version: i32) -> String {
+    ctx.t.fmt(
+        "challenges.register.accept",
+        &[("version", &version.to_string())],
     )
 }
 
@@ -92,6 +109,14 @@ pub async fn invitation(
     invitation_page(ctx, &state, &user, &path.into_inner(), None, StatusCode::OK).await
 }
 
+/// The accept form: a person not registered yet accepts the rules with it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AcceptForm {
+    accept_rules: Option<String>,
+    rules_version: Option<i32>,
+}
+
 /// Answers an invitation; errors are explained on the invitation page.
 async fn answer(
     req: HttpRequest,
@@ -99,8 +124,21 @@ async fn answer(
     user: PageUser,
     token: String,
     accept: bool,
+    form: AcceptForm,
 ) -> Result<HttpResponse, AppError> {
-    let result = service::respond(&state, &user.0.user.id, &token, accept).await;
+    let uid = user.0.user.id.clone();
+    let result = match form.rules_version {
+        Some(_) if accept && form.accept_rules.is_none() => {
+            let ctx = user.ctx(&req);
+            let notice = Some(Notice::error(
+                ctx.t.get("sub.invitation.accept_rules_first"),
+            ));
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return invitation_page(ctx, &state, &user.maybe(), &token, notice, status).await;
+        }
+        Some(v) if accept => service::accept_with_rules(&state, &uid, &token, v).await,
+        _ => service::respond(&state, &uid, &token, accept).await,
+    };
     let ctx = user.ctx(&req);
     match result {
         Ok(_) if !accept => Ok(see_other("/me/submissions?done=declined")),
@@ -126,8 +164,9 @@ pub async fn accept(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
+    form: web::Form<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
-    answer(req, state, user, path.into_inner(), true).await
+    answer(req, state, user, path.into_inner(), true, form.into_inner()).await
 }
 
 /// `POST /team-invitations/{token}/decline`.
@@ -137,7 +176,15 @@ pub async fn decline(
     user: PageUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    answer(req, state, user, path.into_inner(), false).await
+    answer(
+        req,
+        state,
+        user,
+        path.into_inner(),
+        false,
+        AcceptForm::default(),
+    )
+    .await
 }
 
 /// `POST /me/team-invitations/{id}/accept` and `…/decline`: answering from

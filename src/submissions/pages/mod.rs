@@ -182,6 +182,7 @@ fn done_notice(t: Tr, done: &str) -> Option<Notice> {
     let key = match done {
         "attached" => "sub.done.attached",
         "invited" => "sub.done.invited",
+        "invitation_cancelled" => "sub.done.invitation_cancelled",
         "removed" => "sub.done.removed",
         "shares_proposed" => "sub.done.shares_proposed",
         "shares_approved" => "sub.done.shares_approved",

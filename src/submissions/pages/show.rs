@@ -55,6 +55,7 @@ struct FileRow {
 /// A pending team invitation as listed.
 #[derive(Debug, Clone)]
 struct PendingRow {
+    id: String,
     email: String,
     sent: Stamp,
 }
@@ -198,6 +199,7 @@ fn show_page(ctx: PageCtx, d: Shown) -> ShowPage {
         .invitations
         .into_iter()
         .map(|i| PendingRow {
+            id: i.id,
             email: i.email,
             sent: Stamp::of(i.created_at),
         })

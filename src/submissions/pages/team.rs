@@ -72,6 +72,22 @@ pub async fn invite(
     }
 }
 
+/// `POST /submissions/{id}/team/invitations/{invitation_id}/cancel`.
+pub async fn cancel_invitation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, invitation) = path.into_inner();
+    match service::cancel_invitation(&state, &user.0.user.id, &id, &invitation).await {
+        Ok(()) => Ok(see_other(&format!(
+            "/submissions/{id}?done=invitation_cancelled#team"
+        ))),
+        Err(e) => show_failure(&req, &state, &user.maybe(), &id, e, on_top).await,
+    }
+}
+
 /// `POST /submissions/{id}/team/members/{user_id}/remove`: leave (my own
 /// id) or, as the submitter, remove a member.
 pub async fn remove_member(

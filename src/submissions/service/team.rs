@@ -80,7 +80,33 @@ pub async fn respond(
     token: &str,
     accept: bool,
 ) -> AppResult<String> {
-    respond_to(state, user_id, Invite::Token(token.to_owned()), accept).await
+    respond_to(
+        state,
+        user_id,
+        Invite::Token(token.to_owned()),
+        accept,
+        None,
+    )
+    .await
+}
+
+/// Accepts a team invitation, registering the invitee for the challenge
+/// under `rules_version` first if they were not registered: one step from
+/// the invitation page.
+pub async fn accept_with_rules(
+    state: &AppState,
+    user_id: &str,
+    token: &str,
+    rules_version: i32,
+) -> AppResult<String> {
+    respond_to(
+        state,
+        user_id,
+        Invite::Token(token.to_owned()),
+        true,
+        Some(rules_version),
+    )
+    .await
 }
 
 /// Like [`respond`], for an invitation listed on the invitee's dashboard
@@ -91,7 +117,14 @@ pub async fn respond_by_id(
     invitation_id: &str,
     accept: bool,
 ) -> AppResult<String> {
-    respond_to(state, user_id, Invite::Id(invitation_id.to_owned()), accept).await
+    respond_to(
+        state,
+        user_id,
+        Invite::Id(invitation_id.to_owned()),
+        accept,
+        None,
+    )
+    .await
 }
 
 /// How an invitation is named: the emailed token, or its id.
@@ -105,6 +138,7 @@ async fn respond_to(
     user_id: &str,
     which: Invite,
     accept: bool,
+    rules_version: Option<i32>,
 ) -> AppResult<String> {
     let uid = user_id.to_owned();
     state
@@ -134,7 +168,12 @@ async fn respond_to(
             }
             ensure_open(&ch, at)?;
             if challenges::registration(c, &ch.id, &uid)?.is_none() {
-                return Err(AppError::Forbidden("registration_required"));
+                match rules_version {
+                    Some(v) => {
+                        crate::challenges::service::register_in(c, &uid, &ch, v, at)?;
+                    }
+                    None => return Err(AppError::Forbidden("registration_required")),
+                }
             }
             if store::team_of(c, &ch.id, &uid)?.is_some() {
                 return Err(AppError::conflict(
@@ -200,6 +239,31 @@ fn reset_shares(conn: &mut DbConnection, team_id: &str) -> AppResult<()> {
     store::set_shares(conn, team_id, &pairs)?;
     store::supersede_proposals(conn, team_id)?;
     Ok(())
+}
+
+/// A team member withdraws a pending invitation (sent to the wrong
+/// address, or no longer wanted): its link stops working.
+pub async fn cancel_invitation(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    invitation_id: &str,
+) -> AppResult<()> {
+    let (uid, id, inv_id) = (user_id.to_owned(), id.to_owned(), invitation_id.to_owned());
+    state
+        .tx(move |c| {
+            let (s, ch) = own_open(c, &uid, &id)?;
+            let inv = store::invitation_by_id(c, &inv_id, now())?
+                .filter(|i| i.team_id == s.team_id)
+                .ok_or(AppError::NotFound)?;
+            if store::respond(c, &inv.id, "cancelled", now())? != 1 {
+                return Err(AppError::NotFound);
+            }
+            let data = serde_json::json!({ "invitation": inv.id });
+            audit_team(c, &uid, &ch, &s.team_id, "team.invitation_cancelled", data)?;
+            Ok(())
+        })
+        .await
 }
 
 /// A member leaves, or the submitter removes one, before the deadline.
