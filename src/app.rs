@@ -212,6 +212,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/questions/{id}/answer").route(post().to(challenges::api::answer)))
             .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
             .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
+            .service(r("/orgs/{slug}/profile").route(get().to(challenges::api::org_profile)))
             .service(r("/admin/fundings").route(get().to(challenges::api::pending_fundings)))
             .service(r("/admin/payouts").route(get().to(payouts::api::admin_payouts)))
             .service(r("/admin/payouts.csv").route(get().to(payouts::api::admin_csv)))
@@ -432,6 +433,9 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(orgs::pages::list::create)),
         )
         .service(page("/orgs/{slug}").route(get().to(orgs::pages::members::show)))
+        .service(
+            page("/organisations/{slug}").route(get().to(challenges::pages::public::org::show)),
+        )
         .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::members::invite)))
         .service(
             page("/orgs/{slug}/members/{user_id}/role")

@@ -140,6 +140,18 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// An organisation's public profile: its open and past public challenges
+/// and the prizes it has awarded (anyone, signed in or not).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/profile", tag = "orgs", params(("slug" = String, Path)),
+    responses((status = 200, body = super::queries::OrgProfile), (status = 404, body = Problem)))]
+pub async fn org_profile(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let p = super::queries::org_profile(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
 /// An organisation's challenges in every state (its dashboard).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/challenges", tag = "orgs", security(("bearer" = [])), params(("slug" = String, Path)),
     responses((status = 200, body = ChallengePage), (status = 404, body = Problem)))]

@@ -26,6 +26,8 @@ pub use super::store::{Announcement, Challenge, Question, Registrant, Tier};
 pub use crate::money::store::Funding;
 
 use chrono::NaiveDateTime;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::model::{Sort, State};
 use super::service::{self, Settings};
@@ -34,7 +36,7 @@ use crate::audit::{self, AuditRecord};
 use crate::auth::principal::{AuthUser, Principal};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::money::model::EscrowSummary;
+use crate::money::model::{EscrowSummary, Money};
 use crate::money::store as ledger;
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
@@ -243,6 +245,66 @@ pub async fn browse(state: &AppState, params: ListParams) -> AppResult<Browsed> 
                 orgs: store::public_orgs(c)?,
                 page: page(c, &query)?,
                 cursor_reset: reset,
+            })
+        })
+        .await
+}
+
+/// An organisation's public face: its challenges, open and past, and what
+/// it has awarded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgProfile {
+    pub organisation: OrgRef,
+    /// Taking entries now, closing soonest first.
+    pub open: Vec<ChallengeSummary>,
+    /// Closed, in judging, awarded or settled, newest first (at most 100).
+    pub past: Vec<ChallengeSummary>,
+    /// Prizes awarded over all its challenges, one total per currency.
+    pub awarded: Vec<Money>,
+}
+
+/// The public profile of the organisation `slug` (404 when there is none).
+pub async fn org_profile(state: &AppState, slug: String) -> AppResult<OrgProfile> {
+    state
+        .db(move |c| {
+            let org = crate::orgs::store::find_by_slug(c, &slug)?.ok_or(AppError::NotFound)?;
+            let at = now();
+            let mut q = ListQuery {
+                org_id: Some(org.id.clone()),
+                states: vec![State::Open],
+                sort: Sort::DeadlineSoonest,
+                limit: 100,
+                ..Default::default()
+            };
+            let (open, _) = store::list_public(c, &q, at)?;
+            q.states = vec![
+                State::Closed,
+                State::Judging,
+                State::Awarded,
+                State::Settled,
+            ];
+            q.sort = Sort::Newest;
+            let (past, _) = store::list_public(c, &q, at)?;
+            let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+            for ch in &past {
+                let cur = service::currency_of(&ch.currency)?;
+                let awarded = service::flows(c, ch)?.summary(ch.prize_total, &cur).awarded;
+                if awarded.amount > 0 {
+                    *totals.entry(ch.currency.clone()).or_default() += awarded.amount;
+                }
+            }
+            let mut awarded = Vec::new();
+            for (code, amount) in totals {
+                awarded.push(Money::new(amount, &service::currency_of(&code)?));
+            }
+            Ok(OrgProfile {
+                organisation: OrgRef {
+                    slug: org.slug,
+                    name: org.name,
+                },
+                open: summaries(c, &open)?,
+                past: summaries(c, &past)?,
+                awarded,
             })
         })
         .await

@@ -7,11 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{role_label, DoneQuery, ROLES};
+use crate::auth::extract::MaybeUser;
 use crate::auth::extract::{AuthUser, Principal};
 use crate::error::AppError;
 use crate::frontend::format::Stamp;
 use crate::frontend::forms::{form_failure, FormErrors};
-use crate::frontend::session::PageUser;
+use crate::frontend::session::{encode, PageUser};
 use crate::frontend::widgets::{Choice, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
@@ -143,13 +144,21 @@ fn invite_roles(t: Tr, mine: Role, selected: &str) -> Vec<Choice> {
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: PageUser,
+    user: MaybeUser,
     path: web::Path<String>,
     q: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let who = Principal::User(user.0.clone());
-    let d = queries::roster(&state, who, path.into_inner()).await?;
-    let mut p = MembersPage::new(user.ctx(&req), &user.0, d);
+    let slug = path.into_inner();
+    // Visitors and people outside the organisation see its public page.
+    let public = format!("/organisations/{}", encode(&slug));
+    let Some(me) = user.0.clone() else {
+        return Ok(see_other(&public));
+    };
+    let d = match queries::roster(&state, Principal::User(me.clone()), slug).await {
+        Err(AppError::NotFound) => return Ok(see_other(&public)),
+        other => other?,
+    };
+    let mut p = MembersPage::new(PageCtx::new(&req, &user), &me, d);
     let t = p.page.t;
     p.notice = match q.done.as_str() {
         "created" => Some(Notice::ok(t.get("org.created"))),

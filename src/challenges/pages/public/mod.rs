@@ -11,6 +11,7 @@
 
 pub mod list;
 pub mod mine;
+pub mod org;
 pub mod show;
 
 pub use list::list;
