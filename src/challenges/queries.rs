@@ -263,7 +263,8 @@ pub struct OrgProfile {
     pub awarded: Vec<Money>,
 }
 
-/// The public profile of the organisation `slug` (404 when there is none).
+/// The public profile of the organisation `slug`: 404 when there is no such
+/// organisation or it has no public challenge open or past yet.
 pub async fn org_profile(state: &AppState, slug: String) -> AppResult<OrgProfile> {
     state
         .db(move |c| {
@@ -285,6 +286,10 @@ pub async fn org_profile(state: &AppState, slug: String) -> AppResult<OrgProfile
             ];
             q.sort = Sort::Newest;
             let (past, _) = store::list_public(c, &q, at)?;
+            // An organisation that has not published yet keeps to itself.
+            if open.is_empty() && past.is_empty() {
+                return Err(AppError::NotFound);
+            }
             let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
             for ch in &past {
                 let cur = service::currency_of(&ch.currency)?;

@@ -69,34 +69,6 @@ pub fn payout_status_label(t: Tr, s: crate::payouts::model::Status) -> &'static 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::challenges::model::CATEGORIES;
-    use crate::i18n::Language;
-
-    #[test]
-    fn every_state_category_and_kind_has_a_label() {
-        for lang in Language::ALL {
-            let t = Tr::new(lang);
-            for s in State::ALL {
-                assert!(!state_label(t, s).starts_with("challenges."));
-                assert_eq!(state_code_label(t, s.as_str()), state_label(t, s));
-            }
-            for c in CATEGORIES {
-                assert!(!category_label(t, c).starts_with("challenges."));
-            }
-            for k in Kind::ALL {
-                assert!(!kind_label(t, k.as_str()).starts_with("challenges."));
-            }
-        }
-        assert_eq!(
-            state_code_label(Tr::new(Language::En), "unknown"),
-            "unknown"
-        );
-    }
-}
-
 /// What a licence lets others do, in one line, for the common families
 /// (Creative Commons by their elements, the permissive and copyleft code
 /// licences); empty for the rest, which show their name only.
@@ -131,4 +103,32 @@ pub fn licence_meaning(t: Tr, id: &str) -> &'static str {
         return "";
     };
     t.get(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenges::model::CATEGORIES;
+    use crate::i18n::Language;
+
+    #[test]
+    fn every_state_category_and_kind_has_a_label() {
+        for lang in Language::ALL {
+            let t = Tr::new(lang);
+            for s in State::ALL {
+                assert!(!state_label(t, s).starts_with("challenges."));
+                assert_eq!(state_code_label(t, s.as_str()), state_label(t, s));
+            }
+            for c in CATEGORIES {
+                assert!(!category_label(t, c).starts_with("challenges."));
+            }
+            for k in Kind::ALL {
+                assert!(!kind_label(t, k.as_str()).starts_with("challenges."));
+            }
+        }
+        assert_eq!(
+            state_code_label(Tr::new(Language::En), "unknown"),
+            "unknown"
+        );
+    }
 }

@@ -292,7 +292,11 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.fmt("email.winner.subject", &[("challenge", challenge)]),
             t.fmt(
                 "email.winner.intro",
-                &[("challenge", challenge), ("title", title), ("prize", prize)],
+                &[
+                    ("challenge", challenge),
+                    ("title", title),
+                    ("prize", &amount_text(t, prize)),
+                ],
             ),
             t.get("email.winner.action"),
             Some(url.as_str()),
@@ -330,7 +334,7 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
                 "email.funding_requested.intro",
                 &[
                     ("challenge", challenge),
-                    ("total", total),
+                    ("total", &amount_text(t, total)),
                     ("reference", reference),
                 ],
             ),
@@ -350,7 +354,10 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             ),
             t.fmt(
                 "email.funding_confirmed.intro",
-                &[("challenge", challenge), ("amount", amount)],
+                &[
+                    ("challenge", challenge),
+                    ("amount", &amount_text(t, amount)),
+                ],
             ),
             t.get("email.funding.action"),
             Some(url.as_str()),
@@ -365,7 +372,10 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.fmt("email.payout_paid.subject", &[("challenge", challenge)]),
             t.fmt(
                 "email.payout_paid.intro",
-                &[("challenge", challenge), ("amount", amount)],
+                &[
+                    ("challenge", challenge),
+                    ("amount", &amount_text(t, amount)),
+                ],
             ),
             t.get("email.payout.action"),
             Some(url.as_str()),
@@ -380,7 +390,10 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             t.fmt("email.payout_failed.subject", &[("challenge", challenge)]),
             t.fmt(
                 "email.payout_failed.intro",
-                &[("challenge", challenge), ("amount", amount)],
+                &[
+                    ("challenge", challenge),
+                    ("amount", &amount_text(t, amount)),
+                ],
             ),
             t.get("email.payout.action"),
             Some(url.as_str()),
@@ -414,6 +427,15 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
         text,
         html,
     })
+}
+
+/// An amount as the services format it ("1 050.00 EUR"), in the reader's
+/// form: French writes a decimal comma, as the pages do.
+fn amount_text(t: Tr, formatted: &str) -> String {
+    match t.lang {
+        Language::Fr => formatted.replace('.', ","),
+        Language::En => formatted.to_owned(),
+    }
 }
 
 /// How to pay a funding request, in one paragraph.
@@ -525,6 +547,20 @@ mod tests {
         assert!(en.text.contains("http://x/verify?token=abc"));
         assert!(fr.html.contains("http://x/verify?token=abc"));
         assert!(fr.html.contains("lang=\"fr\""));
+    }
+
+    #[test]
+    fn amounts_take_the_readers_form() {
+        let kind = EmailKind::FundingConfirmed {
+            challenge: "Reef v2.0".into(),
+            amount: "1\u{202f}050.00 EUR".into(),
+            url: "http://x/m".into(),
+        };
+        let fr = compose(&kind, "a@b.org", "Ada", Language::Fr).unwrap_or_else(|e| panic!("{e}"));
+        assert!(fr.text.contains("1\u{202f}050,00 EUR"), "{}", fr.text);
+        assert!(fr.text.contains("Reef v2.0"), "titles keep their dots");
+        let en = compose(&kind, "a@b.org", "Ada", Language::En).unwrap_or_else(|e| panic!("{e}"));
+        assert!(en.text.contains("1\u{202f}050.00 EUR"));
     }
 
     #[test]

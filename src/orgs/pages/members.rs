@@ -12,7 +12,7 @@ use crate::auth::extract::{AuthUser, Principal};
 use crate::error::AppError;
 use crate::frontend::format::Stamp;
 use crate::frontend::forms::{form_failure, FormErrors};
-use crate::frontend::session::{encode, PageUser};
+use crate::frontend::session::{encode, to_login, PageUser};
 use crate::frontend::widgets::{Choice, Notice};
 use crate::frontend::{render, render_status, see_other, PageCtx};
 use crate::i18n::Tr;
@@ -149,13 +149,23 @@ pub async fn show(
     q: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    // Visitors and people outside the organisation see its public page.
+    // Visitors and people outside the organisation see its public page,
+    // once it has one; before that it stays private (sign in, or 404).
     let public = format!("/organisations/{}", encode(&slug));
-    let Some(me) = user.0.clone() else {
-        return Ok(see_other(&public));
+    let has_public = || async {
+        !matches!(
+            crate::challenges::queries::org_profile(&state, slug.clone()).await,
+            Err(AppError::NotFound)
+        )
     };
-    let d = match queries::roster(&state, Principal::User(me.clone()), slug).await {
-        Err(AppError::NotFound) => return Ok(see_other(&public)),
+    let Some(me) = user.0.clone() else {
+        if has_public().await {
+            return Ok(see_other(&public));
+        }
+        return Ok(to_login(&format!("/orgs/{}", encode(&slug))));
+    };
+    let d = match queries::roster(&state, Principal::User(me.clone()), slug.clone()).await {
+        Err(AppError::NotFound) if has_public().await => return Ok(see_other(&public)),
         other => other?,
     };
     let mut p = MembersPage::new(PageCtx::new(&req, &user), &me, d);
