@@ -85,7 +85,7 @@ const RULES_COMMON: &str = "\
 
 1. Register before you submit; by registering you accept this version of the rules.
 2. Submit under one of the licences the challenge allows. You keep the copyright; the licence lets everyone build on your work.
-3. Teams share the prize by the shares they declare (in basis points, summing to 10,000).
+3. Teams share the prize by the shares they declare, in percent, summing to 100 %.
 4. The organisation may withhold a prize tier if no entry meets the judging criteria.
 5. Entries must be your own work; cite everything you reuse.
 ";
