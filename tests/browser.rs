@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::browser::{browser, fill, header_fits, shot, submit, wait_path, wait_text};
+use common::browser::{browser, fill, header_fits, shot, sign_out, submit, wait_path, wait_text};
 use common::{TestApp, PASSWORD};
 use fantoccini::Locator;
 
@@ -42,12 +42,7 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
         "verified page links to sign in"
     );
 
-    c.goto(&app.url("/login"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    fill(&c, "input[name=email]", "grace@example.org").await;
-    fill(&c, "input[name=password]", PASSWORD).await;
-    submit(&c).await;
+    sign_in_as_grace(&c, &app).await;
     // A new solver lands on their own dashboard.
     wait_path(&c, "/me/submissions").await;
     wait_text(&c, "Grace Hopper").await;
@@ -78,31 +73,25 @@ async fn sign_up_verify_sign_in_and_create_an_organisation() {
     assert_eq!(v["role"], "owner");
 
     // Sign out from the header.
-    c.find(Locator::Css("header form button[type=submit]"))
-        .await
-        .unwrap_or_else(|e| panic!("sign out: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    wait_path(&c, "/").await;
+    sign_out(&c).await;
     // Back again: a member of an organisation lands on its challenges.
-    c.goto(&app.url("/login"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    fill(&c, "input[name=email]", "grace@example.org").await;
-    fill(&c, "input[name=password]", PASSWORD).await;
-    submit(&c).await;
+    sign_in_as_grace(&c, &app).await;
     wait_path(&c, "/orgs/compiler-guild/challenges").await;
-    c.find(Locator::Css("header form button[type=submit]"))
-        .await
-        .unwrap_or_else(|e| panic!("sign out: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    wait_path(&c, "/").await;
+    sign_out(&c).await;
     c.goto(&app.url("/settings"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     wait_path(&c, "/login").await;
     let _ = c.close().await;
+}
+
+/// Signs in through the form with no `next`: where the person lands is
+/// the app's choice.
+async fn sign_in_as_grace(c: &fantoccini::Client, app: &TestApp) {
+    c.goto(&app.url("/login"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    fill(c, "input[name=email]", "grace@example.org").await;
+    fill(c, "input[name=password]", PASSWORD).await;
+    submit(c).await;
 }

@@ -14,8 +14,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::browser::{
-    browser, click, confirm_submit, fill, find, go, sign_in, sign_out, snap, text, wait_path,
-    wait_text,
+    browser, click, confirm_submit, fill, find, go, propose_leader_and_withhold, sign_in, sign_out,
+    snap, text, wait_path, wait_text,
 };
 use common::fixtures::{id_of, World, OWNER};
 use fantoccini::Locator;
@@ -222,24 +222,7 @@ async fn a_judge_scores_and_the_organisation_publishes_results_a_visitor_reads()
     assert!(!first.is_empty(), "{board}");
     // The form proposes the ranking: the leader in tier 1, the next in
     // tier 2. Untick tier 2 to withhold it.
-    let proposed = find(&c, &format!("input[name='tier.1'][value='{first}']"))
-        .await
-        .prop("checked")
-        .await
-        .ok()
-        .flatten();
-    assert_eq!(
-        proposed.as_deref(),
-        Some("true"),
-        "tier 1 proposes the leader"
-    );
-    for b in c
-        .find_all(Locator::Css("input[name='tier.2']:checked"))
-        .await
-        .unwrap_or_default()
-    {
-        b.click().await.unwrap_or_else(|e| panic!("untick: {e}"));
-    }
+    propose_leader_and_withhold(&c, &first, 2).await;
     click(&c, "input[name=show_scores]").await;
     confirm_submit(
         &c,

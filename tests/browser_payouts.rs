@@ -18,7 +18,8 @@ mod common;
 
 use common::browser::{
     browser, click, confirm_funding, confirm_submit, create_challenge, fill, find, go, header_fits,
-    path, sign_in, sign_out, snap, text, wait_path, wait_submission_path, wait_text, NewChallenge,
+    path, propose_leader_and_withhold, sign_in, sign_out, snap, text, wait_path,
+    wait_submission_path, wait_text, NewChallenge,
 };
 use common::fixtures::{World, ORG, OWNER};
 use common::TestApp;
@@ -242,24 +243,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_text(&c, "Leaderboard").await;
-    let proposed = find(&c, &format!("input[name='tier.1'][value='{entry}']"))
-        .await
-        .prop("checked")
-        .await
-        .ok()
-        .flatten();
-    assert_eq!(
-        proposed.as_deref(),
-        Some("true"),
-        "tier 1 proposes the filters"
-    );
-    for b in c
-        .find_all(Locator::Css("input[name='tier.2']:checked"))
-        .await
-        .unwrap_or_default()
-    {
-        b.click().await.unwrap_or_else(|e| panic!("untick: {e}"));
-    }
+    propose_leader_and_withhold(&c, &entry, 2).await;
     confirm_submit(
         &c,
         &format!("form[action='{round}/results'] button[type=submit]"),

@@ -30,14 +30,7 @@ async fn visitors_see_an_organisations_challenges_and_what_it_awarded() {
         ))
         .await,
     );
-    let r = app
-        .post(
-            &format!("/api/v1/challenges/{gone}/cancel"),
-            Some(&w.owner.access),
-            json!({ "reason": "Called off." }),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    w.cancel(&gone, "Called off.").await;
 
     let p = app
         .get_json(&format!("/api/v1/orgs/{ORG}/profile"), None)

@@ -330,19 +330,40 @@ pub async fn header_fits(c: &Client) {
     let shown = "return getComputedStyle(document.querySelector('.site-menu')).display";
     assert_eq!(js(shown).await, "none", "the menu is folded on a phone");
     shot(c, "header-phone").await;
-    c.find(Locator::Css(".menu-toggle"))
-        .await
-        .unwrap_or_else(|e| panic!("menu button: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    toggle_menu(c).await;
     assert_ne!(js(shown).await, "none", "the menu opens");
     shot(c, "header-phone-open").await;
+    toggle_menu(c).await;
+    let _ = c.set_window_size(1280, 900).await;
+}
+
+/// On a closed round's page: checks that the results form proposes
+/// `leader` for tier 1, and unticks every entry proposed for `withheld`
+/// (so that tier is not awarded).
+pub async fn propose_leader_and_withhold(c: &Client, leader: &str, withheld: i32) {
+    let proposed = find(c, &format!("input[name='tier.1'][value='{leader}']"))
+        .await
+        .prop("checked")
+        .await
+        .ok()
+        .flatten();
+    assert_eq!(
+        proposed.as_deref(),
+        Some("true"),
+        "tier 1 proposes the leader"
+    );
+    let css = format!("input[name='tier.{withheld}']:checked");
+    for b in c.find_all(Locator::Css(&css)).await.unwrap_or_default() {
+        b.click().await.unwrap_or_else(|e| panic!("untick: {e}"));
+    }
+}
+
+/// Clicks the header's menu button (on a phone width).
+async fn toggle_menu(c: &Client) {
     c.find(Locator::Css(".menu-toggle"))
         .await
         .unwrap_or_else(|e| panic!("menu button: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let _ = c.set_window_size(1280, 900).await;
 }

@@ -374,6 +374,22 @@ impl World {
         v
     }
 
+    /// The owner cancels `slug` for `reason`; returns the challenge's view.
+    pub async fn cancel(&self, slug: &str, reason: &str) -> Value {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/challenges/{slug}/cancel"),
+                Some(&self.owner.access),
+                json!({ "reason": reason }),
+            )
+            .await;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 200, "cancel: {v}");
+        v
+    }
+
     /// Asserts every ledger entry balances (debits equal credits).
     pub fn assert_ledger_balanced(&self) {
         let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
