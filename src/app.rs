@@ -213,6 +213,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
             .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
             .service(r("/orgs/{slug}/profile").route(get().to(challenges::api::org_profile)))
+            .service(
+                r("/challenges/{id}/resources")
+                    .route(get().to(challenges::api::resources))
+                    .route(post().to(challenges::api::add_resource)),
+            )
+            .service(
+                r("/challenges/{id}/resources/{resource_id}")
+                    .route(get().to(challenges::api::download_resource))
+                    .route(delete().to(challenges::api::remove_resource)),
+            )
+            .service(r("/challenges/{id}/cover").route(put().to(challenges::api::set_cover)))
             .service(r("/admin/fundings").route(get().to(challenges::api::pending_fundings)))
             .service(r("/admin/payouts").route(get().to(payouts::api::admin_payouts)))
             .service(r("/admin/payouts.csv").route(get().to(payouts::api::admin_csv)))
@@ -343,6 +354,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(w::api_not_found)),
     );
     cfg.service(web::resource("/feeds/challenges.atom").route(get().to(challenges::feeds::atom)));
+    cfg.service(
+        web::resource("/challenges/{slug}/cover")
+            .route(get().to(challenges::pages::public::cover::cover)),
+    );
     cfg.service(
         web::resource("/challenges/{slug}/calendar.ics")
             .route(get().to(challenges::feeds::calendar)),
@@ -499,6 +514,14 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
             page("/manage/challenges/{key}/publish")
                 .app_data(web::Data::new(challenges::pages::manage::OneClick::Publish))
                 .route(post().to(challenges::pages::manage::act)),
+        )
+        .service(
+            page("/manage/challenges/{key}/resources")
+                .route(post().to(challenges::pages::manage::upload_resource)),
+        )
+        .service(
+            page("/manage/challenges/{key}/resources/{id}/remove")
+                .route(post().to(challenges::pages::manage::remove_resource)),
         )
         .service(
             page("/manage/challenges/{key}/cancel")

@@ -573,3 +573,134 @@ pub async fn put_settings(
     let s = service::change_settings(&state, &admin.0.user.id, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(s))
 }
+
+// ---- resources ----
+
+/// A challenge's resources and its cover: everyone who may read the
+/// challenge sees the list; non-public files carry a download address only
+/// for its organisation and registered solvers.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/resources", tag = "challenges", params(("id" = String, Path)),
+    responses((status = 200, body = super::queries::ResourceList), (status = 404, body = Problem)))]
+pub async fn resources(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let list = super::queries::resources(&state, who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Who may download an uploaded resource.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ResourceQuery {
+    /// Everyone may download it; without it, only registered solvers (and the organisation).
+    pub public: Option<bool>,
+}
+
+/// Attach a file to a challenge (multipart, field `file`; organisation members who edit challenges); at most 20.
+#[utoipa::path(post, path = "/api/v1/challenges/{id}/resources", tag = "challenges", security(("bearer" = [])),
+    params(("id" = String, Path), ResourceQuery),
+    request_body(content_type = "multipart/form-data", description = "A field named `file`"),
+    responses((status = 201, body = super::queries::Resource), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "too_many_resources, challenge_over"), (status = 413, body = Problem)))]
+pub async fn add_resource(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    q: web::Query<ResourceQuery>,
+    payload: actix_multipart::Multipart,
+) -> AppResult<HttpResponse> {
+    let r = upload_resource(
+        &state,
+        &who,
+        &path.into_inner(),
+        payload,
+        q.public.unwrap_or(false),
+        false,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Set the challenge's cover image (multipart, field `file`: PNG, JPEG or WebP, at most 5 MB); replaces the previous one.
+#[utoipa::path(put, path = "/api/v1/challenges/{id}/cover", tag = "challenges", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "A field named `file`"),
+    responses((status = 201, body = super::queries::Resource), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "challenge_over"), (status = 413, body = Problem),
+        (status = 422, body = Problem, description = "not_an_image")))]
+pub async fn set_cover(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    payload: actix_multipart::Multipart,
+) -> AppResult<HttpResponse> {
+    let r = upload_resource(&state, &who, &path.into_inner(), payload, true, true).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Streams the `file` field into staging once the service has said how many
+/// bytes the caller may add, then records it.
+async fn upload_resource(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    mut payload: actix_multipart::Multipart,
+    public: bool,
+    cover: bool,
+) -> AppResult<super::queries::Resource> {
+    let max = service::resource_slot(state, who, key, cover).await?;
+    let (name, field) = crate::submissions::upload::file_field(&mut payload)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "file",
+                "required",
+                "Send the file in a multipart field named \"file\".",
+            )
+        })?;
+    let staged = state.blobs.stage(field, max).await?;
+    service::add_resource(state, who, key, &name, staged, public, cover).await
+}
+
+/// Download a resource: always as a file, never rendered.
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/resources/{resource_id}", tag = "challenges",
+    params(("id" = String, Path), ("resource_id" = String, Path)),
+    responses((status = 200, description = "The file"), (status = 404, body = Problem)))]
+pub async fn download_resource(
+    state: web::Data<AppState>,
+    who: Option<Principal>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (key, id) = path.into_inner();
+    let (r, title) = super::queries::resource_file(&state, who, key, id).await?;
+    let (size, stream) = state.blobs.open(&r.sha256).await?;
+    let notice = format!("{} — a resource of the challenge {title}", r.filename);
+    Ok(crate::web::download(
+        crate::web::Download {
+            size,
+            filename: &r.filename,
+            content_type: crate::submissions::model::served_type(&r.content_type),
+            sha256: &r.sha256,
+            notice: &notice,
+            licence_url: None,
+        },
+        stream,
+    ))
+}
+
+/// Take a resource or the cover down (organisation members who edit challenges).
+#[utoipa::path(delete, path = "/api/v1/challenges/{id}/resources/{resource_id}", tag = "challenges", security(("bearer" = [])),
+    params(("id" = String, Path), ("resource_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem, description = "challenge_over")))]
+pub async fn remove_resource(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (key, id) = path.into_inner();
+    service::remove_resource(&state, &who, &key, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -9,12 +9,15 @@
 //! re-exported here, so handlers never reach for a store.
 
 mod manage;
+mod resources;
 mod views;
 
+pub use super::store::Resource;
 pub use manage::{
     dashboard, edit, form_org, management, question_challenge, ActorName, AuditItem, Dashboard,
     DashboardRow, EditData, EntryItem, FormOrg, ManageData,
 };
+pub use resources::{cover, resource_file, resources, ResourceList, ResourceView};
 pub use views::{
     announcement_view, funding_view, question_view, registration_view, summaries, view,
     AnnouncementView, CancelRefund, CancellationView, ChallengePage, ChallengeSummary,
@@ -160,6 +163,8 @@ pub struct PublicChallenge {
     pub rounds: Vec<crate::judging::queries::views::RoundView>,
     /// Whether results are published.
     pub results: bool,
+    /// Its files (with what the person may download) and cover.
+    pub resources: ResourceList,
 }
 
 /// The public page of a challenge the person may read.
@@ -179,6 +184,7 @@ pub async fn public_page(
                 None => None,
             };
             Ok(PublicChallenge {
+                resources: resources::listed(c, who.as_ref(), &ch, organiser)?,
                 questions: store::list_questions(c, &ch.id, &scope(organiser, uid))?,
                 announcements: store::list_announcements(c, &ch.id)?,
                 rounds: crate::judging::queries::views::rounds(c, &ch, false)?,

@@ -15,6 +15,7 @@
 mod editing;
 mod funding;
 mod platform;
+mod resources;
 mod review;
 mod solvers;
 mod validate;
@@ -22,6 +23,7 @@ mod validate;
 pub use editing::{check_create, check_update, create, create_from_input, new_rules, update};
 pub use funding::{cancel, confirm_card_payment, confirm_funding, flows, request_funding};
 pub use platform::{change_settings, Settings};
+pub use resources::{add_resource, remove_resource, resource_slot, COVER_MAX_BYTES, MAX_RESOURCES};
 pub use review::{
     as_reviewed, pending_of, publish, review_decision, review_required, review_version, Published,
 };

@@ -8,6 +8,7 @@
 mod listing;
 mod questions;
 mod registrations;
+mod resources;
 mod settings;
 
 pub use listing::{count_public, index, list_public, org_names, public_orgs, sort_key, ListQuery};
@@ -18,6 +19,10 @@ pub use questions::{
 pub use registrations::{
     accept_rules, count_registrations, registrant_contacts, registrants, registration,
     registrations_of, Registrant, Registration,
+};
+pub use resources::{
+    insert_resource, kind as resource_kind, remove_resource, resource, resources_of, NewResource,
+    Resource,
 };
 pub use settings::{set_setting, setting, SETTING_PUBLISH_REVIEW};
 

@@ -180,6 +180,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    challenge_resources (id) {
+        id -> Text,
+        challenge_id -> Text,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        public -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     challenge_cancellations (challenge_id) {
         challenge_id -> Text,
         reason -> Text,
@@ -690,6 +706,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     challenges,
     challenge_cancellations,
+    challenge_resources,
     challenge_tags,
     prize_tiers,
     challenge_rules,

@@ -145,6 +145,8 @@ impl Modify for Security {
         challenges::api::fundings, challenges::api::new_rules, challenges::api::registrants, challenges::api::register,
         challenges::api::questions, challenges::api::ask, challenges::api::announcements, challenges::api::announce,
         challenges::api::audit_trail, challenges::api::answer, challenges::api::my_registrations, challenges::api::of_org, challenges::api::org_profile,
+        challenges::api::resources, challenges::api::add_resource, challenges::api::set_cover,
+        challenges::api::download_resource, challenges::api::remove_resource,
         challenges::api::pending_fundings, challenges::api::confirm_funding, challenges::api::reviews,
         challenges::api::approve, challenges::api::request_changes, challenges::api::settings, challenges::api::put_settings,
         submissions::api::list, submissions::api::create, submissions::api::show, submissions::api::update,

@@ -160,15 +160,16 @@ We will pilot the best designs with partner water committees in three districts.
 A broken handpump means a longer walk to a less safe source. Today repairs start when someone \
 reports the failure, and take **nine days** on average.
 
-Since 2023 we have fitted 400 handpumps with low-cost accelerometers that report hourly stroke \
-counts over SMS. We will share:
+Since 2023 we have fitted 400 handpumps with low-cost accelerometers that report stroke counts \
+over SMS. The data is attached to this challenge (see *Resources*):
 
-- hourly stroke counts per pump (about 7 million rows)
-- maintenance logs with the failure cause when known
-- pump model, depth and installation year
+- `pump_weekly_strokes.csv`: weekly stroke counts per pump over two years, with whether the pump \
+failed within the next seven days (41,600 rows)
+- `repair_log.csv`: repairs with the failure cause when known
+- `pumps.csv`: pump model, depth and installation year
 
 ### The task
-Predict, for every pump and every day, the probability that it fails within the next **7 days**. \
+Predict, for every pump and every week, the probability that it fails within the next **7 days**. \
 Entries are scored on a held-out period by the area under the precision–recall curve, and we look \
 at how simple the model is to run on a Raspberry Pi at the district office.
 
@@ -560,6 +561,13 @@ pub(super) async fn play(
         .map_err(|e| failed(&what("approving"), e))?;
     }
     step("published");
+    if super::files::attach(state, &owner, spec.slug)
+        .await
+        .map_err(|e| failed(&what("attaching the files of"), e))?
+        > 0
+    {
+        step("data files attached");
+    }
 
     // Registrations in the first half of the open period, questions after.
     let registered = spread_daytime(spec.registrants.len(), d.opened, d.middle);

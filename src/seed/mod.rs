@@ -44,6 +44,7 @@
 
 mod challenges;
 mod entries;
+mod files;
 mod judging;
 mod organisations;
 mod people;

@@ -248,6 +248,7 @@ pub(super) fn remap(conn: &mut DbConnection, moves: &Moves) -> Result<(), AppErr
     remap_columns!(conn, moves, from, results: published_at);
     remap_columns!(conn, moves, from, awards: created_at);
     remap_columns!(conn, moves, from, challenge_cancellations: cancelled_at);
+    remap_columns!(conn, moves, from, challenge_resources: created_at);
     remap_columns!(conn, moves, from, payouts: created_at, updated_at);
     remap_columns!(conn, moves, from, refunds: created_at, updated_at);
     Ok(())

@@ -12,4 +12,4 @@ pub mod pages;
 pub mod queries;
 pub mod service;
 pub mod store;
-mod upload;
+pub mod upload;

@@ -20,27 +20,38 @@ fn broken(e: actix_multipart::MultipartError) -> AppError {
 /// when none), or `None` when the body has no such field. The field reads
 /// from `payload`, which must outlive it.
 pub async fn file_field(payload: &mut Multipart) -> AppResult<Option<(String, Field)>> {
+    Ok(fields_and_file(payload).await?.1)
+}
+
+/// Like [`file_field`], keeping the small fields sent before the file (a
+/// form's checkboxes) as name and text.
+pub async fn fields_and_file(
+    payload: &mut Multipart,
+) -> AppResult<(Vec<(String, String)>, Option<(String, Field)>)> {
+    let mut small = Vec::new();
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(broken)?;
-        let is_file = field
+        let name = field
             .content_disposition()
             .and_then(|d| d.get_name())
-            .is_some_and(|n| n == "file");
-        if is_file {
+            .unwrap_or_default()
+            .to_owned();
+        if name == "file" {
             let filename = field
                 .content_disposition()
                 .and_then(|d| d.get_filename())
                 .unwrap_or("file")
                 .to_owned();
-            return Ok(Some((filename, field)));
+            return Ok((small, Some((filename, field))));
         }
-        let mut skipped = 0usize;
+        let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
-            skipped += chunk.map_err(broken)?.len();
-            if skipped > OTHER_FIELD_MAX {
+            value.extend_from_slice(&chunk.map_err(broken)?);
+            if value.len() > OTHER_FIELD_MAX {
                 return Err(AppError::PayloadTooLarge);
             }
         }
+        small.push((name, String::from_utf8_lossy(&value).into_owned()));
     }
-    Ok(None)
+    Ok((small, None))
 }

@@ -163,6 +163,9 @@ pub struct ManageData {
     pub refund: Option<crate::payouts::queries::RefundView>,
     /// Where to send a bank transfer (manual provider), when configured.
     pub bank: Option<crate::config::BankDetails>,
+    /// Files attached to the challenge, and its cover image.
+    pub resources: Vec<store::Resource>,
+    pub cover: Option<store::Resource>,
 }
 
 /// How many audit records the page lists (the newest).
@@ -188,6 +191,10 @@ pub async fn management(state: &AppState, caller: Principal, key: String) -> App
             let (audit, audit_total) = audit_items(c, &ch, &mut names)?;
             let (payouts, refund) = crate::payouts::queries::money_out(c, &ch.id)?;
             Ok(ManageData {
+                resources: store::resources_of(c, &ch.id, store::resource_kind::FILE)?,
+                cover: store::resources_of(c, &ch.id, store::resource_kind::COVER)?
+                    .into_iter()
+                    .next(),
                 bank,
                 payouts,
                 refund,

@@ -42,6 +42,35 @@ pub(super) struct ManageForms {
     /// Why the organisation cancels, as typed.
     pub(super) cancel_reason: String,
     pub(super) cancel_errors: FormErrors,
+    /// Why an upload of a resource was refused.
+    pub(super) resource_errors: FormErrors,
+}
+
+/// A file attached to the challenge, as its organisation sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceRow {
+    pub(crate) id: String,
+    pub(crate) filename: String,
+    pub(crate) size: String,
+    /// The first characters of its SHA-256 (the whole hash in a title).
+    pub(crate) short_hash: String,
+    pub(crate) sha256: String,
+    pub(crate) public: bool,
+    pub(crate) added: Stamp,
+}
+
+impl ResourceRow {
+    pub(crate) fn of(t: crate::i18n::Tr, r: &crate::challenges::queries::Resource) -> Self {
+        ResourceRow {
+            id: r.id.clone(),
+            filename: r.filename.clone(),
+            size: crate::frontend::format::human_size(t, r.size),
+            short_hash: r.sha256.chars().take(12).collect(),
+            sha256: r.sha256.clone(),
+            public: r.public,
+            added: Stamp::of(r.created_at),
+        }
+    }
 }
 
 /// One line of a challenge's prize money, for its organisation.
@@ -136,6 +165,12 @@ struct ManagePage {
     money_out: Vec<MoneyOutRow>,
     settled: bool,
     pay: Option<PayBox>,
+    /// The challenge's files, and its cover (the image's address).
+    resources: Vec<ResourceRow>,
+    cover_url: Option<String>,
+    cover_id: Option<String>,
+    /// Resources can still change (not cancelled or settled).
+    resources_open: bool,
     registrants: Vec<RegistrantRow>,
     entries: Vec<EntryRow>,
     questions: Vec<QuestionRow>,
@@ -171,6 +206,8 @@ impl ManagePage {
             "published" => Some(Notice::ok(t.get("manage.done.published"))),
             "awaiting_review" => Some(Notice::info(t.get("manage.done.awaiting_review"))),
             "cancelled" => Some(Notice::ok(t.get("manage.done.cancelled"))),
+            "resource_added" => Some(Notice::ok(t.get("manage.done.resource_added"))),
+            "resource_removed" => Some(Notice::ok(t.get("manage.done.resource_removed"))),
             "funding" if pay.is_none() => Some(Notice::ok(t.get("manage.done.funding"))),
             "rules" => Some(Notice::ok(t.fmt("manage.done.rules", &[("n", &q.n)]))),
             "answered" => Some(Notice::ok(t.get("manage.done.answered"))),
@@ -229,6 +266,13 @@ impl ManagePage {
             money_out: money_out_rows(t, d.payouts, d.refund),
             settled: state == State::Settled,
             pay,
+            resources: d.resources.iter().map(|r| ResourceRow::of(t, r)).collect(),
+            cover_url: d
+                .cover
+                .as_ref()
+                .map(|_| format!("/challenges/{}/cover", v.slug)),
+            cover_id: d.cover.as_ref().map(|r| r.id.clone()),
+            resources_open: !matches!(state, State::Cancelled | State::Settled),
             registrants: registrant_rows(d.registrants, v.rules.version),
             entries: entry_rows(d.entries),
             questions,
@@ -275,6 +319,8 @@ pub(super) enum Section {
     Answer,
     /// The cancellation form, with its reason.
     Cancel,
+    /// The resources' upload form.
+    Resources,
 }
 
 /// Shows the management page again after a refused action, with its message
@@ -299,6 +345,7 @@ pub(super) async fn manage_failure(
         Section::Announce => forms.ann_errors = errors,
         Section::Answer => forms.answer_errors = errors,
         Section::Cancel => forms.cancel_errors = errors,
+        Section::Resources => forms.resource_errors = errors,
     }
     let mut p = ManagePage::build(ctx, d, &DoneQuery::default(), forms);
     if notice.is_some() {

@@ -20,6 +20,7 @@ mod entries;
 mod form;
 mod funding;
 mod questions;
+mod resources;
 mod rules;
 mod step_form;
 
@@ -28,6 +29,7 @@ pub use dashboard::dashboard;
 pub use form::{create, edit_form, new_form, update};
 pub use funding::{act, OneClick};
 pub use questions::answer;
+pub use resources::{remove as remove_resource, upload as upload_resource};
 pub use rules::{announce, new_rules};
 
 use actix_web::http::StatusCode;

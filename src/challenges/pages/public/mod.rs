@@ -9,6 +9,7 @@
 //! use case of [`crate::challenges::service`], and render. No rule is
 //! decided here.
 
+pub mod cover;
 pub mod list;
 pub mod mine;
 pub mod org;

@@ -95,6 +95,9 @@ struct ShowPage {
     judging_past: bool,
     /// Why and when it was cancelled, and where the money went.
     cancelled: Option<CancelBanner>,
+    /// Its files, with a download link where the viewer may download.
+    resources: Vec<ResourceLine>,
+    cover_url: Option<String>,
     organiser: bool,
     signed_in: bool,
     /// "Rules version 2 accepted on" and when (registered viewers).
@@ -118,6 +121,17 @@ struct ShowPage {
     ask_public: bool,
     login_href: String,
     signup_href: String,
+}
+
+/// A resource on the challenge page.
+#[derive(Debug, Clone)]
+struct ResourceLine {
+    filename: String,
+    size: String,
+    short_hash: String,
+    sha256: String,
+    /// Absent: only registered solvers may download it.
+    url: Option<String>,
 }
 
 /// The banner of a cancelled challenge.
@@ -246,6 +260,19 @@ fn show_page(ctx: PageCtx, d: PublicChallenge, me: Option<&str>) -> ShowPage {
         deadline_past: v.timeline.submission_deadline <= at,
         judging_past: matches!(st, State::Awarded | State::Settled)
             || v.timeline.judging_deadline <= at,
+        resources: d
+            .resources
+            .data
+            .iter()
+            .map(|r| ResourceLine {
+                filename: r.resource.filename.clone(),
+                size: crate::frontend::format::human_size(t, r.resource.size),
+                short_hash: r.resource.sha256.chars().take(12).collect(),
+                sha256: r.resource.sha256.clone(),
+                url: r.download_url.clone(),
+            })
+            .collect(),
+        cover_url: d.resources.cover_url.clone(),
         cancelled: v
             .cancellation
             .as_ref()
