@@ -590,6 +590,16 @@ pub async fn resources(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// A multipart upload: one file in the field `file`, nothing else.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ResourceUpload)]
+pub struct FileUpload {
+    /// The file's bytes (its type is detected from the content).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 /// Who may download an uploaded resource.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
@@ -602,9 +612,10 @@ pub struct ResourceQuery {
 /// Attach a file to a challenge (multipart, field `file`; organisation members who edit challenges); at most 20.
 #[utoipa::path(post, path = "/api/v1/challenges/{id}/resources", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path), ResourceQuery),
-    request_body(content_type = "multipart/form-data", description = "A field named `file`"),
+    request_body(content = FileUpload, content_type = "multipart/form-data", description = "A field named `file`"),
     responses((status = 201, body = super::queries::Resource), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "too_many_resources, challenge_over"), (status = 413, body = Problem)))]
+        (status = 409, body = Problem, description = "too_many_resources, challenge_over"), (status = 413, body = Problem),
+        (status = 422, body = Problem, description = "the file is missing or empty")))]
 pub async fn add_resource(
     state: web::Data<AppState>,
     who: Principal,
@@ -627,10 +638,10 @@ pub async fn add_resource(
 /// Set the challenge's cover image (multipart, field `file`: PNG, JPEG or WebP, at most 5 MB); replaces the previous one.
 #[utoipa::path(put, path = "/api/v1/challenges/{id}/cover", tag = "challenges", security(("bearer" = [])),
     params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "A field named `file`"),
+    request_body(content = FileUpload, content_type = "multipart/form-data", description = "A field named `file`"),
     responses((status = 201, body = super::queries::Resource), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "challenge_over"), (status = 413, body = Problem),
-        (status = 422, body = Problem, description = "not_an_image")))]
+        (status = 422, body = Problem, description = "not_an_image: the file is missing, empty or not a PNG, JPEG or WebP image")))]
 pub async fn set_cover(
     state: web::Data<AppState>,
     who: Principal,
