@@ -213,6 +213,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/me/registrations").route(get().to(challenges::api::my_registrations)))
             .service(r("/orgs/{slug}/challenges").route(get().to(challenges::api::of_org)))
             .service(r("/orgs/{slug}/profile").route(get().to(challenges::api::org_profile)))
+            .service(r("/solvers/{id}").route(get().to(submissions::api::solver_profile)))
             .service(
                 r("/challenges/{id}/resources")
                     .route(get().to(challenges::api::resources))
@@ -451,6 +452,7 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         .service(
             page("/organisations/{slug}").route(get().to(challenges::pages::public::org::show)),
         )
+        .service(page("/solvers/{id}").route(get().to(submissions::pages::profile::show)))
         .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::members::invite)))
         .service(
             page("/orgs/{slug}/members/{user_id}/role")

@@ -235,9 +235,11 @@ pub struct UpdateMeRequest {
     pub display_name: Option<String>,
     /// `en` or `fr`.
     pub language: Option<String>,
+    /// Show a public page of my published solutions and prizes.
+    pub public_profile: Option<bool>,
 }
 
-/// Change the display name or language.
+/// Change the display name, language or public profile.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses((status = 200, body = UserView), (status = 422, body = Problem)))]
 pub async fn update_me(
@@ -246,7 +248,14 @@ pub async fn update_me(
     body: crate::api::Json<UpdateMeRequest>,
 ) -> AppResult<HttpResponse> {
     let b = body.into_inner();
-    let u = service::update_profile(&state, user.user.id, b.display_name, b.language).await?;
+    let u = service::update_profile(
+        &state,
+        user.user.id,
+        b.display_name,
+        b.language,
+        b.public_profile,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(UserView::from(&u)))
 }
 

@@ -23,6 +23,9 @@ pub struct UserView {
     pub email_verified: bool,
     pub is_platform_admin: bool,
     pub suspended: bool,
+    /// Shows a public page of their published solutions and prizes
+    /// (`/solvers/{id}`); off unless they turn it on.
+    pub public_profile: bool,
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "crate::api::rfc3339")]
     pub created_at: chrono::NaiveDateTime,
@@ -60,6 +63,7 @@ impl From<&User> for UserView {
             email_verified: u.email_verified_at.is_some(),
             is_platform_admin: u.is_platform_admin,
             suspended: u.suspended_at.is_some(),
+            public_profile: u.public_profile,
             created_at: u.created_at,
         }
     }

@@ -541,6 +541,7 @@ pub async fn update_profile(
     user_id: String,
     display_name: Option<String>,
     language: Option<String>,
+    public_profile: Option<bool>,
 ) -> AppResult<User> {
     let mut errors = Vec::new();
     let name = display_name
@@ -561,13 +562,16 @@ pub async fn update_profile(
     state
         .tx(move |c| {
             store::update_profile(c, &user_id, name.as_deref(), lang.map(|l| l.code()), now())?;
+            if let Some(on) = public_profile {
+                store::set_public_profile(c, &user_id, on, now())?;
+            }
             audit::record(c, Entry {
                 actor: &Actor::user(&user_id),
                 org_id: None,
                 action: "user.profile_updated",
                 subject_type: "user",
                 subject_id: &user_id,
-                data: serde_json::json!({ "display_name": name, "language": lang.map(|l| l.code()) }),
+                data: serde_json::json!({ "display_name": name, "language": lang.map(|l| l.code()), "public_profile": public_profile }),
             })?;
             Ok(store::find_user(c, &user_id)?)
         })

@@ -25,6 +25,8 @@ pub struct User {
     pub is_platform_admin: bool,
     pub suspended_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Shows a public page of their published solutions and prizes.
+    pub public_profile: bool,
 }
 
 impl User {
@@ -251,6 +253,18 @@ pub fn update_profile(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Turns the person's public profile on or off.
+pub fn set_public_profile(
+    conn: &mut DbConnection,
+    user_id: &str,
+    on: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id))
+        .set((users::public_profile.eq(on), users::updated_at.eq(now)))
+        .execute(conn)
 }
 
 pub fn set_platform_admin(

@@ -13,6 +13,7 @@ diesel::table! {
         suspended_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        public_profile -> Bool,
     }
 }
 

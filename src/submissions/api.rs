@@ -417,3 +417,14 @@ pub async fn gallery(
     let data = queries::gallery(&state, params.into_inner()).await?;
     Ok(HttpResponse::Ok().json(SubmissionList { data }))
 }
+
+/// A solver's public profile: published solutions and prizes (404 unless they turned it on).
+#[utoipa::path(get, path = "/api/v1/solvers/{id}", tag = "submissions", params(("id" = String, Path)),
+    responses((status = 200, body = queries::SolverProfile), (status = 404, body = Problem)))]
+pub async fn solver_profile(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let p = queries::solver_profile(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(p))
+}

@@ -7,8 +7,10 @@
 //! submission belongs to) are re-exported here, so handlers never reach for
 //! a store.
 
+mod profile;
 mod views;
 
+pub use profile::{solver_profile, PublicPrize, SolverProfile};
 pub use views::{
     attachment_view, attribution, stored_licence, team_names, view, AttachmentView, ChallengeRef,
     MyInvitation, RevisionRef, RevisionView, SubmissionView, TeamMemberView, ORGANISER, TEAM,

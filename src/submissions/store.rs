@@ -776,3 +776,12 @@ pub fn attachment(conn: &mut DbConnection, id: &str) -> QueryResult<Attachment> 
         .select(Attachment::as_select())
         .first(conn)
 }
+
+/// The teams in which `user_id` chose to stay anonymous in public.
+pub fn anonymous_teams(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    team_members::table
+        .filter(team_members::user_id.eq(user_id))
+        .filter(team_members::anonymous.eq(true))
+        .select(team_members::team_id)
+        .load(conn)
+}

@@ -28,6 +28,8 @@ pub struct SavedQuery {
 pub struct ProfileForm {
     display_name: String,
     language: String,
+    /// The checkbox: present when ticked.
+    public_profile: Option<String>,
 }
 
 /// The change-password form.
@@ -45,6 +47,9 @@ struct SettingsPage {
     display_name: String,
     language: String,
     languages: Vec<LangOption>,
+    /// The public profile is on, and where it is.
+    public_profile: bool,
+    profile_href: String,
     email: String,
     saved: Option<&'static str>,
     profile_errors: FormErrors,
@@ -58,6 +63,8 @@ impl SettingsPage {
             page,
             display_name: user.user.display_name.clone(),
             language: user.user.lang().code().to_owned(),
+            public_profile: user.user.public_profile,
+            profile_href: format!("/solvers/{}", user.user.id),
             email: user.user.email.clone(),
             saved: None,
             profile_errors: FormErrors::default(),
@@ -95,6 +102,7 @@ pub async fn save_profile(
         user.0.user.id.clone(),
         Some(f.display_name.clone()),
         Some(f.language.clone()),
+        Some(f.public_profile.is_some()),
     )
     .await;
     match result {

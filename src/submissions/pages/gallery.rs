@@ -27,17 +27,33 @@ pub struct GalleryForm {
 
 /// A published solution as a card.
 #[derive(Debug, Clone)]
-struct GalleryCard {
-    id: String,
-    title: String,
-    abstract_text: String,
-    challenge_title: String,
-    challenge_slug: String,
-    attribution: String,
-    licence: Licence,
-    sha256: String,
-    short: String,
-    published: Option<Stamp>,
+pub(super) struct GalleryCard {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) abstract_text: String,
+    pub(super) challenge_title: String,
+    pub(super) challenge_slug: String,
+    pub(super) attribution: String,
+    pub(super) licence: Licence,
+    pub(super) sha256: String,
+    pub(super) short: String,
+    pub(super) published: Option<Stamp>,
+}
+
+/// The card of a published solution.
+pub(super) fn card(t: Tr, v: crate::submissions::queries::SubmissionView) -> GalleryCard {
+    GalleryCard {
+        attribution: attribution(t, &v.title, &v.copyright_holders, &v.licence.id),
+        short: short_hash(&v.revision.sha256),
+        sha256: v.revision.sha256,
+        published: v.published_at.map(Stamp::of),
+        id: v.id,
+        title: v.title,
+        abstract_text: v.abstract_text,
+        challenge_title: v.challenge.title,
+        challenge_slug: v.challenge.slug,
+        licence: v.licence,
+    }
 }
 
 #[derive(Template)]
@@ -105,22 +121,7 @@ pub async fn gallery(
         limit: Some(GALLERY_SIZE),
     };
     let found = queries::gallery_page(&state, params).await?;
-    let cards: Vec<GalleryCard> = found
-        .items
-        .into_iter()
-        .map(|v| GalleryCard {
-            attribution: attribution(t, &v.title, &v.copyright_holders, &v.licence.id),
-            short: short_hash(&v.revision.sha256),
-            sha256: v.revision.sha256,
-            published: v.published_at.map(Stamp::of),
-            id: v.id,
-            title: v.title,
-            abstract_text: v.abstract_text,
-            challenge_title: v.challenge.title,
-            challenge_slug: v.challenge.slug,
-            licence: v.licence,
-        })
-        .collect();
+    let cards: Vec<GalleryCard> = found.items.into_iter().map(|v| card(t, v)).collect();
     let filtered = [&form.q, &form.licence, &form.challenge]
         .iter()
         .any(|s| !s.trim().is_empty());

@@ -16,6 +16,7 @@ pub mod files;
 pub mod gallery;
 pub mod invitations;
 pub mod lifecycle;
+pub mod profile;
 pub mod receipts;
 pub mod show;
 pub mod team;
