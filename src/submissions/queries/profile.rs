@@ -56,7 +56,7 @@ pub async fn solver_profile(state: &AppState, user_id: String) -> AppResult<Solv
                 .into_iter()
                 .filter(|s| s.published_at.is_some() && !hidden.contains(&s.team_id))
                 .collect();
-            subs.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+            subs.sort_by_key(|s| std::cmp::Reverse(s.published_at));
             let shown: Vec<String> = subs.iter().map(|s| s.id.clone()).collect();
             let mut solutions = Vec::new();
             for s in &subs {
