@@ -51,10 +51,7 @@ async fn a_solver_shows_their_solutions_and_prizes_only_when_they_choose() {
         p["prizes"][0]["amount"]["amount"], 30000,
         "half of 600.00: {p}"
     );
-    assert!(
-        p.to_string().contains("win@solvers.org") == false,
-        "no email: {p}"
-    );
+    assert!(!p.to_string().contains("win@solvers.org"), "no email: {p}");
     let page = Visitor::new(app).html(&format!("/solvers/{id}")).await;
     assert!(
         page.contains("Floating filters") && page.contains("300.00"),
