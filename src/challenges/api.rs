@@ -143,7 +143,7 @@ pub async fn cancel(
 /// An organisation's public profile: its open and past public challenges
 /// and the prizes it has awarded (anyone, signed in or not).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/profile", tag = "orgs", params(("slug" = String, Path)),
-    responses((status = 200, body = super::queries::OrgProfile), (status = 404, body = Problem)))]
+    responses((status = 200, body = super::queries::OrgProfile), (status = 404, body = Problem, description = "no such organisation, or it has not published a challenge yet")))]
 pub async fn org_profile(
     state: web::Data<AppState>,
     path: web::Path<String>,
