@@ -271,7 +271,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 r("/submissions/{id}/attachments/{attachment_id}")
                     .route(get().to(submissions::api::download)),
             )
-            .service(r("/submissions/{id}/withdraw").route(post().to(submissions::api::withdraw)))
+            .service(
+                r("/submissions/{id}/withdraw")
+                    .route(post().to(submissions::api::withdraw))
+                    .route(delete().to(submissions::api::keep)),
+            )
+            .service(
+                r("/submissions/{id}/team/rules").route(put().to(submissions::api::team_rules)),
+            )
             .service(
                 r("/submissions/{id}/disqualify").route(post().to(submissions::api::disqualify)),
             )
@@ -628,6 +635,17 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
         .service(
             page("/submissions/{id}/withdraw")
                 .route(post().to(submissions::pages::lifecycle::withdraw)),
+        )
+        .service(
+            page("/submissions/{id}/withdraw/keep")
+                .route(post().to(submissions::pages::lifecycle::keep)),
+        )
+        .service(
+            page("/submissions/{id}/team/rules")
+                .route(post().to(submissions::pages::team::set_rules)),
+        )
+        .service(
+            page("/submissions/{id}/build-on").route(get().to(submissions::pages::build_on::page)),
         )
         .service(
             page("/submissions/{id}/submit").route(post().to(submissions::pages::lifecycle::enter)),

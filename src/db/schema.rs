@@ -336,6 +336,8 @@ diesel::table! {
         challenge_id -> Text,
         created_by -> Text,
         created_at -> Timestamp,
+        withdrawal -> Text,
+        credit_joiners -> Bool,
     }
 }
 
@@ -348,6 +350,15 @@ diesel::table! {
         share_bps -> Integer,
         joined_at -> Timestamp,
         anonymous -> Bool,
+        credited -> Bool,
+    }
+}
+
+diesel::table! {
+    withdrawal_votes (submission_id, user_id) {
+        submission_id -> Text,
+        user_id -> Text,
+        voted_at -> Timestamp,
     }
 }
 
@@ -400,6 +411,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         submitted_at -> Nullable<Timestamp>,
+        builds_on -> Nullable<Text>,
     }
 }
 
@@ -720,6 +732,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     fundings,
     platform_settings,
     teams,
+    withdrawal_votes,
     team_members,
     team_invitations,
     share_proposals,

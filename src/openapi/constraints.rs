@@ -134,6 +134,11 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         ("SubmissionInput", "body", text(1, 100_000)),
         ("SubmissionInput", "copyright_holders", text(1, 500)),
         ("DisqualifyRequest", "reason", text(5, 2_000)),
+        (
+            "TeamRulesInput",
+            "withdrawal",
+            one_of(vec!["team".to_owned(), "creator".to_owned()]),
+        ),
         // Judging.
         ("ConflictInput", "reason", text(3, 500)),
     ]

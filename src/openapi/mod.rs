@@ -150,7 +150,7 @@ impl Modify for Security {
         challenges::api::pending_fundings, challenges::api::confirm_funding, challenges::api::reviews,
         challenges::api::approve, challenges::api::request_changes, challenges::api::settings, challenges::api::put_settings,
         submissions::api::list, submissions::api::create, submissions::api::show, submissions::api::update,
-        submissions::api::revisions, submissions::api::upload, submissions::api::download, submissions::api::withdraw,
+        submissions::api::revisions, submissions::api::upload, submissions::api::download, submissions::api::withdraw, submissions::api::keep, submissions::api::team_rules,
         submissions::api::disqualify, submissions::api::invite, submissions::api::cancel_invitation, submissions::api::solver_profile, submissions::api::remove_member, submissions::api::update_member,
         submissions::api::propose_shares, submissions::api::approve_shares, submissions::api::accept,
         submissions::api::decline, submissions::api::mine, submissions::api::my_invitations, submissions::api::gallery,

@@ -14,7 +14,7 @@ pub use super::queries::{
     attribution, AttachmentView, ChallengeRef, GalleryParams, MyInvitation, RevisionRef,
     RevisionView, SubmissionView, TeamMemberView,
 };
-use super::service::{self, ShareInput, SubmissionInput};
+use super::service::{self, ShareInput, SubmissionInput, TeamRulesInput};
 use crate::auth::extract::{AuthUser, Principal};
 use crate::challenges::model::Licence;
 use crate::error::{AppError, AppResult, Problem};
@@ -174,16 +174,53 @@ pub async fn download(
     ))
 }
 
-/// Withdraw before the deadline (kept for the record, out of judging).
+/// Agree to withdraw before the deadline (kept for the record, out of
+/// judging). The entry is withdrawn once the team's rule is met: every
+/// member agrees (`state` becomes `withdrawn`), or the creator alone when
+/// the team chose so. Until then `team_rules.withdrawal_waiting_for` names
+/// who must still agree.
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/withdraw", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, body = SubmissionView), (status = 403, description = "`creator_decides`: the team gave its creator the sole say", body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn withdraw(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let s = service::withdraw(&state, &user.user.id, &path.into_inner()).await?;
+    let (s, _) = service::withdraw(&state, &user.user.id, &path.into_inner()).await?;
     let v = queries::view_as(&state, s, TEAM).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Take back my agreement to withdraw, while the withdrawal still waits
+/// for the rest of the team.
+#[utoipa::path(delete, path = "/api/v1/submissions/{id}/withdraw", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = SubmissionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn keep(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let s = service::keep_entry(&state, &user.user.id, &path.into_inner()).await?;
+    let v = queries::view_as(&state, s, TEAM).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Change the team's rules (any member, before the deadline): who may
+/// withdraw an entry, and whether members who join later are named among
+/// the copyright holders. Giving the creator the sole say is only possible
+/// in a team of one.
+#[utoipa::path(put, path = "/api/v1/submissions/{id}/team/rules", tag = "submissions", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = TeamRulesInput,
+    responses((status = 200, body = SubmissionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn team_rules(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<TeamRulesInput>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    service::set_team_rules(&state, &user.user.id, &id, body.into_inner()).await?;
+    let v = queries::one(&state, Some(Principal::User(user)), id).await?;
     Ok(HttpResponse::Ok().json(v))
 }
 

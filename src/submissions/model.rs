@@ -8,6 +8,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::FieldError;
 
+pub mod derivatives;
+pub mod team;
+
 /// Shares are basis points of the team's prize: they sum to this.
 pub const WHOLE: i32 = 10_000;
 
@@ -215,6 +218,10 @@ pub struct Canonical<'a> {
     pub body: &'a str,
     pub licence: &'a str,
     pub copyright_holders: &'a str,
+    /// The published solution this entry builds on. Left out when there is
+    /// none, so the hashes of revisions made before sources existed hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builds_on: Option<&'a str>,
     /// `(file name, SHA-256)` of each attachment, sorted.
     pub attachments: Vec<(String, String)>,
 }
@@ -358,6 +365,7 @@ mod tests {
             body: "b",
             licence: "MIT",
             copyright_holders: "Ada",
+            builds_on: None,
             attachments: vec![("x".into(), "1".into()), ("y".into(), "2".into())],
         };
         let mut b = a.clone();

@@ -8,12 +8,15 @@
 //! a store.
 
 mod profile;
+mod sources;
 mod views;
 
 pub use profile::{solver_profile, PublicPrize, SolverProfile};
+pub use sources::{build_on, chain, entry_source, public_holders, BuildOn, BuildTarget, SourceRef};
 pub use views::{
     attachment_view, attribution, stored_licence, team_names, view, AttachmentView, ChallengeRef,
-    MyInvitation, RevisionRef, RevisionView, SubmissionView, TeamMemberView, ORGANISER, TEAM,
+    MyInvitation, RevisionRef, RevisionView, SubmissionView, TeamMemberView, TeamRulesView,
+    ORGANISER, TEAM,
 };
 
 use chrono::NaiveDateTime;
@@ -487,6 +490,10 @@ pub struct InvitationInfo {
     pub registered: bool,
     /// The challenge's current rules version (accepted when joining).
     pub rules_version: i32,
+    /// The team gave its creator the sole say on withdrawing.
+    pub creator_decides: bool,
+    /// Joining names me among the copyright holders.
+    pub credit_joiners: bool,
 }
 
 /// The challenge, inviter and whether `user_id` (if signed in) registered for it.
@@ -518,7 +525,10 @@ pub async fn invitation(
                 return Ok(None);
             };
             let (ch, inviter, registered) = about_invitation(c, &inv, uid.as_deref())?;
+            let rules = store::team_rules(c, &inv.team_id)?;
             Ok(Some(InvitationInfo {
+                creator_decides: rules.withdrawal == model::team::withdrawal::CREATOR,
+                credit_joiners: rules.credit_joiners,
                 rules_version: ch.rules_version,
                 challenge_title: ch.title,
                 challenge_slug: ch.slug,

@@ -13,14 +13,14 @@ mod team;
 pub use attachments::{add_attachment, add_staged, attachment_limits, upload_slot};
 pub use team::{
     accept_with_rules, approve_shares, cancel_invitation, invite, propose_shares, remove_member,
-    respond, respond_by_id, set_anonymous, ShareInput,
+    respond, respond_by_id, set_anonymous, set_team_rules, ShareInput, TeamRulesInput,
 };
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::model::{self, state, Canonical, Viewer};
+use super::model::{self, state, team as team_model, Canonical, Viewer};
 use super::queries::team_names;
 use super::store::{self, Revision, Submission};
 use crate::audit::{self, Actor, Entry};
@@ -51,6 +51,10 @@ pub struct SubmissionInput {
     pub submit: Option<bool>,
     /// Publish in the gallery after results even without winning.
     pub publish_opt_in: Option<bool>,
+    /// The id of a published solution this entry builds on (create only).
+    /// Its licence must allow adaptations, and this entry's licence must
+    /// be compatible with it (a ShareAlike source needs the same family).
+    pub builds_on: Option<String>,
 }
 
 /// How the caller relates to a submission.
@@ -224,6 +228,12 @@ fn write_revision(
             None
         }
     };
+    if let (Some(l), Some(src)) = (&licence, &s.builds_on) {
+        let source = source_licence(conn, src)?;
+        if let Err((code, why)) = model::derivatives::check_derivative_licence(&source, l) {
+            errors.push(FieldError::new("licence", code, why));
+        }
+    }
     let holders = match (&input.copyright_holders, prev) {
         (Some(h), _) => check_text("copyright_holders", h, 1, 500)
             .map_err(|e| errors.push(e))
@@ -246,6 +256,7 @@ fn write_revision(
         body: &body,
         licence: &licence,
         copyright_holders: &holders,
+        builds_on: s.builds_on.as_deref(),
         attachments: files
             .iter()
             .map(|a| (a.filename.clone(), a.sha256.clone()))
@@ -297,6 +308,36 @@ fn write_revision(
     Ok(rev)
 }
 
+/// The published solution `id`, if it may be built on: 422 on the
+/// `builds_on` field otherwise (unpublished work is not named, so its
+/// existence does not leak).
+fn published_source(c: &mut DbConnection, id: &str) -> AppResult<Submission> {
+    let src = store::find_opt(c, id)?
+        .filter(|s| s.published_at.is_some())
+        .ok_or_else(|| {
+            AppError::field(
+                "builds_on",
+                "source_not_published",
+                "Only a published solution can be built on.",
+            )
+        })?;
+    let licence = source_licence(c, &src.id)?;
+    if !model::derivatives::allows_derivatives(&licence) {
+        return Err(AppError::field(
+            "builds_on",
+            "no_derivatives",
+            format!("This solution is under {licence}, which allows no adaptations."),
+        ));
+    }
+    Ok(src)
+}
+
+/// The licence a source is published under: its current revision's.
+fn source_licence(c: &mut DbConnection, id: &str) -> AppResult<String> {
+    let src = store::find(c, id)?;
+    Ok(store::revision(c, &src.id, src.current_revision)?.licence)
+}
+
 /// Enters (or drafts) a submission for a registered solver of an open challenge.
 pub async fn create(
     state: &AppState,
@@ -324,7 +365,12 @@ pub async fn create(
             let st_name = if input.draft == Some(true) { state::DRAFT } else { state::SUBMITTED };
             let title = input.title.clone().unwrap_or_default();
             let licence = input.licence.clone().unwrap_or_default();
-            let s = store::insert_submission(c, &ch.id, &team, st_name, title.trim(), licence.trim(), &uid, at)?;
+            let source = input.builds_on.as_deref().map(|src| published_source(c, src)).transpose()?;
+            let mut s = store::insert_submission(c, &ch.id, &team, st_name, title.trim(), licence.trim(), &uid, at)?;
+            if let Some(src) = &source {
+                store::set_builds_on(c, &s.id, &src.id)?;
+                s = store::find(c, &s.id)?;
+            }
             let rev = write_revision(&st, c, &s, &ch, None, &input, Vec::new(), &uid)?;
             if input.publish_opt_in == Some(true) {
                 store::set_opt_in(c, &s.id, true, at)?;
@@ -350,6 +396,13 @@ pub async fn revise(
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
             editable(&s)?;
+            if input.builds_on.is_some() {
+                return Err(AppError::field(
+                    "builds_on",
+                    "source_fixed",
+                    "The source an entry builds on is named when it is created and does not change.",
+                ));
+            }
             let at = now();
             let content = input.title.is_some()
                 || input.abstract_text.is_some()
@@ -410,38 +463,126 @@ pub async fn revise(
     Ok(out)
 }
 
-/// Withdraws a submission before the deadline: kept for the record, out of
-/// judging and of the per-solver limit.
-pub async fn withdraw(state: &AppState, user_id: &str, id: &str) -> AppResult<Submission> {
+/// Where a withdrawal stands after a member's word on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// The entry is withdrawn.
+    Done,
+    /// Recorded; the rest of the team (or its creator) must still agree.
+    Waiting,
+}
+
+/// A member agrees to withdraw a submission before the deadline (kept for
+/// the record, out of judging and of the per-solver limit). It is withdrawn
+/// once the team's rule is met: every member agrees, or the creator alone
+/// when the team chose so.
+pub async fn withdraw(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+) -> AppResult<(Submission, Withdrawal)> {
     let (uid, id) = (user_id.to_owned(), id.to_owned());
     state
         .tx(move |c| {
             let (s, ch) = own_open(c, &uid, &id)?;
-            if store::set_state(
-                c,
-                &s.id,
-                &[state::DRAFT, state::SUBMITTED],
-                state::WITHDRAWN,
-                None,
-                now(),
-            )? != 1
-            {
+            if !model::counts_against_limit(&s.state) {
                 return Err(AppError::conflict(
                     "not_withdrawable",
                     format!("A {} submission cannot be withdrawn.", s.state),
                 ));
             }
-            audit_sub(
-                c,
-                &Actor::user(&uid),
-                &ch,
-                &s,
-                "submission.withdrawn",
-                serde_json::json!({}),
-            )?;
+            let rules = store::team_rules(c, &s.team_id)?;
+            if !team_model::may_vote(&rules.withdrawal, &rules.created_by, &uid) {
+                return Err(AppError::Forbidden("creator_decides"));
+            }
+            if store::vote_withdrawal(c, &s.id, &uid, now())? == 1 {
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "submission.withdrawal_agreed",
+                    serde_json::json!({}),
+                )?;
+            }
+            let done = withdraw_if_agreed(c, &Actor::user(&uid), &s, &ch)?;
+            Ok((store::find(c, &s.id)?, done))
+        })
+        .await
+}
+
+/// A member takes back their agreement to withdraw, while it still waits.
+pub async fn keep_entry(state: &AppState, user_id: &str, id: &str) -> AppResult<Submission> {
+    let (uid, id) = (user_id.to_owned(), id.to_owned());
+    state
+        .tx(move |c| {
+            let (s, ch) = own_open(c, &uid, &id)?;
+            if store::unvote_withdrawal(c, &s.id, &uid)? == 1 {
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "submission.withdrawal_taken_back",
+                    serde_json::json!({}),
+                )?;
+            }
             Ok(store::find(c, &s.id)?)
         })
         .await
+}
+
+/// Withdraws the submission if its team's rule is met by the agreements
+/// recorded; called after each agreement and after a member leaves.
+fn withdraw_if_agreed(
+    c: &mut DbConnection,
+    actor: &Actor,
+    s: &Submission,
+    ch: &Challenge,
+) -> AppResult<Withdrawal> {
+    let rules = store::team_rules(c, &s.team_id)?;
+    let members: Vec<String> = store::members(c, &s.team_id)?
+        .into_iter()
+        .map(|(m, _, _)| m.user_id)
+        .collect();
+    let votes = store::withdrawal_votes(c, &s.id)?;
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    if votes.is_empty()
+        || !team_model::withdrawal_agreed(
+            &rules.withdrawal,
+            &rules.created_by,
+            &refs(&members),
+            &refs(&votes),
+        )
+    {
+        return Ok(Withdrawal::Waiting);
+    }
+    if store::set_state(
+        c,
+        &s.id,
+        &[state::DRAFT, state::SUBMITTED],
+        state::WITHDRAWN,
+        None,
+        now(),
+    )? != 1
+    {
+        return Err(AppError::conflict(
+            "not_withdrawable",
+            format!("A {} submission cannot be withdrawn.", s.state),
+        ));
+    }
+    store::clear_withdrawal_votes(c, &s.id)?;
+    audit_sub(
+        c,
+        actor,
+        ch,
+        s,
+        "submission.withdrawn",
+        serde_json::json!({ "agreed": votes, "rule": rules.withdrawal }),
+    )?;
+    Ok(Withdrawal::Done)
 }
 
 /// The organisation disqualifies a submission with a reason; the team is told.

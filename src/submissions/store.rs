@@ -11,6 +11,9 @@ use crate::db::schema::{
 };
 use crate::db::{new_id, DbConnection};
 
+mod sharing;
+pub use sharing::*;
+
 /// A team's membership row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = team_members)]
@@ -24,6 +27,9 @@ pub struct Member {
     pub joined_at: NaiveDateTime,
     /// Results and public views leave this member's name out.
     pub anonymous: bool,
+    /// Joined after the holders were written and named among them by the
+    /// team's rule (unless anonymous).
+    pub credited: bool,
 }
 
 /// The team of `user_id` in a challenge, if any.
@@ -398,6 +404,8 @@ pub struct Submission {
     pub updated_at: NaiveDateTime,
     /// When the entry was first entered (never, for a draft).
     pub submitted_at: Option<NaiveDateTime>,
+    /// The published solution this entry builds on.
+    pub builds_on: Option<String>,
 }
 
 /// An immutable revision.

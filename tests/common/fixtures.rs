@@ -495,10 +495,23 @@ impl World {
         assert!(r.status().is_success(), "team join: {}", r.status());
         let other = self.solver("other@solvers.org", "Otto Other", &slug).await;
         self.submit(&other, &slug, "Harbour drones", false).await;
-        let judge = self.app.signed_in("jay@judges.org", "Jay Judge").await;
-        self.judge(&judge, "jay@judges.org", &slug).await;
-        self.close_submissions(&slug);
-        let round = self.round(&slug, 1, json!({})).await;
+        self.award(&slug, &entry, "jay@judges.org").await;
+        Awarded {
+            slug,
+            winner,
+            coauthor,
+            other,
+        }
+    }
+
+    /// Judges every entry of open challenge `slug` through the API (one
+    /// judge signing up as `judge_email`, one round) and publishes results
+    /// with `entry` winning tier 1, the other tiers withheld.
+    pub async fn award(&self, slug: &str, entry: &str, judge_email: &str) {
+        let judge = self.app.signed_in(judge_email, "Jay Judge").await;
+        self.judge(&judge, judge_email, slug).await;
+        self.close_submissions(slug);
+        let round = self.round(slug, 1, json!({})).await;
         let rid = id_of(&round);
         let r = self
             .app
@@ -519,11 +532,7 @@ impl World {
             .unwrap_or_default();
         for a in mine["data"].as_array().into_iter().flatten() {
             // The winner's entry scores higher.
-            let impact = if a["submission_id"] == entry.as_str() {
-                9
-            } else {
-                4
-            };
+            let impact = if a["submission_id"] == entry { 9 } else { 4 };
             let c0 = criteria[0]["id"].as_str().unwrap_or_default();
             let c1 = criteria[1]["id"].as_str().unwrap_or_default();
             let r = self
@@ -546,20 +555,30 @@ impl World {
             )
             .await;
         assert_eq!(r.status(), 200, "close round");
+        let ch = self
+            .app
+            .get_json(
+                &format!("/api/v1/challenges/{slug}"),
+                Some(&self.owner.access),
+            )
+            .await;
+        let tiers: Vec<Value> = ch["prize_tiers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                let rank = t["rank"].as_i64().unwrap_or_default();
+                json!({ "rank": rank, "entries": if rank == 1 { vec![entry] } else { vec![] } })
+            })
+            .collect();
         let r = self
             .app
             .post(
                 &format!("/api/v1/challenges/{slug}/results"),
                 Some(&self.owner.access),
-                json!({ "tiers": [ { "rank": 1, "entries": [entry] }, { "rank": 2, "entries": [] } ] }),
+                json!({ "tiers": tiers }),
             )
             .await;
         assert_eq!(r.status(), 201, "results");
-        Awarded {
-            slug,
-            winner,
-            coauthor,
-            other,
-        }
     }
 }

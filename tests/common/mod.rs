@@ -170,6 +170,14 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("PATCH {path}: {e}"))
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        let mut r = self.http.put(self.url(path)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         let mut r = self.http.get(self.url(path));
         if let Some(t) = token {

@@ -36,6 +36,24 @@ pub struct EntryForm {
     publish_opt_in: Option<String>,
     /// The button pressed: `draft`, `submit` or `save`.
     action: String,
+    /// The published solution this entry builds on (new entries only).
+    builds_on: String,
+}
+
+/// `?builds_on=` on the new-entry form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SourceQuery {
+    builds_on: String,
+}
+
+/// The source a new entry builds on, as the form names it.
+#[derive(Debug, Clone)]
+struct SourceBox {
+    title: String,
+    url: String,
+    /// "by Ana and Bo · CC-BY-SA-4.0".
+    byline: String,
 }
 
 impl EntryForm {
@@ -95,6 +113,8 @@ struct FormPage {
     notice: Option<Notice>,
     /// False when the form cannot be used at all (shown: the notice).
     show_form: bool,
+    /// What the new entry builds on.
+    source: Option<SourceBox>,
 }
 
 impl FormPage {
@@ -118,8 +138,27 @@ impl FormPage {
             errors: FormErrors::default(),
             notice: None,
             show_form: true,
+            source: None,
             page,
         }
+    }
+
+    /// Names the source and keeps only the licences that may carry it.
+    fn building_on(mut self, src: Option<queries::SourceRef>) -> Self {
+        if let Some(r) = src {
+            self.licences.retain(|l| {
+                model::derivatives::check_derivative_licence(&r.licence, &l.id).is_ok()
+            });
+            self.source = Some(SourceBox {
+                byline: self.page.t.fmt(
+                    "sub.source.byline",
+                    &[("holders", &r.holders), ("licence", &r.licence)],
+                ),
+                title: r.title,
+                url: r.url,
+            });
+        }
+        self
     }
 
     /// Shows errors above the form, with a helpful link for blocking codes.
@@ -155,13 +194,37 @@ pub async fn new_form(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<String>,
+    q: web::Query<SourceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let d = queries::entry(&state, &user.0, &path.into_inner()).await?;
+    let src = match q.builds_on.trim() {
+        "" => None,
+        id => queries::entry_source(&state, id.to_owned()).await?,
+    };
+    let ctx = user.ctx(&req);
+    // The first revision names its source in its text too, so the
+    // attribution travels with the work wherever it is copied.
+    let body = src
+        .as_ref()
+        .map(|r| {
+            ctx.t.fmt(
+                "sub.source.body_start",
+                &[
+                    ("title", &r.title),
+                    ("url", &state.url(&r.url)),
+                    ("holders", &r.holders),
+                    ("licence", &r.licence),
+                ],
+            )
+        })
+        .unwrap_or_default();
     let values = EntryForm {
         copyright_holders: d.holders.clone(),
+        builds_on: src.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
+        body,
         ..EntryForm::default()
     };
-    let p = FormPage::new(user.ctx(&req), "new", &d.ch, values);
+    let p = FormPage::new(ctx, "new", &d.ch, values).building_on(src);
     match d.blocker {
         Some(code) => render_status(&p.blocked(code), blocker_status(code)),
         None => render(&p),
@@ -188,6 +251,7 @@ pub async fn create(
         draft: Some(f.action == "draft"),
         submit: None,
         publish_opt_in: Some(f.opt_in()),
+        builds_on: Some(f.builds_on.trim().to_owned()).filter(|b| !b.is_empty()),
     };
     match service::create(&state, &user.0.user.id, &slug, input).await {
         Ok((s, _)) => Ok(see_other(&format!("/submissions/{}/receipt", s.id))),
@@ -195,7 +259,13 @@ pub async fn create(
             let ctx = user.ctx(&req);
             let (errors, status) = failure(ctx.t, e)?;
             let d = queries::entry(&state, &user.0, &slug).await?;
-            let p = FormPage::new(ctx, "new", &d.ch, f).with_errors(errors);
+            let src = match f.builds_on.trim() {
+                "" => None,
+                id => queries::entry_source(&state, id.to_owned()).await?,
+            };
+            let p = FormPage::new(ctx, "new", &d.ch, f)
+                .building_on(src)
+                .with_errors(errors);
             render_status(&p, status)
         }
     }
@@ -268,6 +338,7 @@ fn changes(f: &EntryForm, rev: &Revision) -> SubmissionInput {
         draft: None,
         submit: Some(f.action == "submit"),
         publish_opt_in: Some(f.opt_in()),
+        builds_on: None,
     }
 }
 

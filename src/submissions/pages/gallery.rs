@@ -38,11 +38,23 @@ pub(super) struct GalleryCard {
     pub(super) sha256: String,
     pub(super) short: String,
     pub(super) published: Option<Stamp>,
+    /// "Builds on *Title* by A · CC-BY-4.0": the nearest source.
+    pub(super) source: Option<(String, String, String)>,
 }
 
 /// The card of a published solution.
 pub(super) fn card(t: Tr, v: crate::submissions::queries::SubmissionView) -> GalleryCard {
     GalleryCard {
+        source: v.builds_on.first().map(|r| {
+            (
+                r.title.clone(),
+                r.url.clone(),
+                t.fmt(
+                    "sub.source.byline",
+                    &[("holders", &r.holders), ("licence", &r.licence)],
+                ),
+            )
+        }),
         attribution: attribution(t, &v.title, &v.copyright_holders, &v.licence.id),
         short: short_hash(&v.revision.sha256),
         sha256: v.revision.sha256,

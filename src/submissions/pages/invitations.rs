@@ -36,6 +36,9 @@ struct InvitationPage {
     login_href: String,
     signup_href: String,
     notice: Option<Notice>,
+    /// What the team decided, shown before joining.
+    creator_decides: bool,
+    credit_joiners: bool,
 }
 
 fn invitation_invalid(ctx: PageCtx, status: StatusCode) -> Result<HttpResponse, AppError> {
@@ -85,6 +88,8 @@ async fn invitation_page(
             rules_version: d.rules_version,
             accept_label,
             notice,
+            creator_decides: d.creator_decides,
+            credit_joiners: d.credit_joiners,
         },
         status,
     )

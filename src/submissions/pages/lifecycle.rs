@@ -24,7 +24,28 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     match service::withdraw(&state, &user.0.user.id, &id).await {
-        Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=withdrawn"))),
+        Ok((_, service::Withdrawal::Done)) => {
+            Ok(see_other(&format!("/submissions/{id}?done=withdrawn")))
+        }
+        Ok((_, service::Withdrawal::Waiting)) => Ok(see_other(&format!(
+            "/submissions/{id}?done=withdrawal_agreed#withdraw"
+        ))),
+        Err(e) => show_failure(&req, &state, &user.maybe(), &id, e, on_top).await,
+    }
+}
+
+/// `POST /submissions/{id}/withdraw/keep`: takes back my agreement.
+pub async fn keep(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    match service::keep_entry(&state, &user.0.user.id, &id).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/submissions/{id}?done=withdrawal_taken_back#withdraw"
+        ))),
         Err(e) => show_failure(&req, &state, &user.maybe(), &id, e, on_top).await,
     }
 }

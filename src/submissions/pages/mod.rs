@@ -10,6 +10,7 @@
 //! the pages only decide what to show, and turn the service's stable error
 //! codes into messages (here, once for every page of the area).
 
+pub mod build_on;
 pub mod dashboard;
 pub mod entry;
 pub mod files;
@@ -83,7 +84,9 @@ fn field_msg(t: Tr, field: &str, code: &str) -> &'static str {
         ("abstract", _) => t.get("sub.error.abstract"),
         ("body", "too_long") => t.get("sub.error.body_too_long"),
         ("body", _) => t.get("sub.error.body"),
+        ("licence", "licence_incompatible") => t.get("sub.error.licence_incompatible"),
         ("licence", _) => t.get("sub.error.licence"),
+        ("builds_on", _) => t.get("sub.error.builds_on"),
         ("copyright_holders", _) => t.get("sub.error.holders"),
         ("reason", _) => t.get("sub.error.reason"),
         ("shares", _) => t.get("sub.error.shares"),
@@ -113,6 +116,9 @@ fn code_message(t: Tr, code: &str) -> Option<&'static str> {
         "team_too_large" => t.get("sub.error.team_too_large"),
         "invitation_email_mismatch" => t.get("sub.error.invitation_email_mismatch"),
         "payload_too_large" => t.get("sub.error.too_large"),
+        "creator_decides" => t.get("sub.error.creator_decides"),
+        "creator_required" => t.get("sub.error.creator_required"),
+        "team_consent_required" => t.get("sub.error.team_consent_required"),
         _ => return None,
     })
 }
@@ -191,6 +197,9 @@ fn done_notice(t: Tr, done: &str) -> Option<Notice> {
         "opt_in" => "sub.done.opt_in",
         "opt_out" => "sub.done.opt_out",
         "withdrawn" => "sub.done.withdrawn",
+        "withdrawal_agreed" => "sub.done.withdrawal_agreed",
+        "withdrawal_taken_back" => "sub.done.withdrawal_taken_back",
+        "rules" => "sub.done.rules",
         "disqualified" => "sub.done.disqualified",
         "submitted" => "sub.done.submitted",
         "unchanged" => "sub.done.unchanged",

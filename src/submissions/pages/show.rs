@@ -69,6 +69,113 @@ struct ProposalView {
     mine_to_approve: bool,
 }
 
+/// A solution named in an attribution chain.
+#[derive(Debug, Clone)]
+struct SourceRow {
+    title: String,
+    url: String,
+    /// "by Ana and Bo · CC-BY-4.0".
+    byline: String,
+}
+
+fn source_rows(t: crate::i18n::Tr, refs: &[queries::SourceRef]) -> Vec<SourceRow> {
+    refs.iter()
+        .map(|r| SourceRow {
+            title: r.title.clone(),
+            url: r.url.clone(),
+            byline: t.fmt(
+                "sub.source.byline",
+                &[("holders", &r.holders), ("licence", &r.licence)],
+            ),
+        })
+        .collect()
+}
+
+/// Where a withdrawal stands, for a team member who may act on it.
+#[derive(Debug, Clone, Default)]
+struct WithdrawBox {
+    /// "Every member must agree…" or "The team's creator decides…".
+    rule_text: String,
+    /// "Waiting for Bo and Cy." once someone agreed.
+    waiting_text: Option<String>,
+    /// I agreed already (I may take it back).
+    i_agreed: bool,
+    /// I may agree (creator mode leaves the others out).
+    may_vote: bool,
+    /// My agreement withdraws the entry at once.
+    final_word: bool,
+}
+
+/// The team's rules as the form shows them.
+#[derive(Debug, Clone, Default)]
+struct RulesForm {
+    creator_decides: bool,
+    credit_joiners: bool,
+    /// Only a team of one may hand the say to its creator.
+    creator_choice_open: bool,
+}
+
+fn withdraw_box(ctx: &PageCtx, v: &SubmissionView) -> (WithdrawBox, RulesForm) {
+    let t = ctx.t;
+    let Some(r) = &v.team_rules else {
+        return Default::default();
+    };
+    let me = ctx.user.as_ref().map(|u| u.id.as_str()).unwrap_or_default();
+    let creator_decides = r.withdrawal == model::team::withdrawal::CREATOR;
+    let creator = v
+        .team
+        .iter()
+        .find(|m| m.user_id == r.created_by)
+        .map(|m| m.display_name.clone())
+        .unwrap_or_default();
+    let names = |ids: &[String]| {
+        v.team
+            .iter()
+            .filter(|m| ids.contains(&m.user_id))
+            .map(|m| m.display_name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let i_agreed = r.withdrawal_agreed.iter().any(|u| u == me);
+    let may_vote = !creator_decides || me == r.created_by;
+    let waiting: Vec<String> = if r.withdrawal_agreed.is_empty() {
+        if creator_decides {
+            vec![r.created_by.clone()]
+        } else {
+            v.team.iter().map(|m| m.user_id.clone()).collect()
+        }
+    } else {
+        r.withdrawal_waiting_for.clone()
+    };
+    let wb = WithdrawBox {
+        rule_text: if creator_decides {
+            t.fmt("sub.withdraw.rule_creator", &[("name", &creator)])
+        } else if v.team.len() > 1 {
+            t.get("sub.withdraw.rule_team").to_owned()
+        } else {
+            String::new()
+        },
+        waiting_text: (!r.withdrawal_agreed.is_empty()).then(|| {
+            t.fmt(
+                "sub.withdraw.waiting",
+                &[
+                    ("agreed", &names(&r.withdrawal_agreed)),
+                    ("waiting", &names(&r.withdrawal_waiting_for)),
+                ],
+            )
+        }),
+        i_agreed,
+        may_vote,
+        final_word: waiting.len() == 1 && waiting[0] == me,
+    };
+    let rf = RulesForm {
+        creator_decides,
+        credit_joiners: r.credit_joiners,
+        creator_choice_open: v.team.len() <= 1 && me == r.created_by,
+    };
+    (wb, rf)
+}
+
 /// The submission page; the actions beside it fill in their form's errors
 /// (and what was typed) when they render it again.
 #[derive(Template)]
@@ -106,6 +213,14 @@ pub(super) struct ShowPage {
     pub(super) shares_errors: FormErrors,
     pub(super) disqualify_errors: FormErrors,
     pub(super) reason: String,
+    /// What this entry builds on, nearest first.
+    chain: Vec<SourceRow>,
+    /// Published entries that build on this one.
+    built_upon: Vec<SourceRow>,
+    /// Published, under a licence that allows adaptations.
+    can_build_on: bool,
+    withdraw: WithdrawBox,
+    rules: RulesForm,
 }
 
 /// The rows of the team table.
@@ -206,7 +321,14 @@ fn show_page(ctx: PageCtx, d: Shown) -> ShowPage {
         .collect();
     let size = |bytes: u64| human_size(t, i64::try_from(bytes).unwrap_or(i64::MAX));
     let (max_file, max_total) = (size(d.limits.0), size(d.limits.1));
+    let (withdraw, rules) = withdraw_box(&ctx, &v);
     ShowPage {
+        chain: source_rows(t, &v.builds_on),
+        built_upon: source_rows(t, &v.built_upon_by),
+        can_build_on: v.published_at.is_some()
+            && model::derivatives::allows_derivatives(&v.licence.id),
+        withdraw,
+        rules,
         state_label: state_label(t, &v.state),
         attribution: attribution(t, &v.title, &v.copyright_holders, &v.licence.id),
         revision_label: revision_label(t, v.revision.number),

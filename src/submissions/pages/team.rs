@@ -216,6 +216,34 @@ pub async fn set_anonymous(
     }
 }
 
+/// The team rules form: who withdraws, whether joiners are named.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RulesForm {
+    withdrawal: String,
+    credit_joiners: Option<String>,
+}
+
+/// `POST /submissions/{id}/team/rules`.
+pub async fn set_rules(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+    form: web::Form<RulesForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let f = form.into_inner();
+    let input = service::TeamRulesInput {
+        withdrawal: Some(f.withdrawal).filter(|w| !w.is_empty()),
+        credit_joiners: Some(f.credit_joiners.is_some()),
+    };
+    match service::set_team_rules(&state, &user.0.user.id, &id, input).await {
+        Ok(_) => Ok(see_other(&format!("/submissions/{id}?done=rules#team"))),
+        Err(e) => show_failure(&req, &state, &user.maybe(), &id, e, on_top).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,8 @@ use crate::error::{AppError, AppResult};
 use crate::submissions::model::{self, Viewer};
 use crate::submissions::store::{self, Attachment, Revision, Submission};
 
+use super::sources::{built_upon_by, chain, public_holders, SourceRef};
+
 /// The challenge a submission belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengeRef {
@@ -117,6 +119,28 @@ pub struct SubmissionView {
     pub published_at: Option<NaiveDateTime>,
     /// For the team and the organisation.
     pub disqualified_reason: Option<String>,
+    /// What this entry builds on, nearest first (the source, its source, …).
+    pub builds_on: Vec<SourceRef>,
+    /// Published entries that build on this one.
+    pub built_upon_by: Vec<SourceRef>,
+    /// The team's rules and where a withdrawal stands: for the team only.
+    pub team_rules: Option<TeamRulesView>,
+}
+
+/// A team's rules, and the agreement a withdrawal waits for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamRulesView {
+    /// `team`: every member must agree to withdraw; `creator`: the team's
+    /// creator decides alone.
+    pub withdrawal: String,
+    /// Members who join later are named among the copyright holders.
+    pub credit_joiners: bool,
+    /// The user who started the team.
+    pub created_by: String,
+    /// Members who agreed to withdraw this entry.
+    pub withdrawal_agreed: Vec<String>,
+    /// Members whose agreement the withdrawal still waits for.
+    pub withdrawal_waiting_for: Vec<String>,
 }
 
 /// A revision in the history.
@@ -203,17 +227,23 @@ pub fn view(
     };
     let judged = judged(&revs, c.submission_deadline);
     let licence = stored_licence(&rev)?;
+    let holders = public_holders(conn, s, &rev)?;
+    let team_rules = if v.team_member {
+        Some(team_rules(conn, s)?)
+    } else {
+        None
+    };
     Ok(SubmissionView {
         id: s.id.clone(),
         challenge: ChallengeRef::from(c),
         state: s.state.clone(),
-        attribution: attribution(&rev.title, &rev.copyright_holders, &licence.id),
+        attribution: attribution(&rev.title, &holders, &licence.id),
         title: rev.title.clone(),
         abstract_text: rev.abstract_text.clone(),
         body_html: crate::markdown::render(&rev.body_md),
         body: rev.body_md.clone(),
         licence,
-        copyright_holders: rev.copyright_holders.clone(),
+        copyright_holders: holders,
         team,
         revision: RevisionRef::from(&rev),
         judged_revision: judged,
@@ -228,6 +258,39 @@ pub fn view(
         } else {
             None
         },
+        builds_on: chain(conn, s)?,
+        built_upon_by: built_upon_by(conn, s)?,
+        team_rules,
+    })
+}
+
+/// The team's rules as its members see them on an entry.
+fn team_rules(conn: &mut DbConnection, s: &Submission) -> AppResult<TeamRulesView> {
+    let rules = store::team_rules(conn, &s.team_id)?;
+    let members: Vec<String> = store::members(conn, &s.team_id)?
+        .into_iter()
+        .map(|(m, _, _)| m.user_id)
+        .collect();
+    let votes: Vec<String> = store::withdrawal_votes(conn, &s.id)?
+        .into_iter()
+        .filter(|v| members.contains(v))
+        .collect();
+    let needed: Vec<String> = if rules.withdrawal == model::team::withdrawal::CREATOR {
+        vec![rules.created_by.clone()]
+    } else {
+        members
+    };
+    let waiting = if votes.is_empty() {
+        Vec::new()
+    } else {
+        needed.into_iter().filter(|m| !votes.contains(m)).collect()
+    };
+    Ok(TeamRulesView {
+        withdrawal: rules.withdrawal,
+        credit_joiners: rules.credit_joiners,
+        created_by: rules.created_by,
+        withdrawal_agreed: votes,
+        withdrawal_waiting_for: waiting,
     })
 }
 

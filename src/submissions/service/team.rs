@@ -4,13 +4,14 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{audit_sub, ensure_open, own_open};
+use super::{audit_sub, ensure_open, own_open, withdraw_if_agreed};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::model::Email;
 use crate::challenges::store::{self as challenges, Challenge};
 use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::submissions::model::team::{may_change_withdrawal, withdrawal};
 use crate::submissions::model::{check_shares, equal_shares};
 use crate::submissions::store;
 
@@ -190,6 +191,10 @@ async fn respond_to(
             }
             store::respond(c, &inv.id, "accepted", at)?;
             store::add_member(c, &inv.team_id, &ch.id, &uid, "member", 0, at)?;
+            // Named among the copyright holders unless the team chose not
+            // to; the name goes again if they choose anonymity.
+            let credited = store::team_rules(c, &inv.team_id)?.credit_joiners;
+            store::set_credited(c, &inv.team_id, &uid, credited)?;
             reset_shares(c, &inv.team_id)?;
             audit_team(
                 c,
@@ -197,7 +202,7 @@ async fn respond_to(
                 &ch,
                 &inv.team_id,
                 "team.joined",
-                serde_json::json!({}),
+                serde_json::json!({ "credited": credited }),
             )?;
             Ok(inv.team_id)
         })
@@ -298,6 +303,7 @@ pub async fn remove_member(
                 return Err(AppError::Forbidden("submitter_required"));
             }
             store::remove_member(c, &s.team_id, &member)?;
+            store::unvote_withdrawal(c, &s.id, &member)?;
             reset_shares(c, &s.team_id)?;
             audit_sub(
                 c,
@@ -311,6 +317,8 @@ pub async fn remove_member(
                 },
                 serde_json::json!({ "user": member }),
             )?;
+            // Everyone left may have agreed to withdraw already.
+            withdraw_if_agreed(c, &Actor::user(&uid), &s, &ch)?;
             Ok(())
         })
         .await
@@ -351,6 +359,69 @@ pub async fn set_anonymous(
                 serde_json::json!({ "user": uid, "anonymous": anonymous }),
             )?;
             Ok(())
+        })
+        .await
+}
+
+/// A team's own rules.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRulesInput {
+    /// Who may withdraw the entry: `team` (every member must agree) or
+    /// `creator` (the team's creator alone; only a team of one may choose
+    /// it, and those invited later see it before they join).
+    pub withdrawal: Option<String>,
+    /// Name members who join later among the copyright holders (unless
+    /// they choose anonymity).
+    pub credit_joiners: Option<bool>,
+}
+
+/// A member changes the team's rules, before the deadline.
+pub async fn set_team_rules(
+    state: &AppState,
+    user_id: &str,
+    id: &str,
+    input: TeamRulesInput,
+) -> AppResult<store::TeamRules> {
+    let mode = match input.withdrawal.as_deref() {
+        None => None,
+        Some(raw) => Some(withdrawal::parse(raw).ok_or_else(|| {
+            AppError::field(
+                "withdrawal",
+                "invalid_withdrawal_rule",
+                "Choose team (every member agrees) or creator.",
+            )
+        })?),
+    };
+    let (uid, id) = (user_id.to_owned(), id.to_owned());
+    state
+        .tx(move |c| {
+            let (s, ch) = own_open(c, &uid, &id)?;
+            let rules = store::team_rules(c, &s.team_id)?;
+            let to = mode.unwrap_or(rules.withdrawal.as_str()).to_owned();
+            if to == withdrawal::CREATOR && rules.withdrawal != to && uid != rules.created_by {
+                return Err(AppError::Forbidden("creator_required"));
+            }
+            let members = store::members(c, &s.team_id)?.len();
+            may_change_withdrawal(&rules.withdrawal, &to, members).map_err(|code| {
+                AppError::conflict(
+                    code,
+                    "Only a team of one can give its creator the sole say; with others in the team, every member agrees to a withdrawal.",
+                )
+            })?;
+            let credit = input.credit_joiners.unwrap_or(rules.credit_joiners);
+            if to != rules.withdrawal || credit != rules.credit_joiners {
+                store::set_team_rules(c, &s.team_id, &to, credit)?;
+                audit_sub(
+                    c,
+                    &Actor::user(&uid),
+                    &ch,
+                    &s,
+                    "team.rules_changed",
+                    serde_json::json!({ "withdrawal": to, "credit_joiners": credit }),
+                )?;
+            }
+            Ok(store::team_rules(c, &s.team_id)?)
         })
         .await
 }
