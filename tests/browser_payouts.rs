@@ -1,7 +1,7 @@
 //! The whole life of a challenge with the manual provider, through the
 //! pages in real Chromium: the organisation creates it in the step form and
 //! asks to fund it; a platform admin confirms the money; the organisation
-//! publishes; solvers register and enter (one with a co-author who, not
+//! publishes and attaches a data set; solvers register and enter (one with a co-author who, not
 //! registered yet, accepts the rules and joins from the invitation link); the organisation invites a judge, who accepts
 //! from the email link; after the deadline the organisation sets up a round,
 //! the judge scores, the organisation closes the round and publishes results
@@ -18,8 +18,8 @@ mod common;
 
 use common::browser::{
     browser, click, confirm_funding, confirm_submit, create_challenge, fill, find, go, header_fits,
-    path, propose_leader_and_withhold, sign_in, sign_out, snap, text, wait_path,
-    wait_submission_path, wait_text, NewChallenge,
+    path, propose_leader_and_withhold, sign_in, sign_out, text, wait_path, wait_submission_path,
+    wait_text, NewChallenge, Walk,
 };
 use common::fixtures::{World, ORG, OWNER};
 use common::TestApp;
@@ -83,10 +83,24 @@ async fn id_after(c: &Client, prefix: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
+async fn a_challenge_lives_from_the_step_form_to_settled_at_laptop_width() {
+    lifecycle(1280).await;
+}
+
+#[tokio::test]
+async fn a_challenge_lives_from_the_step_form_to_settled_at_phone_width() {
+    lifecycle(390).await;
+}
+
+/// The whole walk at one window width; every page reached is checked (no
+/// error status, no red box, nothing wider than the window) and
+/// photographed into target/screenshots as `lifecycle-{width}-…`.
+async fn lifecycle(width: u32) {
     let Some((_driver, c, _profile)) = browser().await else {
         return;
     };
+    let mut walk = Walk::new(&c, "lifecycle", width).await;
+    let walk = &mut walk;
     let w = World::new().await;
     let app = &w.app;
     for (email, name) in [
@@ -111,30 +125,56 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
         },
     )
     .await;
+    walk.page(&c, "org-challenge-created").await;
     click(&c, "form[action$='/funding'] button[type=submit]").await;
     wait_text(&c, "TRIBU-").await;
+    walk.page(&c, "org-funding-requested").await;
     sign_out(&c).await;
 
     // A platform admin confirms the money; the organisation publishes.
     sign_in(&c, app, "admin@tribu.org", "/orgs").await;
     // An admin's header, the longest, still keeps to one line.
-    header_fits(&c).await;
+    if width >= 1280 {
+        header_fits(&c).await;
+    }
+    go(&c, app, "/admin").await;
+    walk.page(&c, "admin-queues").await;
     confirm_funding(&c, app, "Cleaner harbours").await;
+    walk.page(&c, "admin-funding-confirmed").await;
     sign_out(&c).await;
     let manage = format!("/manage/challenges/{SLUG}");
     sign_in(&c, app, OWNER, &manage).await;
     click(&c, "form[action$='/publish'] button[type=submit]").await;
     wait_text(&c, "The challenge is open").await;
+    walk.page(&c, "org-published").await;
+    // It attaches the data set solvers will work from, for everyone.
+    let data = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = data.path().join("harbour-samples.csv");
+    std::fs::write(&csv, "week,site,litres\n1,north,420\n2,north,390\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    click(&c, "form.m-upload input[name=public]").await;
+    find(&c, "#resource-file")
+        .await
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap_or_else(|e| panic!("file: {e}"));
+    click(&c, "form.m-upload button[type=submit]").await;
+    wait_text(&c, "The file is attached.").await;
+    walk.page(&c, "org-resource-added").await;
     sign_out(&c).await;
     w.assert_ledger_balanced();
 
     // The winner registers, enters and invites a co-author.
     register(&c, app, WINNER).await;
+    wait_text(&c, "harbour-samples.csv").await;
+    walk.page(&c, "solver-registered").await;
     let entry = enter(&c, app, "Floating filters").await;
+    walk.page(&c, "solver-receipt").await;
     go(&c, app, &format!("/submissions/{entry}")).await;
     fill(&c, "input[name=email]", COAUTHOR).await;
     click(&c, "form[action$='/team/invite'] button[type=submit]").await;
     wait_text(&c, "The invitation was sent").await;
+    walk.page(&c, "solver-coauthor-invited").await;
     sign_out(&c).await;
     let invite = app.token_from_email(COAUTHOR, "/team-invitations/").await;
 
@@ -143,7 +183,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     let here = format!("/team-invitations/{invite}");
     sign_in(&c, app, COAUTHOR, &here).await;
     click(&c, "form[action$='/accept'] input[name=accept_rules]").await;
-    snap(&c, "team-invitation-join", 1280).await;
+    walk.page(&c, "coauthor-invitation").await;
     click(&c, "form[action$='/accept'] button[type=submit]").await;
     wait_path(&c, &format!("/submissions/{entry}")).await;
     let team = wait_text(&c, "Welcome to the team").await;
@@ -151,6 +191,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
         team.contains("Cora Author") && team.contains("50%"),
         "{team}"
     );
+    walk.page(&c, "coauthor-joined").await;
     sign_out(&c).await;
 
     // Another solver enters too.
@@ -164,10 +205,12 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     fill(&c, "#judge-email", JUDGE).await;
     click(&c, "form[action$='/judging/judges'] button[type=submit]").await;
     wait_text(&c, "jay@judges.org").await;
+    walk.page(&c, "org-judge-invited").await;
     sign_out(&c).await;
     let token = app.token_from_email(JUDGE, "/judge-invitations/").await;
     let invitation = format!("/judge-invitations/{token}");
     sign_in(&c, app, JUDGE, &invitation).await;
+    walk.page(&c, "judge-invitation").await;
     click(
         &c,
         &format!("form[action='{invitation}/accept'] button[type=submit]"),
@@ -193,11 +236,13 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_text(&c, "0/2").await;
+    walk.page(&c, "org-round-open").await;
     sign_out(&c).await;
 
     // The judge scores both entries: the filters clearly first.
     sign_in(&c, app, JUDGE, "/judging").await;
     wait_text(&c, "0 of 2").await;
+    walk.page(&c, "judge-workspace").await;
     let mut links = Vec::new();
     for a in c
         .find_all(Locator::Css("a[href^='/judging/assignments/']"))
@@ -212,6 +257,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     for link in &links {
         go(&c, app, link).await;
         let page = wait_text(&c, "Impact").await;
+        walk.page(&c, "judge-scorecard").await;
         let score = if page.contains("Floating filters") {
             "9"
         } else {
@@ -243,6 +289,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_text(&c, "Leaderboard").await;
+    walk.page(&c, "org-leaderboard").await;
     propose_leader_and_withhold(&c, &entry, 2).await;
     confirm_submit(
         &c,
@@ -250,6 +297,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_path(&c, &format!("/challenges/{SLUG}/results")).await;
+    walk.page(&c, "org-results").await;
     sign_out(&c).await;
     w.assert_ledger_balanced();
     // The winners are told by email that a prize awaits them.
@@ -263,8 +311,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
         "{page}"
     );
     assert!(page.contains("Unawarded rest"));
-    snap(&c, "payouts-admin-1280", 1280).await;
-    snap(&c, "payouts-admin-390", 390).await;
+    walk.page(&c, "admin-payouts").await;
 
     // An empty reference is refused on its row, and nothing moves.
     let row = first_row(&c, "payouts", "pending")
@@ -276,6 +323,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_text(&c, "Give the reference of the transfer").await;
+    walk.page_with_error(&c, "admin-payout-refused").await;
 
     // A bounced transfer, recorded with its reason.
     click(&c, &format!("#{row} details summary")).await;
@@ -286,6 +334,7 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     )
     .await;
     wait_text(&c, "Recorded as failed").await;
+    walk.page(&c, "admin-payout-failed").await;
 
     // Then every payout and the refund, paid.
     for (list, status) in [
@@ -318,20 +367,30 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
         report.contains("1 000.00") || report.contains("1\u{202f}000.00"),
         "{report}"
     );
-    snap(&c, "money-admin-1280", 1280).await;
-    snap(&c, "money-admin-390", 390).await;
+    walk.page(&c, "admin-money").await;
+    // A solver who misbehaves is found and suspended, then reinstated.
+    go(&c, app, "/admin/users").await;
+    fill(&c, "#user-q", OTHER).await;
+    click(&c, "form[role=search] button[type=submit]").await;
+    wait_text(&c, "Otto Other").await;
+    confirm_submit(&c, "form[action$='/suspend'] button[type=submit]").await;
+    wait_text(&c, "The account is suspended.").await;
+    walk.page(&c, "admin-user-suspended").await;
+    click(&c, "form[action$='/reinstate'] button[type=submit]").await;
+    wait_text(&c, "The account is reinstated.").await;
     sign_out(&c).await;
 
     // The winner's dashboard says paid.
     sign_in(&c, app, WINNER, "/me/submissions").await;
     let dash = wait_text(&c, "Your prizes").await;
     assert!(dash.contains("Paid"), "{dash}");
-    snap(&c, "payouts-winner-390", 390).await;
+    walk.page(&c, "solver-prize-paid").await;
     sign_out(&c).await;
 
     // The organisation's page: settled.
     sign_in(&c, app, OWNER, &manage).await;
     let manage = text(&c).await;
+    walk.page(&c, "org-settled").await;
     assert!(
         manage.contains("Settled: every prize and the refund are paid."),
         "{manage}"
@@ -339,5 +398,6 @@ async fn a_challenge_lives_from_the_step_form_to_settled_through_the_pages() {
     go(&c, app, &format!("/challenges/{SLUG}")).await;
     let public = text(&c).await;
     assert!(public.contains("The results are published"), "{public}");
+    walk.page(&c, "visitor-challenge-settled").await;
     w.assert_ledger_balanced();
 }

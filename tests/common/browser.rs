@@ -367,3 +367,99 @@ async fn toggle_menu(c: &Client) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// One person's walk through the pages at one window width: each page
+/// they reach is checked as they would judge it and photographed.
+pub struct Walk {
+    /// Names the screenshots: `{name}-{width}-{nn}-{page}.png`.
+    pub name: &'static str,
+    pub width: u32,
+    n: u32,
+}
+
+/// What a person would call broken on the page in view: the HTTP status
+/// of the document (from the navigation timing), a red error box, and
+/// elements sticking out past the right edge of the window (outside any
+/// container that scrolls or clips them on purpose).
+const PAGE_CHECK: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const status = nav && nav.responseStatus ? nav.responseStatus : 0;
+const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+const errors = [...document.querySelectorAll('.notice-error, .field-error')]
+  .filter(visible).map(e => e.innerText.trim().slice(0, 160));
+const vw = document.documentElement.clientWidth;
+const wide = [];
+for (const el of document.body.querySelectorAll('*')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right <= vw + 1) continue;
+  let p = el.parentElement, held = false;
+  while (p && p !== document.body) {
+    const ox = getComputedStyle(p).overflowX;
+    if (ox !== 'visible') { held = true; break; }
+    p = p.parentElement;
+  }
+  if (!held) wide.push(el.tagName.toLowerCase() + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' right=' + Math.round(r.right));
+}
+return { status, errors, wide: wide.slice(0, 8), scroll: document.documentElement.scrollWidth, vw };
+"#;
+
+impl Walk {
+    /// Starts a walk: the window is `width` wide from here on.
+    pub async fn new(c: &Client, name: &'static str, width: u32) -> Walk {
+        let _ = c.set_window_size(width, 900).await;
+        Walk { name, width, n: 0 }
+    }
+
+    /// Checks the page in view (see [`PAGE_CHECK`]) and saves its
+    /// screenshot; panics with what is wrong.
+    pub async fn page(&mut self, c: &Client, label: &str) {
+        self.look(c, label, false).await;
+    }
+
+    /// Like [`Walk::page`], for a page whose red box is the point (a
+    /// refused form the walk goes on to correct).
+    pub async fn page_with_error(&mut self, c: &Client, label: &str) {
+        self.look(c, label, true).await;
+    }
+
+    async fn look(&mut self, c: &Client, label: &str, error_expected: bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .as_deref()
+            != Some("complete")
+        {
+            assert!(Instant::now() < deadline, "{label}: page never loaded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.n += 1;
+        let name = format!("{}-{}-{:02}-{label}", self.name, self.width, self.n);
+        let r = c
+            .execute(PAGE_CHECK, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let url = c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let status = r["status"].as_u64().unwrap_or(0);
+        let errors = r["errors"].as_array().cloned().unwrap_or_default();
+        let wide = r["wide"].as_array().cloned().unwrap_or_default();
+        snap(c, &name, self.width).await;
+        let limit = if error_expected { 500 } else { 400 };
+        assert!(status < limit, "{name}: {url} answered {status}");
+        if !error_expected {
+            assert!(errors.is_empty(), "{name}: {url} shows errors {errors:?}");
+        }
+        assert!(
+            wide.is_empty() && r["scroll"].as_u64() <= r["vw"].as_u64(),
+            "{name}: {url} is wider than {} px: {wide:?} (scrollWidth {})",
+            self.width,
+            r["scroll"]
+        );
+    }
+}
