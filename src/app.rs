@@ -38,6 +38,7 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         crate::submissions::blobs::Blobs::from_config(&config).map_err(anyhow::Error::msg)?;
     let payments = crate::money::provider::from_config(&config)?;
     Ok(AppState {
+        link_secret: Arc::new(secret.expose().as_bytes().to_vec()),
         blobs,
         payments,
         trusted_proxies: Arc::new(trusted_proxies),
@@ -116,6 +117,9 @@ fn r(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(w::api_method_not_allowed))
 }
 
+mod page_routes;
+pub use page_routes::page_routes;
+
 /// Every route. API routes live between the markers: a test reads them and
 /// checks the OpenAPI document lists exactly these.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -147,6 +151,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(r("/me/password").route(post().to(auth::api::change_password)))
             .service(r("/me/sessions").route(get().to(auth::api::sessions)))
+            .service(r("/me/notifications").route(get().to(crate::notify::api::list)))
+            .service(
+                r("/orgs/{slug}/webhooks")
+                    .route(get().to(crate::webhooks::api::list))
+                    .route(post().to(crate::webhooks::api::create)),
+            )
+            .service(
+                r("/orgs/{slug}/webhooks/{id}").route(delete().to(crate::webhooks::api::remove)),
+            )
+            .service(
+                r("/orgs/{slug}/webhooks/{id}/enable")
+                    .route(post().to(crate::webhooks::api::enable)),
+            )
+            .service(
+                r("/orgs/{slug}/webhooks/{id}/disable")
+                    .route(post().to(crate::webhooks::api::disable)),
+            )
+            .service(
+                r("/orgs/{slug}/webhooks/{id}/deliveries")
+                    .route(get().to(crate::webhooks::api::deliveries)),
+            )
+            .service(
+                r("/orgs/{slug}/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                    .route(post().to(crate::webhooks::api::redeliver)),
+            )
+            .service(r("/me/follows").route(get().to(crate::notify::api::follows)))
+            .service(
+                r("/me/follows/{target_type}/{target}")
+                    .route(put().to(crate::notify::api::follow))
+                    .route(delete().to(crate::notify::api::unfollow)),
+            )
+            .service(r("/me/notifications/read").route(post().to(crate::notify::api::read_all)))
+            .service(
+                r("/me/notifications/{id}/read").route(post().to(crate::notify::api::read_one)),
+            )
+            .service(
+                r("/me/notification-preferences")
+                    .route(get().to(crate::notify::api::preferences))
+                    .route(put().to(crate::notify::api::set_preferences)),
+            )
             .service(r("/me/sessions/{id}").route(delete().to(auth::api::revoke_session)))
             .service(r("/me/orgs").route(get().to(orgs::api::mine)))
             .service(r("/orgs").route(post().to(orgs::api::create)))
@@ -371,6 +415,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(get().to(challenges::feeds::calendar)),
     );
     cfg.service(web::resource("/static/{file:.*}").route(get().to(frontend::static_file)));
+    // One-click unsubscribe: the signed link is the authority (mail clients
+    // POST it without a session, RFC 8058), so it stands outside the CSRF
+    // check of the pages.
+    cfg.service(
+        web::resource("/unsubscribe")
+            .route(get().to(crate::notify::pages::unsubscribe_form))
+            .route(post().to(crate::notify::pages::unsubscribe)),
+    );
     // Pages: the session middleware refreshes cookies and hands out CSRF tokens.
     cfg.service(
         web::scope("")
@@ -382,398 +434,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(page_routes)
             .default_service(web::to(frontend::not_found)),
     );
-}
-
-/// A page resource.
-fn page(path: &str) -> actix_web::Resource {
-    web::resource(path)
-}
-
-/// Every page route (mounted under the page session, the HTML error pages
-/// and the CSRF check of `routes`). Page routes live between the markers: a
-/// test reads them and sends every unsafe one without a CSRF token.
-pub fn page_routes(cfg: &mut web::ServiceConfig) {
-    // The step form carries two long Markdown texts: more than the default
-    // payload limit of a body read whole.
-    let big = || web::PayloadConfig::new(1024 * 1024);
-    cfg.route("/", get().to(challenges::pages::public::home))
-        .route("/language", get().to(frontend::set_language))
-        // PAGE ROUTES BEGIN
-        // Accounts
-        .service(
-            page("/signup")
-                .route(get().to(auth::pages::signup::signup_form))
-                .route(post().to(auth::pages::signup::signup)),
-        )
-        .service(page("/verify-email").route(get().to(auth::pages::signup::verify_email)))
-        .service(
-            page("/verify-email/resend")
-                .route(get().to(auth::pages::signup::resend_form))
-                .route(post().to(auth::pages::signup::resend)),
-        )
-        .service(
-            page("/login")
-                .route(get().to(auth::pages::login::login_form))
-                .route(post().to(auth::pages::login::login)),
-        )
-        .service(page("/logout").route(post().to(auth::pages::login::logout)))
-        .service(
-            page("/forgot-password")
-                .route(get().to(auth::pages::password::forgot_form))
-                .route(post().to(auth::pages::password::forgot)),
-        )
-        .service(
-            page("/reset-password")
-                .route(get().to(auth::pages::password::reset_form))
-                .route(post().to(auth::pages::password::reset)),
-        )
-        .service(page("/api/docs").route(get().to(openapi::docs_page)))
-        .service(
-            page("/terms")
-                .app_data(web::Data::new(crate::legal::Doc::Terms))
-                .route(get().to(crate::legal::page)),
-        )
-        .service(
-            page("/privacy")
-                .app_data(web::Data::new(crate::legal::Doc::Privacy))
-                .route(get().to(crate::legal::page)),
-        )
-        .service(page("/settings").route(get().to(auth::pages::settings::settings)))
-        .service(page("/settings/profile").route(post().to(auth::pages::settings::save_profile)))
-        .service(
-            page("/settings/password").route(post().to(auth::pages::settings::change_password)),
-        )
-        .service(page("/settings/sessions").route(get().to(auth::pages::sessions::sessions)))
-        .service(
-            page("/settings/sessions/{id}/revoke")
-                .route(post().to(auth::pages::sessions::revoke_session)),
-        )
-        // Organisations
-        .service(page("/orgs").route(get().to(orgs::pages::list::list)))
-        .service(
-            page("/orgs/new")
-                .route(get().to(orgs::pages::list::new_form))
-                .route(post().to(orgs::pages::list::create)),
-        )
-        .service(page("/orgs/{slug}").route(get().to(orgs::pages::members::show)))
-        .service(
-            page("/organisations/{slug}").route(get().to(challenges::pages::public::org::show)),
-        )
-        .service(page("/solvers/{id}").route(get().to(submissions::pages::profile::show)))
-        .service(page("/orgs/{slug}/invite").route(post().to(orgs::pages::members::invite)))
-        .service(
-            page("/orgs/{slug}/members/{user_id}/role")
-                .route(post().to(orgs::pages::members::set_role)),
-        )
-        .service(
-            page("/orgs/{slug}/members/{user_id}/remove")
-                .route(post().to(orgs::pages::members::remove_member)),
-        )
-        .service(
-            page("/orgs/{slug}/invitations/{id}/revoke")
-                .route(post().to(orgs::pages::members::revoke_invitation)),
-        )
-        .service(
-            page("/orgs/{slug}/api-keys")
-                .route(get().to(orgs::pages::keys::keys))
-                .route(post().to(orgs::pages::keys::create_key)),
-        )
-        .service(
-            page("/orgs/{slug}/api-keys/{id}/revoke")
-                .route(post().to(orgs::pages::keys::revoke_key)),
-        )
-        .service(page("/invitations/{token}").route(get().to(orgs::pages::invitation::invitation)))
-        .service(
-            page("/invitations/{token}/accept").route(post().to(orgs::pages::invitation::accept)),
-        )
-        // Challenges for visitors and solvers
-        .service(page("/challenges").route(get().to(challenges::pages::public::list)))
-        .service(page("/me/challenges").route(get().to(challenges::pages::public::mine)))
-        .service(page("/challenges/{slug}").route(get().to(challenges::pages::public::show)))
-        .service(
-            page("/challenges/{slug}/register")
-                .route(post().to(challenges::pages::public::register)),
-        )
-        .service(
-            page("/challenges/{slug}/questions").route(post().to(challenges::pages::public::ask)),
-        )
-        // Challenges for their organisation
-        .service(
-            page("/orgs/{slug}/challenges").route(get().to(challenges::pages::manage::dashboard)),
-        )
-        .service(
-            page("/orgs/{slug}/challenges/new")
-                .app_data(big())
-                .route(get().to(challenges::pages::manage::new_form))
-                .route(post().to(challenges::pages::manage::create)),
-        )
-        .service(page("/manage/challenges/{key}").route(get().to(challenges::pages::manage::show)))
-        .service(
-            page("/manage/challenges/{key}/edit")
-                .app_data(big())
-                .route(get().to(challenges::pages::manage::edit_form))
-                .route(post().to(challenges::pages::manage::update)),
-        )
-        .service(
-            page("/manage/challenges/{key}/funding")
-                .app_data(web::Data::new(challenges::pages::manage::OneClick::Fund))
-                .route(post().to(challenges::pages::manage::act)),
-        )
-        .service(
-            page("/manage/challenges/{key}/publish")
-                .app_data(web::Data::new(challenges::pages::manage::OneClick::Publish))
-                .route(post().to(challenges::pages::manage::act)),
-        )
-        .service(
-            page("/manage/challenges/{key}/resources")
-                .route(post().to(challenges::pages::manage::upload_resource)),
-        )
-        .service(
-            page("/manage/challenges/{key}/resources/{id}/remove")
-                .route(post().to(challenges::pages::manage::remove_resource)),
-        )
-        .service(
-            page("/manage/challenges/{key}/cancel")
-                .app_data(web::Data::new(challenges::pages::manage::OneClick::Cancel))
-                .route(post().to(challenges::pages::manage::act)),
-        )
-        .service(
-            page("/manage/challenges/{key}/rules")
-                .app_data(big())
-                .route(post().to(challenges::pages::manage::new_rules)),
-        )
-        .service(
-            page("/manage/challenges/{key}/announcements")
-                .app_data(big())
-                .route(post().to(challenges::pages::manage::announce)),
-        )
-        .service(
-            page("/manage/questions/{id}/answer")
-                .route(post().to(challenges::pages::manage::answer)),
-        )
-        // Platform admin
-        .service(page("/admin").route(get().to(challenges::pages::admin::index)))
-        .service(page("/admin/users").route(get().to(auth::pages::users::index)))
-        .service(
-            page("/admin/users/{id}/suspend")
-                .app_data(web::Data::new(auth::pages::users::Suspend(true)))
-                .route(post().to(auth::pages::users::set)),
-        )
-        .service(
-            page("/admin/users/{id}/reinstate")
-                .app_data(web::Data::new(auth::pages::users::Suspend(false)))
-                .route(post().to(auth::pages::users::set)),
-        )
-        .service(page("/admin/payouts").route(get().to(payouts::pages::admin)))
-        .service(page("/me/payouts/onboarding").route(get().to(payouts::pages::onboarding)))
-        .service(page("/admin/money").route(get().to(money::pages::admin)))
-        .service(
-            page("/admin/payouts/{id}/paid")
-                .app_data(web::Data::new(payouts::pages::Action::PayoutPaid))
-                .route(post().to(payouts::pages::record)),
-        )
-        .service(
-            page("/admin/payouts/{id}/failed")
-                .app_data(web::Data::new(payouts::pages::Action::PayoutFailed))
-                .route(post().to(payouts::pages::record)),
-        )
-        .service(
-            page("/admin/refunds/{id}/paid")
-                .app_data(web::Data::new(payouts::pages::Action::RefundPaid))
-                .route(post().to(payouts::pages::record)),
-        )
-        .service(
-            page("/admin/refunds/{id}/failed")
-                .app_data(web::Data::new(payouts::pages::Action::RefundFailed))
-                .route(post().to(payouts::pages::record)),
-        )
-        .service(
-            page("/admin/fundings/{id}/confirm")
-                .route(post().to(challenges::pages::admin::confirm)),
-        )
-        .service(
-            page("/admin/reviews/{id}/approve")
-                .app_data(web::Data::new(challenges::pages::admin::Verdict::Approve))
-                .route(post().to(challenges::pages::admin::decide)),
-        )
-        .service(
-            page("/admin/reviews/{id}/request-changes")
-                .app_data(web::Data::new(
-                    challenges::pages::admin::Verdict::RequestChanges,
-                ))
-                .route(post().to(challenges::pages::admin::decide)),
-        )
-        .service(page("/admin/settings").route(post().to(challenges::pages::admin::save_settings)))
-        // Submissions, teams, the gallery
-        .service(
-            page("/challenges/{slug}/submit")
-                .route(get().to(submissions::pages::entry::new_form))
-                .route(post().to(submissions::pages::entry::create)),
-        )
-        .service(page("/submissions/{id}").route(get().to(submissions::pages::show::show)))
-        .service(
-            page("/submissions/{id}/edit")
-                .route(get().to(submissions::pages::entry::edit_form))
-                .route(post().to(submissions::pages::entry::update)),
-        )
-        .service(
-            page("/submissions/{id}/receipt")
-                .route(get().to(submissions::pages::receipts::receipt)),
-        )
-        .service(
-            page("/submissions/{id}/revisions")
-                .route(get().to(submissions::pages::receipts::revisions)),
-        )
-        .service(
-            page("/submissions/{id}/attachments")
-                .route(post().to(submissions::pages::files::upload)),
-        )
-        .service(
-            page("/submissions/{id}/attachments/{attachment_id}")
-                .route(get().to(submissions::api::download)),
-        )
-        .service(
-            page("/submissions/{id}/withdraw")
-                .route(post().to(submissions::pages::lifecycle::withdraw)),
-        )
-        .service(
-            page("/submissions/{id}/withdraw/keep")
-                .route(post().to(submissions::pages::lifecycle::keep)),
-        )
-        .service(
-            page("/submissions/{id}/team/rules")
-                .route(post().to(submissions::pages::team::set_rules)),
-        )
-        .service(
-            page("/submissions/{id}/build-on").route(get().to(submissions::pages::build_on::page)),
-        )
-        .service(
-            page("/submissions/{id}/submit").route(post().to(submissions::pages::lifecycle::enter)),
-        )
-        .service(
-            page("/submissions/{id}/opt-in")
-                .route(post().to(submissions::pages::lifecycle::opt_in)),
-        )
-        .service(
-            page("/submissions/{id}/disqualify")
-                .route(post().to(submissions::pages::lifecycle::disqualify)),
-        )
-        .service(
-            page("/submissions/{id}/team/invite")
-                .route(post().to(submissions::pages::team::invite)),
-        )
-        .service(
-            page("/submissions/{id}/team/invitations/{invitation_id}/cancel")
-                .route(post().to(submissions::pages::team::cancel_invitation)),
-        )
-        .service(
-            page("/submissions/{id}/team/members/{user_id}/remove")
-                .route(post().to(submissions::pages::team::remove_member)),
-        )
-        .service(
-            page("/submissions/{id}/team/shares")
-                .route(post().to(submissions::pages::team::propose_shares)),
-        )
-        .service(
-            page("/submissions/{id}/team/shares/approve")
-                .route(post().to(submissions::pages::team::approve_shares)),
-        )
-        .service(
-            page("/submissions/{id}/team/anonymous")
-                .route(post().to(submissions::pages::team::set_anonymous)),
-        )
-        .service(
-            page("/team-invitations/{token}")
-                .route(get().to(submissions::pages::invitations::invitation)),
-        )
-        .service(
-            page("/team-invitations/{token}/accept")
-                .route(post().to(submissions::pages::invitations::accept)),
-        )
-        .service(
-            page("/me/team-invitations/{id}/{verb}")
-                .route(post().to(submissions::pages::invitations::answer_listed)),
-        )
-        .service(
-            page("/team-invitations/{token}/decline")
-                .route(post().to(submissions::pages::invitations::decline)),
-        )
-        .service(page("/solutions").route(get().to(submissions::pages::gallery::gallery)))
-        .service(page("/me/submissions").route(get().to(submissions::pages::dashboard::mine)))
-        // Judging
-        .service(page("/judging").route(get().to(judging::pages::workspace::index)))
-        .service(page("/judging/method").route(get().to(judging::pages::public::method)))
-        .service(
-            page("/judging/invitations/{id}/{verb}")
-                .route(post().to(judging::pages::workspace::answer)),
-        )
-        .service(page("/judging/rounds/{id}").route(get().to(judging::pages::workspace::round)))
-        .service(
-            page("/judging/rounds/{id}/conflicts")
-                .route(post().to(judging::pages::workspace::declare)),
-        )
-        .service(
-            page("/judging/assignments/{id}")
-                .route(get().to(judging::pages::score::show))
-                .route(post().to(judging::pages::score::save)),
-        )
-        .service(
-            page("/judging/assignments/{id}/files/{index}")
-                .route(get().to(judging::api::judged_file)),
-        )
-        .service(
-            page("/judge-invitations/{token}").route(get().to(judging::pages::invitation::show)),
-        )
-        .service(
-            page("/judge-invitations/{token}/accept")
-                .route(post().to(judging::pages::invitation::accept)),
-        )
-        .service(
-            page("/judge-invitations/{token}/decline")
-                .route(post().to(judging::pages::invitation::decline)),
-        )
-        .service(
-            page("/manage/challenges/{key}/judging").route(get().to(judging::pages::console::show)),
-        )
-        .service(
-            page("/manage/challenges/{key}/judging/judges")
-                .route(post().to(judging::pages::console::invite)),
-        )
-        .service(
-            page("/manage/challenges/{key}/judging/judges/{id}/remove")
-                .route(post().to(judging::pages::console::remove)),
-        )
-        .service(
-            page("/manage/challenges/{key}/judging/rounds")
-                .app_data(big())
-                .route(post().to(judging::pages::console::create_round)),
-        )
-        .service(
-            page("/manage/rounds/{id}")
-                .app_data(big())
-                .route(get().to(judging::pages::round::show))
-                .route(post().to(judging::pages::round::update)),
-        )
-        .service(page("/manage/rounds/{id}/open").route(post().to(judging::pages::round::open)))
-        .service(page("/manage/rounds/{id}/assign").route(post().to(judging::pages::round::assign)))
-        .service(page("/manage/rounds/{id}/close").route(post().to(judging::pages::round::close)))
-        .service(page("/manage/rounds/{id}/pairs").route(post().to(judging::pages::round::pair)))
-        .service(
-            page("/manage/rounds/{id}/pairs/remove").route(post().to(judging::pages::round::pair)),
-        )
-        .service(
-            page("/manage/rounds/{id}/leaderboard.csv").route(get().to(judging::pages::round::csv)),
-        )
-        .service(
-            page("/manage/rounds/{id}/scorecards.csv").route(get().to(judging::pages::round::csv)),
-        )
-        .service(
-            page("/manage/rounds/{id}/results")
-                .app_data(big())
-                .route(post().to(judging::pages::round::publish)),
-        )
-        .service(
-            page("/challenges/{slug}/results").route(get().to(judging::pages::public::results)),
-        );
-    // PAGE ROUTES END
 }

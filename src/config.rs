@@ -93,6 +93,12 @@ pub struct Config {
     pub http_workers: usize,
     /// How often the worker looks at the outbox when nothing wakes it, in ms (`TRIBU_WORKER_POLL_MS`).
     pub worker_poll_ms: u64,
+    /// Lets webhook URLs reach loopback and private addresses
+    /// (`TRIBU_WEBHOOKS_ALLOW_PRIVATE`): for tests and closed networks only.
+    pub webhooks_allow_private: bool,
+    /// How long a worker keeps the outbox rows it claimed before another
+    /// may take them, in seconds (`TRIBU_OUTBOX_LEASE_SECS`).
+    pub outbox_lease_secs: u64,
     /// Tracing filter, e.g. `info` or `tribu=debug` (`TRIBU_LOG`).
     pub log: String,
     /// Platform fee on funding, in basis points: 500 = 5 % (`TRIBU_PLATFORM_FEE_BPS`).
@@ -185,6 +191,8 @@ impl Default for Config {
             db_pool_size: 8,
             http_workers: 0,
             worker_poll_ms: 2000,
+            webhooks_allow_private: false,
+            outbox_lease_secs: crate::notify::store::CLAIM_SECS as u64,
             log: "info".into(),
             platform_fee_bps: 500,
             attachment_max_bytes: 25 * 1024 * 1024,

@@ -79,6 +79,14 @@ impl Tr {
             .unwrap_or(key)
     }
 
+    /// The text of a key made at run time, if the catalogue has it.
+    pub fn lookup(&self, key: &str) -> Option<&'static str> {
+        catalogue(self.lang)
+            .get(key)
+            .or_else(|| catalogue(Language::En).get(key))
+            .map(String::as_str)
+    }
+
     /// The text of `key` with `{name}` placeholders replaced.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.get(key).to_owned();

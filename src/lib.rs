@@ -28,3 +28,4 @@ pub mod seed;
 pub mod state;
 pub mod submissions;
 pub mod web;
+pub mod webhooks;

@@ -212,18 +212,30 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
             let running = tribu::app::http_server(state, listener)?;
             tracing::info!(address = %listen, "tribu serving on http://{listen}");
-            let worker_task = tokio::spawn(worker.run());
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker_task = tokio::spawn(worker.run_until(stopped));
+            // The server stops on SIGTERM or Ctrl-C (gracefully, its own
+            // way); the worker then finishes the sends in flight.
             let result = running.server.await;
-            worker_task.abort();
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), worker_task).await;
             result?;
         }
         Command::Worker => {
             let state = tribu::app::build_state(config)?;
             let worker = tribu::app::worker(&state)?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let mut task = tokio::spawn(worker.run_until(stopped));
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             tokio::select! {
-                _ = worker.run() => {}
-                _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
+                _ = &mut task => {}
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
+            tracing::info!("worker stopping: finishing the sends in flight");
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
         }
         Command::Seed { demo } => {
             if !demo {

@@ -25,6 +25,9 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The payment provider that moves money (`TRIBU_PAYMENT_PROVIDER`).
     pub payments: Arc<dyn crate::money::provider::PaymentProvider>,
+    /// Signs links that act without a session (one-click unsubscribe): the
+    /// signing secret, used with a purpose prefix of its own.
+    pub link_secret: Arc<Vec<u8>>,
 }
 
 impl AppState {
@@ -66,6 +69,12 @@ impl AppState {
     }
 
     /// An absolute URL for a path of the site (for emails).
+    /// The signed one-click link that stops `kind` for `user_id`.
+    pub fn unsubscribe_url(&self, user_id: &str, kind: &str) -> String {
+        let sig = crate::notify::model::unsubscribe_signature(&self.link_secret, user_id, kind);
+        self.url(&format!("/unsubscribe?u={user_id}&k={kind}&s={sig}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.base_url(), path)
     }

@@ -45,7 +45,8 @@ fn code(p: &Path) -> String {
 fn area(p: &Path) -> Option<String> {
     let rel = p.strip_prefix(src()).ok()?;
     let first = rel.components().next()?.as_os_str().to_str()?.to_owned();
-    (rel.components().count() > 1).then_some(first)
+    // `src/app/` holds the route table, which names every handler.
+    (rel.components().count() > 1 && first != "app").then_some(first)
 }
 
 fn is_handler(p: &Path) -> bool {

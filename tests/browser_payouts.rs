@@ -1,15 +1,18 @@
 //! The whole life of a challenge with the manual provider, through the
-//! pages in real Chromium: the organisation creates it in the step form and
-//! asks to fund it; a platform admin confirms the money; the organisation
-//! publishes and attaches a data set; solvers register and enter (one with a co-author who, not
-//! registered yet, accepts the rules and joins from the invitation link); the organisation invites a judge, who accepts
-//! from the email link; after the deadline the organisation sets up a round,
-//! the judge scores, the organisation closes the round and publishes results
-//! with the second tier withheld; a platform admin records a failed
-//! transfer with its reason, then each payout and the refund as paid; the
-//! winner sees "Paid"; the challenge is settled. Only accounts are made over
-//! the API, and the clock is moved past the deadline. Screenshots at laptop
-//! and phone widths land in target/screenshots.
+//! pages in real Chromium: a solver signs up and verifies the address; the
+//! organisation creates the challenge in the step form and asks to fund it;
+//! a platform admin confirms the money; the organisation publishes and
+//! attaches a data set; solvers register and enter (one with a co-author
+//! who, not registered yet, accepts the rules and joins from the invitation
+//! link); the organisation invites a judge, who accepts from the email link;
+//! after the deadline the organisation sets up a round, the judge scores,
+//! the organisation closes the round and publishes results with the second
+//! tier withheld; a platform admin records a failed transfer with its
+//! reason, then each payout and the refund as paid, and suspends then
+//! reinstates an account; the winner sees "Paid"; the challenge is settled.
+//! The other accounts are made over the API and the clock is moved past the
+//! deadline. It runs at laptop and phone width; each page reached is checked
+//! and photographed into target/screenshots (`lifecycle-{width}-…`).
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver. Without them the test
 //! says so and passes, unless TRIBU_TEST_REQUIRE_ALL=1 (CI) makes it fail.
@@ -104,13 +107,25 @@ async fn lifecycle(width: u32) {
     let w = World::new().await;
     let app = &w.app;
     for (email, name) in [
-        (WINNER, "Wyn Winner"),
         (COAUTHOR, "Cora Author"),
         (OTHER, "Otto Other"),
         (JUDGE, "Jay Judge"),
     ] {
         app.signed_in(email, name).await;
     }
+
+    // The future winner signs up through the pages and verifies the address.
+    go(&c, app, "/signup").await;
+    walk.page(&c, "solver-signup").await;
+    fill(&c, "input[name=display_name]", "Wyn Winner").await;
+    fill(&c, "input[name=email]", WINNER).await;
+    fill(&c, "input[name=password]", common::PASSWORD).await;
+    click(&c, "main form button[type=submit]").await;
+    wait_text(&c, WINNER).await;
+    walk.page(&c, "solver-check-email").await;
+    let token = app.token_from_email(WINNER, "/verify-email?token=").await;
+    go(&c, app, &format!("/verify-email?token={token}")).await;
+    walk.page(&c, "solver-verified").await;
 
     // The organisation creates the challenge and asks to fund it.
     sign_in(&c, app, OWNER, "/orgs").await;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 /// `(method, path)` of every page route between the markers of `src/app.rs`.
 fn page_routes() -> Vec<(String, String)> {
-    let src = include_str!("../src/app.rs");
+    let src = include_str!("../src/app/page_routes.rs");
     let begin = src.find("// PAGE ROUTES BEGIN").unwrap_or(0);
     let end = src.find("// PAGE ROUTES END").unwrap_or(src.len());
     let mut out = Vec::new();

@@ -27,6 +27,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// Shows a public page of their published solutions and prizes.
     pub public_profile: bool,
+    /// In-app notifications not read yet (kept with each change).
+    pub unread_notifications: i32,
 }
 
 impl User {

@@ -293,6 +293,12 @@ pub fn close_due(conn: &mut DbConnection) -> AppResult<usize> {
                     "challenge.transition",
                     serde_json::json!({ "from": "open", "to": "closed", "reason": "deadline" }),
                 )?;
+                crate::webhooks::service::emit(
+                    c,
+                    &ch.org_id,
+                    "challenge.closed",
+                    serde_json::json!({ "challenge": crate::webhooks::service::challenge_ref(&ch), "reason": "deadline" }),
+                )?;
                 n += 1;
             }
             Ok(())

@@ -14,6 +14,92 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         public_profile -> Bool,
+        unread_notifications -> Integer,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        url -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        org_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        first_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (user_id, target_type, target_id) {
+        user_id -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reminders_sent (user_id, challenge_id, kind, deadline) {
+        user_id -> Text,
+        challenge_id -> Text,
+        kind -> Text,
+        deadline -> Timestamp,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_prefs (user_id, kind) {
+        user_id -> Text,
+        kind -> Text,
+        email -> Bool,
+        in_app -> Bool,
     }
 }
 
@@ -127,6 +213,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        user_id -> Nullable<Text>,
     }
 }
 
@@ -704,9 +791,18 @@ diesel::joinable!(scores -> criteria (criterion_id));
 diesel::joinable!(awards -> submissions (submission_id));
 diesel::joinable!(payouts -> awards (award_id));
 diesel::joinable!(payouts -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    notifications,
+    notification_prefs,
+    follows,
+    reminders_sent,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
     email_tokens,
     sessions,
     refresh_tokens,

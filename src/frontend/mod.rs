@@ -13,6 +13,7 @@
 
 pub mod charts;
 pub mod csrf;
+pub mod follow;
 pub mod format;
 pub mod forms;
 pub mod labels;
@@ -53,6 +54,8 @@ pub struct SignedIn {
     pub display_name: String,
     pub email: String,
     pub is_admin: bool,
+    /// Notifications not read yet, for the header.
+    pub unread: i32,
 }
 
 impl PageCtx {
@@ -69,6 +72,7 @@ impl PageCtx {
                 display_name: u.user.display_name.clone(),
                 email: u.user.email.clone(),
                 is_admin: u.user.is_platform_admin,
+                unread: u.user.unread_notifications,
             }),
             csrf: csrf_token(req),
             path: req.path().to_owned(),

@@ -1,11 +1,10 @@
-//! Composing emails from templates in the recipient's language, and the
-//! transports that deliver them (file, SMTP, log).
+//! Composing emails from templates in the recipient's language; the
+//! transports that deliver them are in [`super::transport`].
+
+pub use super::transport::{Mailer, Sending};
 
 use askama::Template;
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
-use lettre::{FileTransport, Message, SmtpTransport, Transport};
 
-use crate::config::{Config, MailTransport};
 use crate::i18n::{Language, Tr};
 
 /// A rendered email, ready for the outbox.
@@ -16,7 +15,15 @@ pub struct Outgoing {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Its first paragraph, for the in-app notification.
+    pub summary: String,
+    /// Where its button leads, if it has one.
+    pub url: Option<String>,
 }
+
+/// Stands in the body for the unsubscribe link, which the worker signs and
+/// puts in its place when it sends.
+pub const UNSUBSCRIBE_MARKER: &str = "__TRIBU_UNSUBSCRIBE_LINK__";
 
 /// The emails Tribu sends.
 #[derive(Debug, Clone)]
@@ -109,6 +116,54 @@ pub enum EmailKind {
         amount: String,
         url: String,
     },
+    /// A challenge was published by an organisation or in a category the
+    /// reader follows.
+    ChallengePublished {
+        challenge: String,
+        org: String,
+        summary: String,
+        url: String,
+    },
+    /// A registrant has no submitted entry and the deadline nears.
+    DeadlineReminder {
+        challenge: String,
+        /// The 24-hour reminder (else the 7-day one).
+        last_day: bool,
+        deadline: String,
+        url: String,
+    },
+    /// A judge has scorecards left and the judging deadline nears.
+    JudgingReminder {
+        challenge: String,
+        left: usize,
+        deadline: String,
+        url: String,
+    },
+    /// A webhook endpoint was turned off after a delivery failed for days.
+    WebhookDisabled {
+        org: String,
+        url: String,
+        link: String,
+    },
+    /// A solver registered for a challenge.
+    RegistrationConfirmed {
+        challenge: String,
+        /// The submission deadline, as the reader writes dates.
+        deadline: String,
+        url: String,
+    },
+    /// A judging round with this judge on it opened.
+    RoundOpened {
+        challenge: String,
+        round: String,
+        url: String,
+    },
+    /// A judging round with this judge on it closed.
+    RoundClosed {
+        challenge: String,
+        round: String,
+        url: String,
+    },
 }
 
 #[derive(Template)]
@@ -121,6 +176,7 @@ struct ActionHtml<'a> {
     action_label: &'a str,
     action_url: Option<&'a str>,
     outro: &'a str,
+    unsubscribe: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -131,10 +187,20 @@ struct ActionText<'a> {
     action_label: &'a str,
     action_url: Option<&'a str>,
     outro: &'a str,
+    unsubscribe: Option<&'a str>,
+    unsubscribe_label: &'a str,
 }
 
-/// Renders an email of `kind` for `to` (greeted as `name`) in `lang`.
-pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result<Outgoing, String> {
+/// Renders an email of `kind` for `to` (greeted as `name`) in `lang`;
+/// with `unsubscribe`, its footer holds [`UNSUBSCRIBE_MARKER`] where the
+/// link to stop this kind goes.
+pub fn compose(
+    kind: &EmailKind,
+    to: &str,
+    name: &str,
+    lang: Language,
+    unsubscribe: bool,
+) -> Result<Outgoing, String> {
     let t = Tr::new(lang);
     let greeting = if name.is_empty() {
         t.get("email.greeting_anonymous").to_owned()
@@ -399,6 +465,124 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
             Some(url.as_str()),
             t.get("email.payout_failed.outro").to_owned(),
         ),
+        EmailKind::ChallengePublished {
+            challenge,
+            org,
+            summary,
+            url,
+        } => (
+            "challenge_published",
+            t.fmt("email.published.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.published.intro",
+                &[("challenge", challenge), ("org", org), ("summary", summary)],
+            ),
+            t.get("email.published.action"),
+            Some(url.as_str()),
+            t.get("email.published.outro").to_owned(),
+        ),
+        EmailKind::DeadlineReminder {
+            challenge,
+            last_day,
+            deadline,
+            url,
+        } => (
+            "deadline_reminder",
+            t.fmt(
+                if *last_day {
+                    "email.reminder.subject_day"
+                } else {
+                    "email.reminder.subject_week"
+                },
+                &[("challenge", challenge)],
+            ),
+            t.fmt(
+                "email.reminder.intro",
+                &[("challenge", challenge), ("deadline", deadline)],
+            ),
+            t.get("email.reminder.action"),
+            Some(url.as_str()),
+            t.get("email.reminder.outro").to_owned(),
+        ),
+        EmailKind::JudgingReminder {
+            challenge,
+            left,
+            deadline,
+            url,
+        } => (
+            "judging_reminder",
+            t.fmt(
+                "email.judging_reminder.subject",
+                &[("challenge", challenge)],
+            ),
+            t.fmt(
+                "email.judging_reminder.intro",
+                &[
+                    ("challenge", challenge),
+                    ("left", &left.to_string()),
+                    ("deadline", deadline),
+                ],
+            ),
+            t.get("email.round.action"),
+            Some(url.as_str()),
+            t.get("email.judging_reminder.outro").to_owned(),
+        ),
+        EmailKind::WebhookDisabled { org, url, link } => (
+            "webhook_disabled",
+            t.fmt("email.webhook_disabled.subject", &[("org", org)]),
+            t.fmt(
+                "email.webhook_disabled.intro",
+                &[("org", org), ("url", url)],
+            ),
+            t.get("email.webhook_disabled.action"),
+            Some(link.as_str()),
+            t.get("email.webhook_disabled.outro").to_owned(),
+        ),
+        EmailKind::RegistrationConfirmed {
+            challenge,
+            deadline,
+            url,
+        } => (
+            "registration_confirmed",
+            t.fmt("email.registered.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.registered.intro",
+                &[("challenge", challenge), ("deadline", deadline)],
+            ),
+            t.get("email.registered.action"),
+            Some(url.as_str()),
+            t.get("email.registered.outro").to_owned(),
+        ),
+        EmailKind::RoundOpened {
+            challenge,
+            round,
+            url,
+        } => (
+            "round_opened",
+            t.fmt("email.round_opened.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.round_opened.intro",
+                &[("challenge", challenge), ("round", round)],
+            ),
+            t.get("email.round.action"),
+            Some(url.as_str()),
+            t.get("email.round_opened.outro").to_owned(),
+        ),
+        EmailKind::RoundClosed {
+            challenge,
+            round,
+            url,
+        } => (
+            "round_closed",
+            t.fmt("email.round_closed.subject", &[("challenge", challenge)]),
+            t.fmt(
+                "email.round_closed.intro",
+                &[("challenge", challenge), ("round", round)],
+            ),
+            t.get("email.round.action"),
+            Some(url.as_str()),
+            t.get("email.round_closed.outro").to_owned(),
+        ),
     };
     let html = ActionHtml {
         t,
@@ -408,6 +592,7 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
         action_label: label,
         action_url: url,
         outro: &outro,
+        unsubscribe: unsubscribe.then_some(UNSUBSCRIBE_MARKER),
     }
     .render()
     .map_err(|e| e.to_string())?;
@@ -417,6 +602,8 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
         action_label: label,
         action_url: url,
         outro: &outro,
+        unsubscribe: unsubscribe.then_some(UNSUBSCRIBE_MARKER),
+        unsubscribe_label: t.get("email.unsubscribe"),
     }
     .render()
     .map_err(|e| e.to_string())?;
@@ -426,6 +613,8 @@ pub fn compose(kind: &EmailKind, to: &str, name: &str, lang: Language) -> Result
         subject,
         text,
         html,
+        summary: intro,
+        url: url.map(str::to_owned),
     })
 }
 
@@ -459,79 +648,6 @@ fn how_to_pay(t: Tr, card: bool, bank: Option<&crate::config::BankDetails>) -> S
     parts.join(" · ")
 }
 
-/// A configured way of delivering mail.
-pub enum Mailer {
-    File(FileTransport),
-    Smtp(Box<SmtpTransport>),
-    Log,
-}
-
-impl Mailer {
-    /// Builds the transport the configuration names.
-    pub fn from_config(config: &Config) -> Result<Self, String> {
-        match config.mail_transport {
-            MailTransport::File => {
-                let dir = config.mail_dir();
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                Ok(Mailer::File(FileTransport::new(dir)))
-            }
-            MailTransport::Smtp => {
-                let url = config
-                    .smtp_url
-                    .as_ref()
-                    .ok_or("mail_transport = smtp needs TRIBU_SMTP_URL")?;
-                let transport = SmtpTransport::from_url(url.expose())
-                    .map_err(|e| format!("invalid TRIBU_SMTP_URL: {e}"))?
-                    .timeout(Some(std::time::Duration::from_secs(20)))
-                    .build();
-                Ok(Mailer::Smtp(Box::new(transport)))
-            }
-            MailTransport::Log => Ok(Mailer::Log),
-        }
-    }
-
-    /// Delivers one message (blocking).
-    pub fn send(
-        &self,
-        from: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-        html: &str,
-    ) -> Result<(), String> {
-        if let Mailer::Log = self {
-            tracing::info!(%to, %subject, "email (log transport)");
-            return Ok(());
-        }
-        let from: Mailbox = from.parse().map_err(|e| format!("invalid sender: {e}"))?;
-        let to_box: Mailbox = to.parse().map_err(|e| format!("invalid recipient: {e}"))?;
-        let message = Message::builder()
-            .from(from)
-            .to(to_box)
-            .subject(subject)
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_PLAIN)
-                            .body(text.to_owned()),
-                    )
-                    .singlepart(
-                        SinglePart::builder()
-                            .header(ContentType::TEXT_HTML)
-                            .body(html.to_owned()),
-                    ),
-            )
-            .map_err(|e| format!("cannot build message: {e}"))?;
-        match self {
-            Mailer::File(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Log => Ok(()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,8 +657,10 @@ mod tests {
         let kind = EmailKind::VerifyEmail {
             url: "http://x/verify?token=abc".into(),
         };
-        let en = compose(&kind, "a@b.org", "Ada", Language::En).unwrap_or_else(|e| panic!("{e}"));
-        let fr = compose(&kind, "a@b.org", "Ada", Language::Fr).unwrap_or_else(|e| panic!("{e}"));
+        let en =
+            compose(&kind, "a@b.org", "Ada", Language::En, false).unwrap_or_else(|e| panic!("{e}"));
+        let fr =
+            compose(&kind, "a@b.org", "Ada", Language::Fr, false).unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(en.subject, fr.subject);
         assert!(en.text.contains("http://x/verify?token=abc"));
         assert!(fr.html.contains("http://x/verify?token=abc"));
@@ -556,10 +674,12 @@ mod tests {
             amount: "1\u{202f}050.00 EUR".into(),
             url: "http://x/m".into(),
         };
-        let fr = compose(&kind, "a@b.org", "Ada", Language::Fr).unwrap_or_else(|e| panic!("{e}"));
+        let fr =
+            compose(&kind, "a@b.org", "Ada", Language::Fr, false).unwrap_or_else(|e| panic!("{e}"));
         assert!(fr.text.contains("1\u{202f}050,00 EUR"), "{}", fr.text);
         assert!(fr.text.contains("Reef v2.0"), "titles keep their dots");
-        let en = compose(&kind, "a@b.org", "Ada", Language::En).unwrap_or_else(|e| panic!("{e}"));
+        let en =
+            compose(&kind, "a@b.org", "Ada", Language::En, false).unwrap_or_else(|e| panic!("{e}"));
         assert!(en.text.contains("1\u{202f}050.00 EUR"));
     }
 
@@ -570,7 +690,8 @@ mod tests {
             inviter: "Eve".into(),
             url: "http://x/i".into(),
         };
-        let m = compose(&kind, "a@b.org", "", Language::En).unwrap_or_else(|e| panic!("{e}"));
+        let m =
+            compose(&kind, "a@b.org", "", Language::En, false).unwrap_or_else(|e| panic!("{e}"));
         assert!(!m.html.contains("<script>x"));
     }
 }

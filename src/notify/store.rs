@@ -22,15 +22,20 @@ pub struct OutboxRow {
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
+    /// The account it is for, if any (signs its unsubscribe link).
+    pub user_id: Option<String>,
 }
 
-/// How long a claimed row stays reserved for the worker that claimed it.
-const CLAIM_SECS: i64 = 120;
+/// How long a claimed row stays reserved for the worker that claimed it,
+/// by default: a worker killed mid-send leaves its rows to the next after
+/// this (`TRIBU_OUTBOX_LEASE_SECS`).
+pub const CLAIM_SECS: i64 = 120;
 
 /// Adds a message to the outbox; call inside the transaction of the change.
 pub fn enqueue(
     conn: &mut DbConnection,
     mail: &Outgoing,
+    user_id: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<String> {
     let id = new_id();
@@ -46,19 +51,25 @@ pub fn enqueue(
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
+            outbox::user_id.eq(user_id),
         ))
         .execute(conn)?;
     Ok(id)
 }
 
-/// Claims up to `limit` due messages. Each claim is a conditional update, so
-/// two workers (or two processes) never send the same row at once.
+/// Claims up to `limit` due messages for `lease_secs`, inside the caller's
+/// transaction. On PostgreSQL the candidates are locked with `FOR UPDATE
+/// SKIP LOCKED`, so several workers take disjoint batches without waiting
+/// on each other; on SQLite (one writer at a time) the transaction is the
+/// lock. Either way each claim is also a conditional update, so two
+/// workers never send the same row at once.
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
+    lease_secs: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    let candidates: Vec<String> = outbox::table
+    let due = outbox::table
         .filter(outbox::status.eq(status::PENDING))
         .filter(outbox::next_attempt_at.le(now))
         .filter(
@@ -68,8 +79,11 @@ pub fn claim_due(
         )
         .order(outbox::next_attempt_at.asc())
         .select(outbox::id)
-        .limit(limit)
-        .load(conn)?;
+        .limit(limit);
+    let candidates: Vec<String> = match conn {
+        DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(_) => due.load(conn)?,
+    };
     let mut claimed = Vec::new();
     for id in candidates {
         let n = diesel::update(
@@ -83,7 +97,7 @@ pub fn claim_due(
                 ),
         )
         .set((
-            outbox::locked_until.eq(now + Duration::seconds(CLAIM_SECS)),
+            outbox::locked_until.eq(now + Duration::seconds(lease_secs)),
             outbox::attempts.eq(outbox::attempts + 1),
         ))
         .execute(conn)?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::mail::Mailer;
+use super::mail::{Mailer, Sending, UNSUBSCRIBE_MARKER};
 use super::store;
 use crate::db::{now, Pool};
 
@@ -32,9 +32,20 @@ impl Worker {
     /// Runs until the task is dropped: sends what is due, then sleeps until
     /// woken by a new outbox row or the poll interval passes.
     pub async fn run(self) {
+        let (_keep, stop) = tokio::sync::watch::channel(false);
+        self.run_until(stop).await;
+    }
+
+    /// Like [`Worker::run`], until `stop` turns true: a pass in progress
+    /// (the sends in flight) finishes first, then it returns (SIGTERM).
+    pub async fn run_until(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         tracing::info!("worker started");
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            if *stop.borrow() {
+                tracing::info!("worker stopped");
+                return;
+            }
             if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
                 last_sweep = Some(std::time::Instant::now());
                 let n = self.blobs.sweep_staging(STAGING_MAX_AGE).await;
@@ -48,6 +59,12 @@ impl Worker {
                 Ok(n) => tracing::info!(moved = n, "payouts and refunds sent"),
                 Err(e) => tracing::warn!(error = %e, "payout pass failed"),
             }
+            // Webhook deliveries, signed, with their backoff.
+            match crate::webhooks::service::deliver_due(&self.state, now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(tried = n, "webhook deliveries tried"),
+                Err(e) => tracing::warn!(error = %e, "webhook pass failed"),
+            }
             let this = self.clone();
             match tokio::task::spawn_blocking(move || this.run_once()).await {
                 Ok(Ok(n)) if n > 0 => continue,
@@ -58,8 +75,17 @@ impl Worker {
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.poll) => {}
+                _ = stop.changed() => {}
             }
         }
+    }
+
+    /// The host Message-IDs name: the public address's.
+    fn host(&self) -> String {
+        url::Url::parse(&self.state.config.base_url())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "tribu.invalid".to_owned())
     }
 
     /// One pass over the due messages (blocking); returns how many it handled.
@@ -72,20 +98,40 @@ impl Worker {
             Ok(n) => tracing::info!(closed = n, "challenges closed at their deadline"),
             Err(e) => tracing::warn!(error = %e, "closing due challenges failed"),
         }
+        match super::reminders::run_due(&mut conn, &self.state, now()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(queued = n, "reminders queued"),
+            Err(e) => tracing::warn!(error = %e, "reminder pass failed"),
+        }
         if let Err(e) = crate::idempotency::purge(&mut conn, now()) {
             tracing::warn!(error = %e, "purging idempotency keys failed");
         }
-        let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20))
+        let lease = i64::try_from(self.state.config.outbox_lease_secs.max(1)).unwrap_or(120);
+        let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20, lease))
             .map_err(|e: diesel::result::Error| e.to_string())?;
         let n = rows.len();
         for row in rows {
-            let result = self.mailer.send(
-                &self.from,
-                &row.recipient,
-                &row.subject,
-                &row.body_text,
-                &row.body_html,
+            // A notification's link is signed now, so no secret is stored.
+            let unsubscribe = row
+                .user_id
+                .as_deref()
+                .filter(|_| super::model::is_notification(&row.kind))
+                .map(|u| self.state.unsubscribe_url(u, &row.kind));
+            let link = unsubscribe.as_deref().unwrap_or("");
+            let (text, html) = (
+                row.body_text.replace(UNSUBSCRIBE_MARKER, link),
+                row.body_html.replace(UNSUBSCRIBE_MARKER, link),
             );
+            let message_id = format!("<{}@{}>", row.id, self.host());
+            let result = self.mailer.send(&Sending {
+                from: &self.from,
+                to: &row.recipient,
+                subject: &row.subject,
+                text: &text,
+                html: &html,
+                message_id: &message_id,
+                unsubscribe: unsubscribe.as_deref(),
+            });
             let outcome = match &result {
                 Ok(()) => store::mark_sent(&mut conn, &row.id, now()),
                 Err(e) => {

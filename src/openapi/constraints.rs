@@ -139,6 +139,17 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
             "withdrawal",
             one_of(vec!["team".to_owned(), "creator".to_owned()]),
         ),
+        // Notifications.
+        (
+            "Preference",
+            "kind",
+            one_of(
+                crate::notify::model::KINDS
+                    .iter()
+                    .map(|k| (*k).to_owned())
+                    .collect(),
+            ),
+        ),
         // Judging.
         ("ConflictInput", "reason", text(3, 500)),
     ]
@@ -165,6 +176,7 @@ fn query_table() -> Vec<(&'static str, &'static str, Value)> {
             ),
         ),
         ("/api/v1/solutions", "limit", range(1, 100)),
+        ("/api/v1/me/notifications", "limit", range(1, 200)),
     ]
 }
 

@@ -10,6 +10,7 @@ use crate::{auth, challenges, error, health, judging, money, orgs, payouts, subm
 
 mod constraints;
 mod links;
+mod webhooks;
 
 struct Security;
 
@@ -150,7 +151,7 @@ impl Modify for Security {
         challenges::api::pending_fundings, challenges::api::confirm_funding, challenges::api::reviews,
         challenges::api::approve, challenges::api::request_changes, challenges::api::settings, challenges::api::put_settings,
         submissions::api::list, submissions::api::create, submissions::api::show, submissions::api::update,
-        submissions::api::revisions, submissions::api::upload, submissions::api::download, submissions::api::withdraw, submissions::api::keep, submissions::api::team_rules,
+        submissions::api::revisions, submissions::api::upload, submissions::api::download, submissions::api::withdraw, crate::notify::api::list, crate::webhooks::api::list, crate::webhooks::api::create, crate::webhooks::api::remove, crate::webhooks::api::enable, crate::webhooks::api::disable, crate::webhooks::api::deliveries, crate::webhooks::api::redeliver, crate::notify::api::read_one, crate::notify::api::read_all, crate::notify::api::preferences, crate::notify::api::set_preferences, crate::notify::api::follows, crate::notify::api::follow, crate::notify::api::unfollow, submissions::api::keep, submissions::api::team_rules,
         submissions::api::disqualify, submissions::api::invite, submissions::api::cancel_invitation, submissions::api::solver_profile, submissions::api::remove_member, submissions::api::update_member,
         submissions::api::propose_shares, submissions::api::approve_shares, submissions::api::accept,
         submissions::api::decline, submissions::api::mine, submissions::api::my_invitations, submissions::api::gallery,
@@ -188,6 +189,7 @@ pub fn served() -> &'static serde_json::Value {
         let mut v = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
         constraints::apply(&mut v);
         links::apply(&mut v);
+        webhooks::apply(&mut v);
         v
     })
 }

@@ -232,6 +232,8 @@ pub enum OrgAction {
     ManageJudging,
     /// See judging progress and the leaderboard.
     ViewJudging,
+    /// Register and manage outgoing webhook endpoints.
+    ManageWebhooks,
 }
 
 /// The permission table.
@@ -249,6 +251,7 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
             | OrgAction::ViewAudit
             | OrgAction::PublishChallenges
             | OrgAction::ManageJudging
+            | OrgAction::ManageWebhooks
             | OrgAction::FundChallenges => *role >= Role::Admin,
         },
         // Keys never manage keys: a leaked key must not mint others.
@@ -268,7 +271,9 @@ pub fn allowed(who: &Principal, action: OrgAction) -> bool {
                 scopes.contains(&Scope::JudgingWrite) || scopes.contains(&Scope::SubmissionsRead)
             }
             OrgAction::FundChallenges => scopes.contains(&Scope::FundingWrite),
-            OrgAction::ManageApiKeys | OrgAction::ViewAudit => false,
+            // Nor webhooks: a leaked key must not send the organisation's
+            // events somewhere else.
+            OrgAction::ManageApiKeys | OrgAction::ViewAudit | OrgAction::ManageWebhooks => false,
         },
     }
 }

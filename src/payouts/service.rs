@@ -219,6 +219,21 @@ impl Outgoing for Payout {
             currency(&self.currency)?.format(self.amount),
         );
         let url = format!("{base_url}/me/submissions#prizes-heading");
+        if to == Status::Paid {
+            let ch = crate::challenges::store::find(c, &self.challenge_id)?;
+            crate::webhooks::service::emit(
+                c,
+                &ch.org_id,
+                "payout.paid",
+                serde_json::json!({
+                    "challenge": crate::webhooks::service::challenge_ref(&ch),
+                    "payout_id": self.id,
+                    "award_id": self.award_id,
+                    "amount": self.amount,
+                    "currency": self.currency,
+                }),
+            )?;
+        }
         let kind = match to {
             Status::Paid => EmailKind::PayoutPaid {
                 challenge,

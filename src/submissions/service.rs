@@ -308,6 +308,29 @@ fn write_revision(
     Ok(rev)
 }
 
+/// The `submission.created` webhook event of an entry (entered, not a
+/// draft): which entry, when, and its receipt's hash; nothing of its
+/// content, which stays confidential until results.
+fn entered_event(
+    c: &mut DbConnection,
+    ch: &Challenge,
+    s: &Submission,
+    rev: &Revision,
+) -> AppResult<()> {
+    crate::webhooks::service::emit(
+        c,
+        &ch.org_id,
+        "submission.created",
+        serde_json::json!({
+            "challenge": crate::webhooks::service::challenge_ref(ch),
+            "submission_id": s.id,
+            "revision": rev.number,
+            "sha256": rev.content_sha256,
+            "submitted_at": now().and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }),
+    )
+}
+
 /// The published solution `id`, if it may be built on: 422 on the
 /// `builds_on` field otherwise (unpublished work is not named, so its
 /// existence does not leak).
@@ -377,6 +400,9 @@ pub async fn create(
             }
             let s = store::find(c, &s.id)?;
             audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.created", serde_json::json!({ "state": s.state, "revision": rev.number, "sha256": rev.content_sha256 }))?;
+            if s.state == state::SUBMITTED {
+                entered_event(c, &ch, &s, &rev)?;
+            }
             Ok((s, rev))
         })
         .await?;
@@ -434,6 +460,11 @@ pub async fn revise(
                     "submission.submitted",
                     serde_json::json!({}),
                 )?;
+                let cur = match &rev {
+                    Some(r) => r.clone(),
+                    None => store::revision(c, &s.id, s.current_revision)?,
+                };
+                entered_event(c, &ch, &s, &cur)?;
             }
             if let Some(o) = input.publish_opt_in.filter(|o| *o != s.publish_opt_in) {
                 store::set_opt_in(c, &s.id, o, at)?;

@@ -189,9 +189,10 @@ impl World {
         p["challenge"].clone()
     }
 
-    /// An open, funded challenge with `extra` fields; returns its slug.
+    /// An open, funded challenge with `extra` fields, closing in ten days
+    /// (past the week in which registrants are reminded); returns its slug.
     pub async fn open_challenge(&self, title: &str, extra: Value) -> String {
-        self.open_challenge_closing(title, Duration::days(7), extra)
+        self.open_challenge_closing(title, Duration::days(10), extra)
             .await
     }
 

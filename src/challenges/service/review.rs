@@ -107,6 +107,7 @@ pub fn review_required(conn: &mut DbConnection) -> AppResult<bool> {
 /// its deadline has passed.
 fn open_now(
     conn: &mut DbConnection,
+    st: &AppState,
     actor: &Actor,
     ch: &Challenge,
     at: NaiveDateTime,
@@ -129,6 +130,30 @@ fn open_now(
         ));
     }
     apply(conn, actor, ch, Event::Publish, at)?;
+    crate::webhooks::service::emit(
+        conn,
+        &ch.org_id,
+        "challenge.published",
+        serde_json::json!({
+            "challenge": crate::webhooks::service::challenge_ref(ch),
+            "submission_deadline": ch.submission_deadline.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "url": st.url(&format!("/challenges/{}", ch.slug)),
+        }),
+    )?;
+    // Those who follow its organisation or its category hear of it.
+    let org = crate::orgs::store::find_by_id(conn, &ch.org_id)?;
+    for user in crate::notify::follows::publication_followers(conn, ch)? {
+        crate::notify::queue_for_user(
+            conn,
+            &user,
+            &crate::notify::mail::EmailKind::ChallengePublished {
+                challenge: ch.title.clone(),
+                org: org.name.clone(),
+                summary: ch.summary.clone(),
+                url: st.url(&format!("/challenges/{}", ch.slug)),
+            },
+        )?;
+    }
     Ok(())
 }
 
@@ -139,8 +164,8 @@ pub async fn publish(
     caller: &Principal,
     key: &str,
 ) -> AppResult<(Challenge, Published)> {
-    let (caller, key) = (caller.clone(), key.to_owned());
-    state
+    let (caller, key, st) = (caller.clone(), key.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             // Lock, then read, then decide: a cancellation or funding racing
             // this publication waits for it and sees its outcome.
@@ -175,12 +200,14 @@ pub async fn publish(
                 )?;
                 Published::AwaitingReview
             } else {
-                open_now(c, &caller.actor(), &ch, at)?;
+                open_now(c, &st, &caller.actor(), &ch, at)?;
                 Published::Open
             };
             Ok((store::find(c, &ch.id)?, outcome))
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
 }
 
 /// A platform admin's decision on a challenge waiting for review. With
@@ -194,8 +221,8 @@ pub async fn review_decision(
     comment: Option<String>,
     version: Option<String>,
 ) -> AppResult<Challenge> {
-    let (admin_id, key) = (admin_id.to_owned(), key.to_owned());
-    state
+    let (admin_id, key, st) = (admin_id.to_owned(), key.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             let ch = store::find_by_key(c, &key)?.ok_or(AppError::NotFound)?;
             store::lock(c, &ch.id)?;
@@ -237,7 +264,7 @@ pub async fn review_decision(
                     serde_json::json!({ "comment": comment, "version": current }),
                 )?;
                 let ch = store::find(c, &ch.id)?;
-                open_now(c, &actor, &ch, at)?;
+                open_now(c, &st, &actor, &ch, at)?;
             } else {
                 let comment = comment.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
                     AppError::field("comment", "required", "Say what should change.")
@@ -256,7 +283,9 @@ pub async fn review_decision(
             }
             Ok(store::find(c, &ch.id)?)
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
 }
 
 /// Puts approved text changes live on an open challenge.

@@ -20,19 +20,22 @@ pub async fn register(
     key: &str,
     rules_version: i32,
 ) -> AppResult<(store::Registration, bool)> {
-    let (user_id, key) = (user_id.to_owned(), key.to_owned());
-    state
+    let (user_id, key, st) = (user_id.to_owned(), key.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             let ch = store::find_by_key(c, &key)?.ok_or(AppError::NotFound)?;
-            register_in(c, &user_id, &ch, rules_version, now())
+            register_in(c, &st, &user_id, &ch, rules_version, now())
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
 }
 
 /// [`register`] inside a caller's transaction, for flows that register a
 /// person on the way (accepting a team invitation with the rules).
 pub fn register_in(
     c: &mut DbConnection,
+    st: &AppState,
     user_id: &str,
     ch: &store::Challenge,
     rules_version: i32,
@@ -79,6 +82,18 @@ pub fn register_in(
         action,
         serde_json::json!({ "rules_version": rules_version }),
     )?;
+    if new {
+        let user = crate::auth::store::find_user(c, user_id)?;
+        crate::notify::queue_for_user(
+            c,
+            &user,
+            &crate::notify::mail::EmailKind::RegistrationConfirmed {
+                challenge: ch.title.clone(),
+                deadline: ch.submission_deadline.format("%Y-%m-%d %H:%M").to_string(),
+                url: st.url(&format!("/challenges/{}", ch.slug)),
+            },
+        )?;
+    }
     Ok((reg, new))
 }
 
@@ -185,7 +200,13 @@ pub async fn announce(
             let a =
                 store::insert_announcement(c, &ch.id, &title, &body, &actor_user(&caller), now())?;
             let url = st.url(&format!("/challenges/{}#announcements", ch.slug));
-            let recipients = store::registrant_contacts(c, &ch.id)?;
+            // Registrants and those who follow the challenge, each once.
+            let mut recipients = store::registrant_contacts(c, &ch.id)?;
+            for u in crate::notify::follows::challenge_followers(c, &ch.id)? {
+                if !recipients.iter().any(|r| r.id == u.id) {
+                    recipients.push(u);
+                }
+            }
             for u in &recipients {
                 crate::notify::queue_for_user(
                     c,

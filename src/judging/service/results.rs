@@ -228,6 +228,16 @@ pub async fn publish(
                     "published_solutions": published,
                 }),
             )?;
+            crate::webhooks::service::emit(
+                c,
+                &ch.org_id,
+                "results.published",
+                serde_json::json!({
+                    "challenge": crate::webhooks::service::challenge_ref(&ch),
+                    "awards": prizes.iter().map(|p| serde_json::json!({ "tier": p.tier_rank, "submission_id": p.entry, "amount": p.amount, "currency": ch.currency })).collect::<Vec<_>>(),
+                    "url": format!("/challenges/{}/results", ch.slug),
+                }),
+            )?;
             Ok(results)
         })
         .await?;

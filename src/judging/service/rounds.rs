@@ -264,8 +264,8 @@ pub async fn open(
     caller: &Principal,
     round_id: &str,
 ) -> AppResult<(Round, AssignmentReport)> {
-    let (caller, round_id) = (caller.clone(), round_id.to_owned());
-    state
+    let (caller, round_id, st) = (caller.clone(), round_id.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             let (round, ch) = round_for_organiser(c, &caller, &round_id, OrgAction::ManageJudging)?;
             crate::challenges::store::lock(c, &ch.id)?;
@@ -369,9 +369,45 @@ pub async fn open(
                 &round.id,
                 serde_json::json!({ "entries": entries.len(), "judges": judges.len(), "pairs": report.total, "short": report.short.len() }),
             )?;
+            tell_judges(c, &st, &round, &ch, true)?;
             Ok((round, report))
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
+}
+
+/// Tells each judge of `round` by email (and in the app) that it opened,
+/// or closed.
+fn tell_judges(
+    c: &mut DbConnection,
+    st: &AppState,
+    round: &Round,
+    ch: &crate::challenges::store::Challenge,
+    opened: bool,
+) -> AppResult<()> {
+    for id in store::round_judge_ids(c, &round.id)? {
+        let Some(user_id) = store::find_judge(c, &id)?.user_id else {
+            continue;
+        };
+        let user = crate::auth::store::find_user(c, &user_id)?;
+        let (challenge, name, url) = (ch.title.clone(), round.name.clone(), st.url("/judging"));
+        let kind = if opened {
+            crate::notify::mail::EmailKind::RoundOpened {
+                challenge,
+                round: name,
+                url,
+            }
+        } else {
+            crate::notify::mail::EmailKind::RoundClosed {
+                challenge,
+                round: name,
+                url,
+            }
+        };
+        crate::notify::queue_for_user(c, &user, &kind)?;
+    }
+    Ok(())
 }
 
 /// The entries the first round judges: entered submissions still in the
@@ -569,8 +605,8 @@ pub async fn set_pair(
 
 /// Closes an open round: its scorecards are frozen, its leaderboard final.
 pub async fn close(state: &AppState, caller: &Principal, round_id: &str) -> AppResult<Round> {
-    let (caller, round_id) = (caller.clone(), round_id.to_owned());
-    state
+    let (caller, round_id, st) = (caller.clone(), round_id.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             let (round, ch) = round_for_organiser(c, &caller, &round_id, OrgAction::ManageJudging)?;
             if store::set_round_state(c, &round.id, RoundState::Open, RoundState::Closed, now())?
@@ -595,7 +631,20 @@ pub async fn close(state: &AppState, caller: &Principal, round_id: &str) -> AppR
                 &round.id,
                 serde_json::json!({ "submitted": submitted, "drafts": cards.len() - submitted }),
             )?;
+            tell_judges(c, &st, &round, &ch, false)?;
+            crate::webhooks::service::emit(
+                c,
+                &ch.org_id,
+                "round.closed",
+                serde_json::json!({
+                    "challenge": crate::webhooks::service::challenge_ref(&ch),
+                    "round": { "id": round.id, "name": round.name, "number": round.number },
+                    "scorecards_submitted": submitted,
+                }),
+            )?;
             Ok(store::find_round(c, &round.id)?)
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
 }

@@ -141,8 +141,8 @@ async fn respond_to(
     accept: bool,
     rules_version: Option<i32>,
 ) -> AppResult<String> {
-    let uid = user_id.to_owned();
-    state
+    let (uid, st) = (user_id.to_owned(), state.clone());
+    let out = state
         .tx(move |c| {
             let found = match &which {
                 Invite::Token(t) => store::invitation_by_token(c, t, now())?,
@@ -171,7 +171,7 @@ async fn respond_to(
             if challenges::registration(c, &ch.id, &uid)?.is_none() {
                 match rules_version {
                     Some(v) => {
-                        crate::challenges::service::register_in(c, &uid, &ch, v, at)?;
+                        crate::challenges::service::register_in(c, &st, &uid, &ch, v, at)?;
                     }
                     None => return Err(AppError::Forbidden("registration_required")),
                 }
@@ -206,7 +206,9 @@ async fn respond_to(
             )?;
             Ok(inv.team_id)
         })
-        .await
+        .await?;
+    state.wake_worker();
+    Ok(out)
 }
 
 /// The audit entry of a person answering an invitation to a team.

@@ -183,6 +183,8 @@ struct ListPage {
     orgs: Vec<Choice>,
     errors: FormErrors,
     notice: Option<Notice>,
+    /// With a category chosen: follow it.
+    follow: Option<crate::frontend::follow::FollowButton>,
 }
 
 /// `GET /challenges`: search, filter, sort and page through public challenges.
@@ -253,7 +255,21 @@ pub async fn list(
     } else {
         None
     };
+    let follow = match CATEGORIES.iter().find(|c| **c == form.category) {
+        Some(cat) => Some(
+            crate::frontend::follow::FollowButton::load(
+                &state,
+                &user,
+                crate::notify::follows::target::CATEGORY,
+                cat,
+                &format!("/challenges?category={cat}"),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let page = ListPage {
+        follow,
         page: ctx,
         next_href: next.as_deref().map(|c| form.href(Some(c))),
         first_href: (!form.cursor.is_empty()).then(|| form.href(None)),

@@ -23,6 +23,7 @@ struct OrgPage {
     past: Vec<Card>,
     /// "12 500.00 EUR awarded", one line per currency.
     awarded: Vec<String>,
+    follow: crate::frontend::follow::FollowButton,
 }
 
 /// `GET /organisations/{slug}`.
@@ -36,7 +37,16 @@ pub async fn show(
     let t = ctx.t;
     let p = queries::org_profile(&state, path.into_inner()).await?;
     let at = now();
+    let follow = crate::frontend::follow::FollowButton::load(
+        &state,
+        &user,
+        crate::notify::follows::target::ORGANISATION,
+        &p.organisation.slug,
+        &format!("/organisations/{}", p.organisation.slug),
+    )
+    .await?;
     render(&OrgPage {
+        follow,
         name: p.organisation.name,
         slug: p.organisation.slug,
         open: p.open.into_iter().map(|s| card(t, s, at)).collect(),

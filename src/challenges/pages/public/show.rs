@@ -67,6 +67,8 @@ enum Offer {
 #[template(path = "challenges/show.html")]
 struct ShowPage {
     page: PageCtx,
+    /// Follow this challenge (its announcements reach followers).
+    follow: Option<crate::frontend::follow::FollowButton>,
     v: ChallengeView,
     /// Rounds with a public rubric (transparency: how entries will be judged).
     rounds: Vec<crate::judging::queries::views::RoundView>,
@@ -239,6 +241,7 @@ fn show_page(ctx: PageCtx, d: PublicChallenge, me: Option<&str>) -> ShowPage {
         })
         .collect();
     ShowPage {
+        follow: None,
         rounds: d.rounds,
         results: d.results,
         state: st.as_str(),
@@ -355,7 +358,16 @@ pub async fn show(
     let ctx = PageCtx::new(&req, &user);
     let t = ctx.t;
     let me = user.0.as_ref().map(|u| u.user.id.as_str());
+    let follow = crate::frontend::follow::FollowButton::load(
+        &state,
+        &user,
+        crate::notify::follows::target::CHALLENGE,
+        &key,
+        &format!("/challenges/{key}"),
+    )
+    .await?;
     let mut p = show_page(ctx, d, me);
+    p.follow = Some(follow);
     p.notice = match q.done.as_str() {
         "registered" => Some(Notice::ok(t.get("challenges.done.registered"))),
         "accepted" => Some(Notice::ok(t.fmt(
