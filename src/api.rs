@@ -143,3 +143,13 @@ pub mod rfc3339_opt {
         }
     }
 }
+
+/// Text typed by people, made safe for spreadsheets: a cell that starts
+/// like a formula is quoted so that opening a CSV export runs nothing.
+pub fn csv_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}

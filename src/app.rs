@@ -152,6 +152,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(r("/me/password").route(post().to(auth::api::change_password)))
             .service(r("/me/sessions").route(get().to(auth::api::sessions)))
             .service(r("/me/notifications").route(get().to(crate::notify::api::list)))
+            .service(r("/me/export").route(get().to(crate::privacy::api::export)))
+            .service(
+                r("/challenges/{id}/registrants.csv")
+                    .route(get().to(challenges::api::registrants_csv)),
+            )
+            .service(
+                r("/challenges/{id}/entries.csv").route(get().to(challenges::api::entries_csv)),
+            )
+            .service(r("/me/delete").route(post().to(crate::privacy::api::delete)))
             .service(
                 r("/orgs/{slug}/webhooks")
                     .route(get().to(crate::webhooks::api::list))

@@ -24,6 +24,7 @@ pub mod notify;
 pub mod openapi;
 pub mod orgs;
 pub mod payouts;
+pub mod privacy;
 pub mod seed;
 pub mod state;
 pub mod submissions;

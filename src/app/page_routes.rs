@@ -69,6 +69,16 @@ pub fn page_routes(cfg: &mut web::ServiceConfig) {
                 .route(post().to(crate::notify::pages::save_settings)),
         )
         .service(page("/notifications").route(get().to(crate::notify::pages::centre)))
+        .service(page("/settings/export").route(get().to(crate::privacy::api::export_page)))
+        .service(
+            page("/manage/challenges/{slug}/{file:(registrants|entries)\\.csv}")
+                .route(get().to(challenges::pages::manage::entries::csv)),
+        )
+        .service(
+            page("/settings/delete")
+                .route(get().to(auth::pages::delete::form))
+                .route(post().to(auth::pages::delete::delete)),
+        )
         .service(page("/me/follows").route(get().to(crate::notify::pages::follows)))
         .service(
             page("/follows/{target_type}/{target}").route(post().to(crate::notify::pages::follow)),

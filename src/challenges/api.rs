@@ -715,3 +715,37 @@ pub async fn remove_resource(
     service::remove_resource(&state, &who, &key, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The challenge's registrants as CSV: name, email, rules version and
+/// dates (its organisation).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/registrants.csv", tag = "challenges", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn registrants_csv(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let body = queries::export_csv(&state, who, path.into_inner(), "registrants").await?;
+    Ok(crate::judging::api::csv_response(
+        "registrants.csv".into(),
+        body,
+    ))
+}
+
+/// The challenge's entries as CSV: id, title, team, state, revision (its
+/// organisation; drafts stay with their teams).
+#[utoipa::path(get, path = "/api/v1/challenges/{id}/entries.csv", tag = "challenges", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn entries_csv(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let body = queries::export_csv(&state, who, path.into_inner(), "entries").await?;
+    Ok(crate::judging::api::csv_response(
+        "entries.csv".into(),
+        body,
+    ))
+}

@@ -14,8 +14,8 @@ mod views;
 
 pub use super::store::Resource;
 pub use manage::{
-    dashboard, edit, form_org, management, question_challenge, ActorName, AuditItem, Dashboard,
-    DashboardRow, EditData, EntryItem, FormOrg, ManageData,
+    dashboard, edit, export_csv, form_org, management, question_challenge, ActorName, AuditItem,
+    Dashboard, DashboardRow, EditData, EntryItem, FormOrg, ManageData,
 };
 pub use resources::{cover, resource_file, resources, ResourceList, ResourceView};
 pub use views::{

@@ -269,15 +269,7 @@ pub fn text(r: &MoneyReport) -> String {
     out
 }
 
-/// Text typed by people, made safe for spreadsheets: a cell that starts
-/// like a formula is quoted so that opening the export runs nothing.
-fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
+use crate::api::csv_cell as cell;
 
 /// The report as CSV, amounts in minor units: one `challenge` line per
 /// challenge, then one `total` line per currency.

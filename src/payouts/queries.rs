@@ -276,15 +276,7 @@ pub async fn admin_csv(state: &AppState, f: AdminFilter) -> AppResult<String> {
     String::from_utf8(bytes).map_err(AppError::internal)
 }
 
-/// Text typed by people, made safe for spreadsheets: a cell that starts
-/// like a formula is quoted so that opening the export runs nothing.
-fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
+use crate::api::csv_cell as cell;
 
 /// A challenge's payouts and refund, for its organisation.
 pub async fn of_challenge(

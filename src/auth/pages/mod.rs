@@ -10,6 +10,7 @@
 //! one-field email form (resend the verification link, forgot password),
 //! and ending the browser's session.
 
+pub mod delete;
 pub mod login;
 pub mod password;
 pub mod sessions;

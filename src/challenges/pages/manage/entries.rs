@@ -55,3 +55,24 @@ pub fn entry_rows(entries: Vec<EntryItem>) -> Vec<EntryRow> {
         })
         .collect()
 }
+
+/// `GET /manage/challenges/{slug}/{what}.csv`: registrants or entries as
+/// CSV, for the organisation.
+pub async fn csv(
+    state: actix_web::web::Data<crate::state::AppState>,
+    user: crate::frontend::session::PageUser,
+    path: actix_web::web::Path<(String, String)>,
+) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    let (slug, what) = path.into_inner();
+    let what = match what.as_str() {
+        "registrants.csv" => "registrants",
+        "entries.csv" => "entries",
+        _ => return Err(crate::error::AppError::NotFound),
+    };
+    let who = crate::auth::principal::Principal::User(user.0.clone());
+    let body = crate::challenges::queries::export_csv(&state, who, slug, what).await?;
+    Ok(crate::judging::api::csv_response(
+        format!("{what}.csv"),
+        body,
+    ))
+}

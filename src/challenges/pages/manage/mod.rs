@@ -16,7 +16,7 @@
 mod audit;
 mod challenge;
 mod dashboard;
-mod entries;
+pub mod entries;
 mod form;
 mod funding;
 mod questions;
