@@ -221,6 +221,8 @@ async fn lifecycle(width: u32) {
     click(&c, "form[action$='/judging/judges'] button[type=submit]").await;
     wait_text(&c, "jay@judges.org").await;
     walk.page(&c, "org-judge-invited").await;
+    go(&c, app, &format!("/orgs/{ORG}/webhooks")).await;
+    walk.page(&c, "org-webhooks").await;
     sign_out(&c).await;
     let token = app.token_from_email(JUDGE, "/judge-invitations/").await;
     let invitation = format!("/judge-invitations/{token}");

@@ -115,6 +115,14 @@ async fn visitor(width: u32) {
     walk.page(&c, "derived-entry").await;
     go(&c, app, "/me/submissions").await;
     walk.page(&c, "dashboard").await;
+    // What reached them: their registration, its receipt; their choices.
+    go(&c, app, "/notifications").await;
+    wait_text(&c, "You are registered").await;
+    walk.page(&c, "notifications").await;
+    go(&c, app, "/settings/notifications").await;
+    walk.page(&c, "notification-settings").await;
+    go(&c, app, "/settings").await;
+    walk.page(&c, "settings").await;
 }
 
 /// The walks' checks fail where a person would: an error status, a red
