@@ -179,6 +179,8 @@ pub fn leaderboard(conn: &mut DbConnection, round: &Round, names: bool) -> AppRe
     })
 }
 
+use crate::api::csv_cell;
+
 fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("csv: {e}"))
 }
@@ -197,14 +199,14 @@ pub fn leaderboard_csv(board: &Leaderboard) -> AppResult<String> {
         "judges".into(),
         "spread".into(),
     ];
-    header.extend(board.criteria.iter().map(|c| c.name.clone()));
+    header.extend(board.criteria.iter().map(|c| csv_cell(&c.name)));
     w.write_record(&header).map_err(csv_error)?;
     for r in &board.rows {
         let mut rec = vec![
             r.rank.to_string(),
             r.code.clone(),
-            r.title.clone(),
-            r.team.clone().unwrap_or_default(),
+            csv_cell(&r.title),
+            csv_cell(&r.team.clone().unwrap_or_default()),
             r.raw.to_string(),
             r.normalised.to_string(),
             r.judges.to_string(),
@@ -235,7 +237,7 @@ pub fn scorecards_csv(conn: &mut DbConnection, round: &Round) -> AppResult<Strin
         "state".into(),
         "total".into(),
     ];
-    header.extend(criteria.iter().map(|c| c.name.clone()));
+    header.extend(criteria.iter().map(|c| csv_cell(&c.name)));
     header.push("comments".into());
     w.write_record(&header).map_err(csv_error)?;
     let mut cards = store::scorecards_of_round(conn, &round.id)?;
@@ -256,8 +258,8 @@ pub fn scorecards_csv(conn: &mut DbConnection, round: &Round) -> AppResult<Strin
         let mut rec = vec![
             round.number.to_string(),
             code,
-            title,
-            judge_name,
+            csv_cell(&title),
+            csv_cell(&judge_name),
             card.state.clone(),
             card.total
                 .map(|t| ((t * 10_000.0).round() / 10_000.0).to_string())
@@ -279,7 +281,7 @@ pub fn scorecards_csv(conn: &mut DbConnection, round: &Round) -> AppResult<Strin
                     .map(|(_, _, comment)| format!("{}: {comment}", c.name))
             })
             .collect();
-        rec.push(comments.join("\n"));
+        rec.push(csv_cell(&comments.join("\n")));
         w.write_record(&rec).map_err(csv_error)?;
     }
     String::from_utf8(w.into_inner().map_err(csv_error)?).map_err(csv_error)
