@@ -46,6 +46,7 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         jwt: Arc::new(jwt),
         wake: Arc::new(Notify::new()),
+        cache: Arc::default(),
     })
 }
 
@@ -78,6 +79,11 @@ pub fn http_server(state: AppState, listener: TcpListener) -> anyhow::Result<Run
             .unwrap_or(2),
         n => n,
     };
+    // Each worker's blocking pool runs the database work: more threads than
+    // pooled connections only park on the pool (64 connections made 64
+    // threads fight over 8 connections), so at most its share of the pool,
+    // plus one for the hashing of passwords.
+    let blocking = (state.config.db_pool_size as usize / workers).max(1) + 1;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let cors_origins = data.config.cors_origin_list();
@@ -106,6 +112,7 @@ pub fn http_server(state: AppState, listener: TcpListener) -> anyhow::Result<Run
             .wrap(from_fn(w::request_id))
     })
     .workers(workers)
+    .worker_max_blocking_threads(blocking)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
@@ -127,6 +134,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").route(get().to(health::readyz)));
     cfg.service(
         web::scope("/api/v1")
+            // Innermost: a cached answer skips nothing but the handler.
+            .wrap(from_fn(crate::cache::middleware))
             .wrap(from_fn(crate::idempotency::middleware))
             .wrap(from_fn(w::api_problems))
             // API ROUTES BEGIN
@@ -436,7 +445,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             // Outermost first: the session (refresh, CSRF cookie), then
-            // HTML error pages, then the CSRF check of unsafe methods.
+            // HTML error pages, then the CSRF check of unsafe methods, then
+            // the cache of anonymous reads (which needs the CSRF token the
+            // session handed out).
+            .wrap(from_fn(crate::cache::middleware))
             .wrap(from_fn(frontend::csrf::protect))
             .wrap(from_fn(frontend::page_errors))
             .wrap(from_fn(frontend::session::page_session))

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Signs links that act without a session (one-click unsubscribe): the
     /// signing secret, used with a purpose prefix of its own.
     pub link_secret: Arc<Vec<u8>>,
+    /// Answers to anonymous reads (see [`crate::cache`]).
+    pub cache: Arc<crate::cache::PublicCache>,
 }
 
 impl AppState {

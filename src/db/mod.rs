@@ -183,8 +183,34 @@ pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, DbSetupError> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// How many write transactions this process committed: what the cache of
+/// public answers ([`crate::cache`]) checks its entries against.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The current write generation (see [`GENERATION`]).
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+/// Marks that data changed: every answer cached before is stale.
+pub fn bump_generation() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction is `IMMEDIATE`.
+/// A commit moves the write generation forward, even when it fails (the
+/// outcome is then unknown), so no cached answer outlives a change.
 pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let result = write_tx_inner(conn, f);
+    bump_generation();
+    result
+}
+
+fn write_tx_inner<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
