@@ -36,6 +36,18 @@
       btn.textContent = btn.getAttribute("data-copied") || "✓";
     });
   });
+  // A code block wider than its box scrolls sideways: keyboard users
+  // reach it with Tab to scroll it (the API docs' schemas are marked in
+  // the page already).
+  function focusableScrollers() {
+    document.querySelectorAll("pre:not([tabindex])").forEach(function (pre) {
+      if (pre.scrollWidth > pre.clientWidth) {
+        pre.tabIndex = 0;
+      }
+    });
+  }
+  focusableScrollers();
+  window.addEventListener("resize", focusableScrollers);
   // Show times in the viewer's time zone (elements <time data-local>).
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var d = new Date(el.getAttribute("datetime"));
