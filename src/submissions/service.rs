@@ -94,12 +94,24 @@ fn own_open(
     user_id: &str,
     id: &str,
 ) -> AppResult<(Submission, Challenge)> {
+    own_open_at(conn, user_id, id, now())
+}
+
+/// [`own_open`] at `at`: a write that stamps its rows passes the same instant
+/// it was checked at, so nothing accepted is stored at or after the
+/// deadline (a later clock reading could fall past it).
+fn own_open_at(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    at: NaiveDateTime,
+) -> AppResult<(Submission, Challenge)> {
     let s = store::find_opt(conn, id)?.ok_or(AppError::NotFound)?;
     if !store::is_member(conn, &s.team_id, user_id)? {
         return Err(AppError::NotFound);
     }
     let c = challenges::find(conn, &s.challenge_id)?;
-    ensure_open(&c, now())?;
+    ensure_open(&c, at)?;
     Ok((s, c))
 }
 
@@ -172,7 +184,9 @@ fn audit_sub(
 }
 
 /// Writes the next revision from `prev` (if any) overlaid with `input`, and
-/// queues the receipt to every team member.
+/// queues the receipt to every team member. `at` is the instant the
+/// deadline was checked at ([`ensure_open`]): the revision is stamped with
+/// it, so one accepted before the deadline is always judged.
 #[allow(clippy::too_many_arguments)]
 fn write_revision(
     st: &AppState,
@@ -183,6 +197,7 @@ fn write_revision(
     input: &SubmissionInput,
     attachment_ids: Vec<String>,
     by: &str,
+    at: NaiveDateTime,
 ) -> AppResult<Revision> {
     let mut errors = Vec::new();
     // A field not sent keeps the previous revision's value.
@@ -263,7 +278,6 @@ fn write_revision(
             .collect(),
     }
     .hash();
-    let at = now();
     let rev = store::add_revision(
         conn,
         s,
@@ -394,7 +408,7 @@ pub async fn create(
                 store::set_builds_on(c, &s.id, &src.id)?;
                 s = store::find(c, &s.id)?;
             }
-            let rev = write_revision(&st, c, &s, &ch, None, &input, Vec::new(), &uid)?;
+            let rev = write_revision(&st, c, &s, &ch, None, &input, Vec::new(), &uid, at)?;
             if input.publish_opt_in == Some(true) {
                 store::set_opt_in(c, &s.id, true, at)?;
             }
@@ -420,7 +434,8 @@ pub async fn revise(
     let (uid, id, st) = (user_id.to_owned(), id.to_owned(), state.clone());
     let out = state
         .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
+            let at = now();
+            let (s, ch) = own_open_at(c, &uid, &id, at)?;
             editable(&s)?;
             if input.builds_on.is_some() {
                 return Err(AppError::field(
@@ -429,7 +444,6 @@ pub async fn revise(
                     "The source an entry builds on is named when it is created and does not change.",
                 ));
             }
-            let at = now();
             let content = input.title.is_some()
                 || input.abstract_text.is_some()
                 || input.body.is_some()
@@ -446,6 +460,7 @@ pub async fn revise(
                     &input,
                     prev.attachment_list(),
                     &uid,
+                    at,
                 )?)
             } else {
                 None

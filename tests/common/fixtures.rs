@@ -315,6 +315,9 @@ impl World {
             .bind::<diesel::sql_types::Text, _>(slug)
             .execute(&mut *conn)
             .unwrap_or_else(|e| panic!("{e}"));
+        // A write behind the app's back: its cache of public answers must
+        // hear of it, as it does of every write transaction.
+        tribu::db::bump_generation();
     }
 
     /// Invites `email` to judge `slug` and accepts as `t` (who must have
@@ -581,5 +584,91 @@ impl World {
             )
             .await;
         assert_eq!(r.status(), 201, "results");
+    }
+}
+
+impl World {
+    /// Moves `slug`'s submission deadline to `at` (UTC). Like
+    /// [`World::close_submissions`], a test's way to travel in time: the
+    /// API takes deadlines in whole seconds and checks them against the
+    /// publication, so a deadline seconds away is set here once the set-up
+    /// (which takes longer than that) is done.
+    pub fn set_submission_deadline(&self, slug: &str, at: chrono::NaiveDateTime) {
+        let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        let n = diesel::sql_query("UPDATE challenges SET submission_deadline = $1 WHERE slug = $2")
+            .bind::<diesel::sql_types::Timestamp, _>(at)
+            .bind::<diesel::sql_types::Text, _>(slug)
+            .execute(&mut *conn)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(n, 1, "no challenge {slug}");
+        // Behind the app's back, as in `close_submissions`: its cache of
+        // public answers must hear of it.
+        tribu::db::bump_generation();
+    }
+
+    /// `n` solvers registered for `slug`, made fast: the accounts are
+    /// written straight into the database, verified, with one argon2 hash
+    /// of [`super::PASSWORD`] between them, and signed in there (a session
+    /// row and an access token from the app's own keys), since hashing and
+    /// checking passwords is the slow part and sign-up and sign-in are
+    /// tested elsewhere; then each registers for the challenge over HTTP,
+    /// all at once. Their emails are `{prefix}{i}@solvers.org`.
+    pub async fn many_solvers(&self, prefix: &str, n: usize, slug: &str) -> Vec<Tokens> {
+        let hash = tribu::auth::crypto::hash_password(super::PASSWORD)
+            .unwrap_or_else(|e| panic!("hash: {e}"));
+        let ttl = Duration::days(1);
+        let mut conn = self.app.state.pool.get().unwrap_or_else(|e| panic!("{e}"));
+        let sessions = tribu::db::write_tx(&mut conn, |c| {
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let user = tribu::auth::store::create_user(
+                    c,
+                    tribu::auth::store::NewUser {
+                        email: &format!("{prefix}{i}@solvers.org"),
+                        display_name: &format!("Solver {i}"),
+                        password_hash: &hash,
+                        language: "en",
+                        verified: true,
+                        platform_admin: false,
+                    },
+                    tribu::db::now(),
+                )?;
+                let (sid, refresh) = tribu::auth::store::create_session(
+                    c,
+                    &user.id,
+                    None,
+                    None,
+                    ttl,
+                    tribu::db::now(),
+                )?;
+                out.push((user.id, sid, refresh));
+            }
+            Ok::<_, tribu::error::AppError>(out)
+        })
+        .unwrap_or_else(|e| panic!("solvers: {e}"));
+        drop(conn);
+        let signed_in: Vec<Tokens> = sessions
+            .into_iter()
+            .map(|(uid, sid, refresh)| Tokens {
+                access: self
+                    .app
+                    .state
+                    .jwt
+                    .issue(&uid, &sid)
+                    .unwrap_or_else(|e| panic!("token: {e}"))
+                    .0,
+                refresh,
+            })
+            .collect();
+        let registered = futures_util::future::join_all(
+            signed_in
+                .iter()
+                .map(|t| self.post_registration(t, slug, 1, true)),
+        )
+        .await;
+        for (i, r) in registered.iter().enumerate() {
+            assert_eq!(r.status(), 201, "registration of {prefix}{i}");
+        }
+        signed_in
     }
 }

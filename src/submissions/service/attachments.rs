@@ -2,7 +2,7 @@
 //! add that many bytes, then recorded as a new revision that includes it,
 //! and only then moved into the store.
 
-use super::{audit_sub, editable, own_open, write_revision, SubmissionInput};
+use super::{audit_sub, editable, own_open, own_open_at, write_revision, SubmissionInput};
 use crate::audit::Actor;
 use crate::challenges::store::Challenge;
 use crate::db::{now, DbConnection};
@@ -117,7 +117,8 @@ async fn record_staged(
     );
     state
         .tx(move |c| {
-            let (s, ch) = own_open(c, &uid, &id)?;
+            let at = now();
+            let (s, ch) = own_open_at(c, &uid, &id, at)?;
             editable(&s)?;
             let prev = store::revision(c, &s.id, s.current_revision)?;
             let mut ids = prev.attachment_list();
@@ -125,9 +126,9 @@ async fn record_staged(
             if used_bytes(c, &s)? as i64 + size > total_max {
                 return Err(AppError::PayloadTooLarge);
             }
-            let a = store::insert_attachment(c, &s.id, &name, &ctype, size, &sha, &uid, now())?;
+            let a = store::insert_attachment(c, &s.id, &name, &ctype, size, &sha, &uid, at)?;
             ids.push(a.id.clone());
-            let rev = write_revision(&st, c, &s, &ch, Some(&prev), &SubmissionInput::default(), ids, &uid)?;
+            let rev = write_revision(&st, c, &s, &ch, Some(&prev), &SubmissionInput::default(), ids, &uid, at)?;
             audit_sub(c, &Actor::user(&uid), &ch, &s, "submission.attachment_added", serde_json::json!({ "attachment": a.id, "sha256": a.sha256, "size": a.size, "revision": rev.number }))?;
             Ok((a, rev))
         })
