@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{self, BoxBody};
@@ -32,6 +32,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{Error, HttpResponse};
+use tokio::sync::watch;
 
 use crate::auth::extract::{ACCESS_COOKIE, REFRESH_COOKIE};
 use crate::state::AppState;
@@ -39,6 +40,8 @@ use crate::web::{cookie_value, request_language};
 
 /// How long an answer may be served, at most.
 pub const TTL: Duration = Duration::from_secs(1);
+/// How long a request waits for another that answers the same key.
+const WAIT: Duration = Duration::from_secs(2);
 /// The most bytes kept; past it the cache starts empty again (searches
 /// with ever new words must not grow the process).
 pub const MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -58,9 +61,57 @@ struct Entry {
 pub struct PublicCache {
     entries: RwLock<HashMap<String, Entry>>,
     bytes: AtomicUsize,
+    /// Keys being answered anew. Their waiters hold receivers: when the
+    /// filler is done (or fails) the sender leaves the map, is dropped, and
+    /// every receiver wakes.
+    fills: Mutex<HashMap<String, watch::Sender<()>>>,
+}
+
+/// What a request that found no fresh answer does.
+enum Miss {
+    /// Answer it and store the answer; others wait for this one.
+    Fill(FillGuard),
+    /// Wait for the request answering it, then look again.
+    Wait(watch::Receiver<()>),
+    /// Answer it without waiting for anyone (the cache is unusable).
+    Alone,
+}
+
+/// Ends a fill however the filler ends, waking its waiters.
+struct FillGuard {
+    cache: Arc<PublicCache>,
+    key: String,
+}
+
+impl Drop for FillGuard {
+    fn drop(&mut self) {
+        if let Ok(mut fills) = self.cache.fills.lock() {
+            fills.remove(&self.key);
+        }
+    }
 }
 
 impl PublicCache {
+    /// One request answers a missing or stale key while the others asking
+    /// for it wait for that answer: when an entry expires (or a write makes
+    /// it stale) under load, one render replaces it instead of one per
+    /// connection. Waiters answer by themselves, side by side, when that
+    /// answer could not be kept (not a 200, or a write came in between), so
+    /// a key that is never kept costs them one wait, not a queue.
+    fn miss(self: &Arc<Self>, key: &str) -> Miss {
+        let Ok(mut fills) = self.fills.lock() else {
+            return Miss::Alone;
+        };
+        if let Some(tx) = fills.get(key) {
+            return Miss::Wait(tx.subscribe());
+        }
+        fills.insert(key.to_owned(), watch::channel(()).0);
+        Miss::Fill(FillGuard {
+            cache: self.clone(),
+            key: key.to_owned(),
+        })
+    }
+
     /// A fresh answer for `key`: its headers and its body with `token` put
     /// back where the stored page had one.
     fn get(&self, key: &str, token: &str) -> Option<(Vec<(HeaderName, HeaderValue)>, Bytes)> {
@@ -152,13 +203,30 @@ pub async fn middleware(
         return next.call(req).await;
     };
     let token = crate::frontend::csrf::csrf_token(req.request());
-    if let Some((headers, body)) = state.cache.get(&key, &token) {
-        let mut res = HttpResponse::Ok();
-        for (name, value) in headers {
-            res.insert_header((name, value));
-        }
-        return Ok(req.into_response(res.body(body)));
+    let hit = |cache: &PublicCache| {
+        cache.get(&key, &token).map(|(headers, body)| {
+            let mut res = HttpResponse::Ok();
+            for (name, value) in headers {
+                res.insert_header((name, value));
+            }
+            res.body(body)
+        })
+    };
+    if let Some(res) = hit(&state.cache) {
+        return Ok(req.into_response(res));
     }
+    let _fill = match state.cache.miss(&key) {
+        Miss::Fill(guard) => Some(guard),
+        Miss::Wait(mut rx) => {
+            // The filler's end drops the sender: `changed` then returns.
+            let _ = tokio::time::timeout(WAIT, rx.changed()).await;
+            if let Some(res) = hit(&state.cache) {
+                return Ok(req.into_response(res));
+            }
+            None
+        }
+        Miss::Alone => None,
+    };
     let generation = crate::db::generation();
     let res = next.call(req).await?;
     if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {

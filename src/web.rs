@@ -43,7 +43,9 @@ pub async fn request_id(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.path()));
+    // The client as the trusted proxies report it (the peer otherwise), so
+    // behind a load balancer the log names people's addresses, not its own.
+    let span = tracing::info_span!("request", request_id = %id, client = %client_ip(req.request()), method = %req.method(), path = %loggable_path(req.path()));
     let started = std::time::Instant::now();
     async move {
         let mut res = next.call(req).await?;

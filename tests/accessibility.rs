@@ -22,7 +22,7 @@ mod common;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use common::browser::{browser, click, fill, go, shot, sign_in, sign_out};
+use common::browser::{browser, click, fill, go, shot, sign_in, sign_out, wait_loaded};
 use common::fixtures::{id_of, slug_of, World, ORG, OWNER};
 use common::{require_all, TestApp};
 use fantoccini::Client;
@@ -190,22 +190,6 @@ async fn submit_and_wait(c: &Client, css: &str) {
         .map_or(true, |v| v == Value::Bool(true))
     {
         assert!(Instant::now() < deadline, "{css}: no page answered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits (up to 10 s) for the document to be loaded.
-async fn wait_loaded(c: &Client, label: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while c
-        .execute("return document.readyState", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .as_deref()
-        != Some("complete")
-    {
-        assert!(Instant::now() < deadline, "{label}: page never loaded");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

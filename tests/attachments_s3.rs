@@ -3,55 +3,17 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::fixtures::{id_of, World};
-use common::{free_port, require_all, KillOnDrop};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tribu::config::{AttachmentStore, Secret};
 
-/// Starts `moto_server`, or says why not.
-fn moto() -> Option<(KillOnDrop, u16)> {
-    let port = free_port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => {
-            if require_all() {
-                panic!("moto_server is required (pip install 'moto[server]'): {e}");
-            }
-            eprintln!("S3 attachment test skipped: moto_server not available ({e}); pip install 'moto[server]'");
-            return None;
-        }
-    };
-    let server = KillOnDrop(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some((server, port))
-}
-
 #[tokio::test]
 async fn attachments_live_in_the_s3_bucket() {
-    let Some((_moto, port)) = moto() else {
+    let Some((_moto, endpoint)) = common::s3_bucket("S3 attachment test", "tribu-files").await
+    else {
         return;
     };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    // moto accepts an unsigned request to make the bucket.
-    let r = reqwest::Client::new()
-        .put(format!("{endpoint}/tribu-files"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
 
     let w = World::with(|c| {
         c.attachment_store = AttachmentStore::S3;

@@ -61,28 +61,6 @@ impl Drop for Database {
     }
 }
 
-/// Starts `moto_server` (S3) on a free port, or says why not.
-fn moto() -> Option<(KillOnDrop, u16)> {
-    let port = free_port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(c) => KillOnDrop(c),
-        Err(e) => {
-            if require_all() {
-                panic!("moto_server is required (pip install 'moto[server]'): {e}");
-            }
-            eprintln!("two-node test skipped: moto_server not available ({e})");
-            return None;
-        }
-    };
-    wait_port(port, "moto_server");
-    Some((child, port))
-}
-
 /// Starts aiosmtpd writing each message as a file of the maildir `dir`.
 fn smtpd(dir: &Path) -> Option<(KillOnDrop, u16)> {
     let port = free_port();
@@ -565,19 +543,12 @@ async fn two_nodes_behind_a_balancer_share_everything_that_matters() {
     };
     let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let maildir = root.path().join("mail");
-    let Some((_moto, s3_port)) = moto() else {
+    let Some((_moto, s3)) = common::s3_bucket("two-node test", "tribu-files").await else {
         return;
     };
     let Some((_smtpd, smtp_port)) = smtpd(&maildir) else {
         return;
     };
-    let s3 = format!("http://127.0.0.1:{s3_port}");
-    let r = reqwest::Client::new()
-        .put(format!("{s3}/tribu-files"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(r.status().is_success(), "create bucket: {}", r.status());
 
     let name = format!("tribu_2n_{}", uuid::Uuid::new_v4().simple());
     let db = Database {
@@ -622,18 +593,10 @@ async fn two_nodes_behind_a_balancer_share_everything_that_matters() {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
 
-    // Migrate once, then start both nodes at the same time. (Each node
-    // migrates at start too; two starting together on an empty database
-    // race on the first migration, so a deployment migrates first.)
-    let out = tribu(root.path(), &shared)
-        .arg("migrate")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "migrate: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Both nodes start at the same time on the empty database: each
+    // migrates at start, under PostgreSQL's advisory lock, so one migrates
+    // and the other then finds nothing to do (without the lock the second
+    // failed on the first migration).
     let nodes = [
         Node::start(root.path(), 0, &shared),
         Node::start(root.path(), 1, &shared),
@@ -1155,6 +1118,11 @@ async fn two_nodes_behind_a_balancer_share_everything_that_matters() {
             log.lines()
                 .any(|l| l.contains("login throttled") && l.contains(&format!("ip={ATTACKER}"))),
             "node {i} logs no throttled sign-in from {ATTACKER}"
+        );
+        assert!(
+            log.lines()
+                .any(|l| l.contains(&format!("client={ATTACKER}"))),
+            "node {i}'s request log names the forwarded client"
         );
         assert!(
             !log.contains("ip=127.0.0.1"),

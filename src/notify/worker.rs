@@ -107,7 +107,7 @@ impl Worker {
             tracing::warn!(error = %e, "purging idempotency keys failed");
         }
         let lease = i64::try_from(self.state.config.outbox_lease_secs.max(1)).unwrap_or(120);
-        let rows = crate::db::write_tx(&mut conn, |c| store::claim_due(c, now(), 20, lease))
+        let rows = crate::db::bookkeeping_tx(&mut conn, |c| store::claim_due(c, now(), 20, lease))
             .map_err(|e: diesel::result::Error| e.to_string())?;
         let n = rows.len();
         for row in rows {

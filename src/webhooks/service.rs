@@ -15,7 +15,7 @@ use super::model::{self, EVENTS};
 use super::store::{self, Attempt, Delivery, Endpoint};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::principal::Principal;
-use crate::db::{now, write_tx, DbConnection};
+use crate::db::{now, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::orgs::model::OrgAction;
 use crate::state::AppState;
@@ -474,7 +474,11 @@ pub fn emit(
 /// time to skip the backoff); returns how many were tried.
 pub async fn deliver_due(state: &AppState, at: NaiveDateTime) -> AppResult<usize> {
     let claimed = state
-        .db(move |c| Ok(write_tx(c, |c| store::claim_due(c, at, 20))?))
+        .db(move |c| {
+            Ok(crate::db::bookkeeping_tx(c, |c| {
+                store::claim_due(c, at, 20)
+            })?)
+        })
         .await?;
     let n = claimed.len();
     for d in claimed {

@@ -423,18 +423,7 @@ impl Walk {
     }
 
     async fn look(&mut self, c: &Client, label: &str, error_expected: bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while c
-            .execute("return document.readyState", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .as_deref()
-            != Some("complete")
-        {
-            assert!(Instant::now() < deadline, "{label}: page never loaded");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_loaded(c, label).await;
         self.n += 1;
         let name = format!("{}-{}-{:02}-{label}", self.name, self.width, self.n);
         let r = c
@@ -461,5 +450,21 @@ impl Walk {
             self.width,
             r["scroll"]
         );
+    }
+}
+
+/// Waits (up to 10 s) for the document to be loaded.
+pub async fn wait_loaded(c: &Client, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c
+        .execute("return document.readyState", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .as_deref()
+        != Some("complete")
+    {
+        assert!(Instant::now() < deadline, "{label}: page never loaded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

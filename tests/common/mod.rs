@@ -381,3 +381,40 @@ impl Drop for KillOnDrop {
 pub fn require_all() -> bool {
     std::env::var("TRIBU_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
 }
+
+/// Starts moto's S3 server (`moto_server`, pip `moto[server]`) on a free port
+/// of 127.0.0.1 with an empty bucket `bucket`, and returns it with its
+/// endpoint; `None` (after saying why) when moto is missing and
+/// [`require_all`] is off. `who` names the test in the notice.
+pub async fn s3_bucket(who: &str, bucket: &str) -> Option<(KillOnDrop, String)> {
+    let port = free_port();
+    let child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let server = match child {
+        Ok(c) => KillOnDrop(c),
+        Err(e) => {
+            if require_all() {
+                panic!("moto_server is required (pip install 'moto[server]'): {e}");
+            }
+            eprintln!("{who} skipped: moto_server not available ({e}); pip install 'moto[server]'");
+            return None;
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let endpoint = format!("http://127.0.0.1:{port}");
+    // moto accepts an unsigned request to make the bucket.
+    let r = Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.status().is_success(), "create bucket: {}", r.status());
+    Some((server, endpoint))
+}
