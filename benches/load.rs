@@ -630,7 +630,9 @@ impl Wrk {
         cpu: Option<&str>,
     ) -> Result<Measured> {
         let (threads, connections, seconds) = shape;
-        let script = self.dir.join("bench.lua");
+        // One script file per run name: runs side by side (the soak's reads
+        // and writes) must not read a file the other is rewriting.
+        let script = self.dir.join(format!("{name}.lua"));
         std::fs::write(&script, LUA)?;
         let mut cmd = match cpu {
             Some(c) => {
@@ -1211,8 +1213,15 @@ async fn soak(b: &Backend, sizes: &Sizes, wrk: &Wrk, seconds: u64) -> Result<Str
     // new (every segment takes the next slice of the rush's entries).
     let creates = entries(&seeded)?;
     let per_segment = 200;
-    let shape = wrk.shape();
-    let peak = wrk.run("mixed peak", (port, "/"), Some(&mix), shape, None, None)?;
+    let slice = |k: usize| -> Vec<String> {
+        (0..per_segment)
+            .map(|i| creates[(k * per_segment + i) % creates.len()].clone())
+            .collect()
+    };
+    // The peak of the same mix (reads flat out while entries are made):
+    // every entry makes cached answers stale, so reads alone would set a
+    // peak the mix can never reach.
+    let (peak, _) = segment(wrk, port, &mix, &slice(0), None)?;
     let target = peak.rps * 0.7;
     // Each connection waits between requests so the total is about 70 %
     // of the peak; corrected every segment from what was achieved.
@@ -1221,7 +1230,8 @@ async fn soak(b: &Backend, sizes: &Sizes, wrk: &Wrk, seconds: u64) -> Result<Str
     let _ = writeln!(
         s,
         "Soak on {}, {}: reads (list, pages, search) at about 70 % of their measured peak of \
-         {:.0} req/s, and about 20 submissions created per second, for {seconds} s.\n",
+         {:.0} req/s beside entries made by two connections (one every 100 ms each at most), \
+         for {seconds} s.\n",
         b.name,
         machine(),
         peak.rps
@@ -1231,40 +1241,12 @@ async fn soak(b: &Backend, sizes: &Sizes, wrk: &Wrk, seconds: u64) -> Result<Str
         "| t (s) | reads/s | read p99 ms | entries/s | errors | RSS MiB |"
     );
     let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: | ---: |");
-    let segment = 10;
-    let (mut t, mut k) = (0, 0);
+    let (mut t, mut k) = (0, 1);
     let (mut total_errors, mut total_created) = (0, 0);
     while t < seconds {
-        let slice: Vec<String> = (0..per_segment)
-            .map(|i| creates[(k * per_segment + i) % creates.len()].clone())
-            .collect();
+        let (m, w) = segment(wrk, port, &mix, &slice(k), Some(pause))?;
         k += 1;
-        let (reads, writes) = std::thread::scope(|sc| {
-            let r = sc.spawn(|| {
-                wrk.run(
-                    "soak reads",
-                    (port, "/"),
-                    Some(&mix),
-                    (2, wrk.connections, segment),
-                    Some(pause),
-                    None,
-                )
-            });
-            let w = sc.spawn(|| {
-                wrk.run(
-                    "soak writes",
-                    (port, "/"),
-                    Some(&slice),
-                    (1, 2, segment),
-                    Some(100.0),
-                    None,
-                )
-            });
-            (r.join(), w.join())
-        });
-        let m = reads.map_err(|_| anyhow!("wrk thread"))??;
-        let w = writes.map_err(|_| anyhow!("wrk thread"))??;
-        t += segment;
+        t += SEGMENT;
         let errors = m.errors + w.errors;
         total_errors += errors;
         total_created += w.ok;
@@ -1283,7 +1265,8 @@ async fn soak(b: &Backend, sizes: &Sizes, wrk: &Wrk, seconds: u64) -> Result<Str
             m.rps, w.rps
         );
         if m.rps > 0.0 {
-            pause = (pause * m.rps / target).max(0.0);
+            // From at least half a millisecond, so a pause at zero can grow.
+            pause = pause.max(0.5) * m.rps / target;
         }
     }
     let (_, hwm) = node.rss();
@@ -1293,6 +1276,48 @@ async fn soak(b: &Backend, sizes: &Sizes, wrk: &Wrk, seconds: u64) -> Result<Str
         hwm as f64 / 1024.0
     );
     Ok(s)
+}
+
+/// Seconds of one soak segment.
+const SEGMENT: u64 = 10;
+
+/// One soak segment: reads by the bench's connections (waiting `pause` ms
+/// between requests, or none), beside entries made by two connections that
+/// each wait 100 ms between them.
+fn segment(
+    wrk: &Wrk,
+    port: u16,
+    mix: &[String],
+    entries: &[String],
+    pause: Option<f64>,
+) -> Result<(Measured, Measured)> {
+    let (reads, writes) = std::thread::scope(|sc| {
+        let r = sc.spawn(|| {
+            wrk.run(
+                "soak reads",
+                (port, "/"),
+                Some(mix),
+                (2, wrk.connections, SEGMENT),
+                pause,
+                None,
+            )
+        });
+        let w = sc.spawn(|| {
+            wrk.run(
+                "soak writes",
+                (port, "/"),
+                Some(entries),
+                (1, 2, SEGMENT),
+                Some(100.0),
+                None,
+            )
+        });
+        (r.join(), w.join())
+    });
+    Ok((
+        reads.map_err(|_| anyhow!("wrk thread"))??,
+        writes.map_err(|_| anyhow!("wrk thread"))??,
+    ))
 }
 
 fn env_u64(name: &str, default: u64) -> Result<u64> {
